@@ -16,6 +16,9 @@
  */
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
+// Timers from the module, not the global: in module sandboxes (Jest) the global belongs to
+// whichever file loaded this copy and may be torn down while sockets still need the timer.
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { NO_TIMEOUTS, type Phase, type PhaseTimeouts } from './config';
 import { SocketTimeoutError } from './errors';
 import { runtime } from './runtime';

@@ -3,9 +3,12 @@
  *
  * An application can end up with two copies of the package (two `node_modules` trees), yet
  * `net.Socket.prototype` exists once per process. So the record of what is patched, the
- * original functions and the process default live on `globalThis` under a registry symbol,
- * not in module scope: whichever copy installs first patches, every copy sees the same default.
+ * original functions and the process default live on the `net.Socket` constructor itself under
+ * a registry symbol, not in module scope: whichever copy installs first patches, every copy sees
+ * the same default. (Not on `globalThis`: module sandboxes such as Jest's give each file its own
+ * global while `net` stays the one process-wide module.)
  */
+import * as net from 'node:net';
 import type { PhaseTimeouts } from './config';
 
 /** One replaced or added property: what to put back on uninstall. */
@@ -28,15 +31,15 @@ export interface Runtime {
 
 const RUNTIME_KEY = Symbol.for('timeoutsocket.runtime.v1');
 
-type GlobalWithRuntime = typeof globalThis & { [RUNTIME_KEY]?: Runtime };
+type HostWithRuntime = typeof net.Socket & { [RUNTIME_KEY]?: Runtime };
 
 /** The shared runtime record, created on first use. */
 export function runtime(): Runtime {
-  const global = globalThis as GlobalWithRuntime;
-  let shared = global[RUNTIME_KEY];
+  const host = net.Socket as HostWithRuntime;
+  let shared = host[RUNTIME_KEY];
   if (shared === undefined) {
     shared = { patched: undefined, defaults: { connect: null, read: null, write: null }, envApplied: false };
-    Object.defineProperty(global, RUNTIME_KEY, { value: shared, enumerable: false });
+    Object.defineProperty(host, RUNTIME_KEY, { value: shared, enumerable: false });
   }
   return shared;
 }
