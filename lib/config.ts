@@ -207,9 +207,9 @@ export function getDefaultSocketTimeout(): PhaseTimeouts {
  * value throws a `RangeError` and changes nothing.
  */
 export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const fromEnv = timeoutsFromEnv(env);
   const shared = runtime();
   if (shared.envApplied) return;
-  const fromEnv = timeoutsFromEnv(env);
   shared.envApplied = true;
   if (fromEnv !== undefined) shared.defaults = Object.freeze(fromEnv);
 }
