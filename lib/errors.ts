@@ -89,11 +89,11 @@ export class SocketTimeoutError extends Error {
   /** The milliseconds that ran out. */
   readonly timeout: number;
   /** The remote address, when known. */
-  readonly address?: string;
+  declare readonly address?: string;
   /** The remote port, when known. */
-  readonly port?: number;
+  declare readonly port?: number;
   /** Bytes that reached the kernel before a send timed out (set by `sendAll`). */
-  bytesSent?: number;
+  declare bytesSent?: number;
 
   constructor(details: SocketTimeoutDetails) {
     const syscall = details.syscall ?? details.phase;
