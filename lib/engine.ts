@@ -325,7 +325,20 @@ function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout:
     port: state.port ?? socket.remotePort,
   });
   release(socket);
+  failInFlightWrite(socket, error);
   socket.destroy(error);
+}
+
+/**
+ * Node completes a write that was in flight when its stream is destroyed with no error
+ * (stream_base_commons.js onWriteComplete: `if (stream.destroyed) this.callback(null)`), so
+ * its callback would report success for bytes that never went out. Buffered writes already
+ * get the destroy error (writable.js errorBuffer); this gives the in-flight one the same.
+ */
+function failInFlightWrite(socket: InternalSocket, error: Error): void {
+  const state = (socket as { _writableState?: { writecb?: ((err?: Error | null) => void) | null } })._writableState;
+  const callback = state?.writecb;
+  if (state && typeof callback === 'function') state.writecb = (err?: Error | null) => callback(err ?? error);
 }
 
 /** Whether a socket's state is all disarmed (for tests and leak checks). */
