@@ -9,7 +9,7 @@ import { CATEGORY_MEANINGS, type Category } from './errno/categories';
 import { lookupName, lookupNumber, lookupPhrase, PLATFORMS, type Match, type Platform, type Source } from './errno/index';
 
 export { CATEGORIES, CATEGORY_MEANINGS, CATEGORY_SET, type Category } from './errno/categories';
-export type { Platform } from './errno/index';
+export type { Platform, Source } from './errno/index';
 
 /** The socket operation that failed, when it matters to the answer. */
 export type Operation = 'connect' | 'accept' | 'recv' | 'send' | 'lookup' | 'close';
