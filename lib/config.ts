@@ -31,8 +31,9 @@ export interface PhaseTimeouts {
 }
 
 /**
- * What `setDefaultSocketTimeout()` and `socket.setSocketTimeout()` take: `null` (no deadline),
- * a number of milliseconds for every phase, or an object naming at least one phase.
+ * What `setDefaultSocketTimeout()` and `socket.setSocketTimeout()` take: `null` (no deadline,
+ * blocking), a number of milliseconds for every phase, or an object naming at least one phase.
+ * `socket.setSocketTimeout(0)` (sockets and servers only) is non-blocking mode.
  */
 export type TimeoutSetting = number | null | Partial<PhaseTimeouts>;
 
@@ -55,6 +56,14 @@ export const ENV = {
 export const NO_TIMEOUTS: Readonly<PhaseTimeouts> = Object.freeze({ connect: null, read: null, write: null });
 
 import { runtime } from './runtime';
+
+/** A socket in non-blocking mode (`setSocketTimeout(0)`): every phase 0, no call ever waits. */
+export const NON_BLOCKING: Readonly<PhaseTimeouts> = Object.freeze({ connect: 0, read: 0, write: 0 });
+
+/** Whether a setting is non-blocking mode. */
+export function isNonBlocking(timeouts: PhaseTimeouts): boolean {
+  return timeouts.connect === 0 && timeouts.read === 0 && timeouts.write === 0;
+}
 
 const PHASE_KEYS: ReadonlySet<string> = new Set(PHASES);
 
@@ -106,8 +115,13 @@ function checkPhaseValue(value: unknown, label: string): number | null {
  * normalizeTimeout({ connect: 50 }); // { connect: 50, read: null, write: null }
  * ```
  */
-export function normalizeTimeout(setting: unknown, label = 'timeout'): PhaseTimeouts {
+export function normalizeTimeout(
+  setting: unknown,
+  label = 'timeout',
+  { allowNonBlocking = false }: { allowNonBlocking?: boolean } = {},
+): PhaseTimeouts {
   if (setting === null) return { ...NO_TIMEOUTS };
+  if (setting === 0 && allowNonBlocking) return { ...NON_BLOCKING };
   if (typeof setting === 'number') {
     const ms = checkMilliseconds(setting, label);
     return { connect: ms, read: ms, write: ms };

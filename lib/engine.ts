@@ -39,10 +39,17 @@ export interface InternalSocket extends net.Socket {
   server?: unknown;
   _server?: unknown;
   [STATE]?: SocketState | typeof NOT_TCP;
+  [SETTING]?: PhaseTimeouts;
 }
 
 /** Where a socket keeps its engine state (a registry symbol, so every copy of the package finds it). */
 export const STATE = Symbol.for('timeoutsocket.state.v1');
+
+/**
+ * Where a socket (or server) keeps its own setting from `setSocketTimeout()`. Apart from the
+ * engine state because every socket has a mode, IPC ones included, while only TCP gets deadlines.
+ */
+export const SETTING = Symbol.for('timeoutsocket.setting.v1');
 
 /** Marks a socket that is not TCP (IPC pipe, TTY, child stdio): the engine never touches it. */
 export const NOT_TCP = Object.freeze({ notTcp: true as const });
@@ -52,8 +59,6 @@ const TCP_HANDLES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
 
 /** The engine's record for one socket. Plain fields, allocated once per socket. */
 export class SocketState {
-  /** The socket's own setting (`setSocketTimeout`); `undefined` follows the process default. */
-  own: PhaseTimeouts | undefined = undefined;
   /** The single timer, created on first need, then refreshed. */
   timer: NodeJS.Timeout | undefined = undefined;
   /** When the timer is due (performance.now() ms), 0 while it is not running. */
@@ -62,6 +67,8 @@ export class SocketState {
   confirming = false;
   /** Sockets a server accepted get no reply deadline: a server waits for its clients. */
   readonly serverSide: boolean;
+  /** Driven through the awaitable API: its calls have their own deadlines, only connect's stays. */
+  awaitable = false;
   /** Where the socket connects to, for error messages. */
   address: string | undefined = undefined;
   port: number | undefined = undefined;
@@ -88,12 +95,17 @@ export class SocketState {
 const now = (): number => performance.now();
 
 /** The timeouts in force for a socket: its own setting, else the process default. */
-export function effectiveTimeouts(state: SocketState | undefined): PhaseTimeouts {
-  return state?.own ?? runtime().defaults;
+export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts }): PhaseTimeouts {
+  return socket[SETTING] ?? runtime().defaults;
+}
+
+/** A phase has a deadline when its value is > 0: `null` is blocking, 0 non-blocking (never a timer). */
+export function isOn(ms: number | null): ms is number {
+  return ms !== null && ms > 0;
 }
 
 function hasAnyTimeout(timeouts: PhaseTimeouts): boolean {
-  return timeouts.connect !== null || timeouts.read !== null || timeouts.write !== null;
+  return isOn(timeouts.connect) || isOn(timeouts.read) || isOn(timeouts.write);
 }
 
 /**
@@ -122,9 +134,7 @@ export function markNotTcp(socket: InternalSocket): void {
 
 /** Is a timeout in force for this socket (its own setting, else the process default)? */
 export function wantsTimeouts(socket: InternalSocket): boolean {
-  const existing = socket[STATE];
-  if (existing === NOT_TCP) return false;
-  return hasAnyTimeout(effectiveTimeouts(existing as SocketState | undefined));
+  return socket[STATE] !== NOT_TCP && hasAnyTimeout(effectiveTimeouts(socket));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,8 +148,8 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   if (state === undefined) return;
   state.address = address;
   state.port = port;
-  const timeout = effectiveTimeouts(state).connect;
-  if (timeout === null) return;
+  const timeout = effectiveTimeouts(socket).connect;
+  if (!isOn(timeout)) return;
   const at = now();
   state.connectAt = at;
   scheduleCheck(socket, state, at + timeout);
@@ -148,13 +158,13 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
 /** Opens a reply window and watches the write queue; called after each write is handed to the stream. */
 export function armAfterWrite(socket: InternalSocket): void {
   const existing = socket[STATE];
-  if (existing === NOT_TCP) return;
-  const timeouts = effectiveTimeouts(existing as SocketState | undefined);
+  if (existing === NOT_TCP || (existing as SocketState | undefined)?.awaitable) return;
+  const timeouts = effectiveTimeouts(socket);
   if (!hasAnyTimeout(timeouts) || socket.connecting) return; // writes made while connecting come back here on connect
   const state = (existing as SocketState | undefined) ?? stateFor(socket, true);
   if (state === undefined) return;
-  if (timeouts.read !== null && !state.serverSide) openReplyWindow(socket, state, timeouts.read);
-  if (!state.writeWatch && (timeouts.write !== null || timeouts.read !== null)) watchWriteQueue(socket, state, timeouts);
+  if (isOn(timeouts.read) && !state.serverSide) openReplyWindow(socket, state, timeouts.read);
+  if (!state.writeWatch && (isOn(timeouts.write) || isOn(timeouts.read))) watchWriteQueue(socket, state, timeouts);
 }
 
 function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number): void {
@@ -185,7 +195,7 @@ function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: P
  * to one step after the deadline: a small fraction of the timeout, bounded to 5–100 ms.
  */
 function sampleStep(timeouts: PhaseTimeouts): number {
-  const base = Math.min(timeouts.write ?? Infinity, timeouts.read ?? Infinity);
+  const base = Math.min(isOn(timeouts.write) ? timeouts.write : Infinity, isOn(timeouts.read) ? timeouts.read : Infinity);
   return Math.min(100, Math.max(5, base / 20));
 }
 
@@ -244,7 +254,7 @@ function check(socket: InternalSocket, state: SocketState, confirmed: boolean): 
     release(socket);
     return;
   }
-  const timeouts = effectiveTimeouts(state);
+  const timeouts = effectiveTimeouts(socket);
   const at = now();
   const expired =
     checkConnect(socket, state, timeouts.connect, at) ??
@@ -264,7 +274,7 @@ function check(socket: InternalSocket, state: SocketState, confirmed: boolean): 
 
 function checkConnect(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
   if (state.connectAt === 0) return undefined;
-  if (timeout === null || isConnected(socket)) {
+  if (!isOn(timeout) || isConnected(socket)) {
     state.connectAt = 0;
     return undefined;
   }
@@ -290,16 +300,17 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = at;
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
-  if (timeouts.write !== null && at >= state.writeProgressAt + timeouts.write) return 'write';
+  const timeout = state.awaitable ? null : timeouts.write;
+  if (isOn(timeout) && at >= state.writeProgressAt + timeout) return 'write';
   const nextSample = at + sampleStep(timeouts);
-  const due = timeouts.write === null ? nextSample : Math.min(nextSample, state.writeProgressAt + timeouts.write);
+  const due = isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
   scheduleCheck(socket, state, due);
   return undefined;
 }
 
 function checkReply(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
   if (state.replyAt === 0) return undefined;
-  if (timeout === null || socket.bytesRead !== state.replyMark) {
+  if (!isOn(timeout) || state.awaitable || socket.bytesRead !== state.replyMark) {
     state.replyAt = 0;
     return undefined;
   }
@@ -339,6 +350,19 @@ function failInFlightWrite(socket: InternalSocket, error: Error): void {
   const state = (socket as { _writableState?: { writecb?: ((err?: Error | null) => void) | null } })._writableState;
   const callback = state?.writecb;
   if (state && typeof callback === 'function') state.writecb = (err?: Error | null) => callback(err ?? error);
+}
+
+/**
+ * Hands a socket over to the awaitable API: its calls carry their own deadlines and a timed-out
+ * call leaves the socket open, so the destroying reply and write deadlines stand down. A pending
+ * connect deadline stays.
+ */
+export function standDown(socket: InternalSocket): void {
+  const state = stateFor(socket, true);
+  if (state === undefined || state.awaitable) return;
+  state.awaitable = true;
+  state.replyAt = 0;
+  state.writeWatch = false;
 }
 
 /** Whether a socket's state is all disarmed (for tests and leak checks). */

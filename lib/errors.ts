@@ -120,3 +120,86 @@ export function brand(error: Error, name: string): void {
 
 /** Python's name for {@link SocketTimeoutError} (`socket.timeout`, `timeoutsocket.Timeout`). */
 export const Timeout = SocketTimeoutError;
+
+/** The libuv number of EAGAIN on this platform. */
+export const EAGAIN_ERRNO = libuvErrno('EAGAIN');
+/** The libuv number of EBADF on this platform. */
+export const EBADF_ERRNO = libuvErrno('EBADF');
+
+/**
+ * A non-blocking call (the socket is in mode `0`) could not complete without waiting.
+ * `code` is `'EAGAIN'`, as the OS says for a non-blocking socket; also exported as
+ * `BlockingIOError`, Python's name. Poll again later.
+ *
+ * @example
+ * ```ts
+ * socket.setBlocking(false);
+ * try { await socket.recv(1024); } catch (err) { if (err instanceof WouldBlockError) retryLater(); }
+ * ```
+ */
+export class WouldBlockError extends Error {
+  /** Always `'EAGAIN'`. */
+  readonly code = 'EAGAIN' as const;
+  /** Node's (negative, libuv) number for EAGAIN on this platform. */
+  readonly errno: number = EAGAIN_ERRNO;
+  /** The call that would have blocked: `'recv'`, `'send'`, `'accept'`, … */
+  readonly syscall: string;
+
+  constructor(syscall: string) {
+    super(`${syscall} EAGAIN (the socket is non-blocking and the call would have to wait)`);
+    this.name = 'WouldBlockError';
+    this.syscall = syscall;
+    brand(this, 'WouldBlockError');
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, 'WouldBlockError');
+  }
+}
+
+/** Python's name for {@link WouldBlockError}. */
+export const BlockingIOError = WouldBlockError;
+
+/**
+ * A call on a socket that is closed or destroyed (or a server that is not listening).
+ * `code` is `'EBADF'`, as CPython raises for a closed socket: a clear error instead of a
+ * confusing TypeError from deep inside the stream.
+ */
+export class SocketClosedError extends Error {
+  /** Always `'EBADF'`. */
+  readonly code = 'EBADF' as const;
+  /** Node's (negative, libuv) number for EBADF on this platform. */
+  readonly errno: number = EBADF_ERRNO;
+  /** The call that was made on the closed socket. */
+  readonly syscall: string;
+
+  constructor(syscall: string, what = 'socket is closed') {
+    super(`${syscall} EBADF (${what})`);
+    this.name = 'SocketClosedError';
+    this.syscall = syscall;
+    brand(this, 'SocketClosedError');
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, 'SocketClosedError');
+  }
+}
+
+/**
+ * A call cancelled through its `AbortSignal`, shaped like Node's own (`name 'AbortError'`,
+ * `code 'ABORT_ERR'`, the signal's reason as `cause`).
+ */
+export class AbortError extends Error {
+  /** Always `'ABORT_ERR'`. */
+  readonly code = 'ABORT_ERR' as const;
+
+  constructor(syscall: string, reason?: unknown) {
+    super(`${syscall} was aborted`, reason === undefined ? undefined : { cause: reason });
+    this.name = 'AbortError';
+    brand(this, 'AbortError');
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, 'AbortError');
+  }
+}

@@ -16,8 +16,31 @@ export {
   type PhaseTimeouts,
   type TimeoutSetting,
 } from './config';
-export { SocketTimeoutError, Timeout, type SocketErrorDetails, type SocketTimeoutDetails } from './errors';
-export { install, isInstalled, uninstall, type TimeoutSocketMethods } from './patch';
+export {
+  AbortError,
+  BlockingIOError,
+  SocketClosedError,
+  SocketTimeoutError,
+  Timeout,
+  WouldBlockError,
+  type SocketErrorDetails,
+  type SocketTimeoutDetails,
+} from './errors';
+export {
+  install,
+  isInstalled,
+  uninstall,
+  type AwaitableSocketMethods,
+  type TimeoutServerMethods,
+  type TimeoutSocketMethods,
+} from './patch';
+export {
+  ACCEPT_QUEUE_LIMIT,
+  createConnection,
+  type CallOptions,
+  type ConnectExResult,
+  type CreateConnectionOptions,
+} from './awaitable';
 
 /** The package version. */
 export const VERSION = '0.1.0';

@@ -14,10 +14,23 @@ import {
   effectiveTimeouts,
   markNotTcp,
   release,
-  stateFor,
+  SETTING,
   type InternalSocket,
 } from './engine';
 import { runtime, type SavedProperty } from './runtime';
+import {
+  accept,
+  connectEx,
+  getBlocking,
+  onServerConnection,
+  recv,
+  recvInto,
+  send,
+  sendAll,
+  setBlocking,
+  type CallOptions,
+  type ConnectExResult,
+} from './awaitable';
 
 /** The methods the patch adds to every socket. */
 export interface TimeoutSocketMethods {
@@ -34,9 +47,44 @@ export interface TimeoutSocketMethods {
   getSocketTimeout(): PhaseTimeouts;
 }
 
+/** The awaitable calls the patch adds to every socket (see awaitable.ts for each). */
+export interface AwaitableSocketMethods {
+  /** Receives up to `n` bytes; an empty Buffer at orderly EOF. */
+  recv(n: number, options?: CallOptions): Promise<Buffer>;
+  /** Receives into `buffer`; resolves with the count, 0 at orderly EOF. */
+  recvInto(buffer: Uint8Array, options?: CallOptions): Promise<number>;
+  /** Accepts what fits the free write buffer; resolves with the count. */
+  send(data: Buffer | Uint8Array | string, options?: CallOptions): Promise<number>;
+  /** Sends everything, or rejects with `bytesSent`. */
+  sendAll(data: Buffer | Uint8Array | string, options?: CallOptions): Promise<void>;
+  /** Python's connect_ex: `0` or a Node error code string. */
+  connectEx(port: number, host?: string, options?: CallOptions): Promise<ConnectExResult>;
+  connectEx(options: net.TcpSocketConnectOpts, callOptions?: CallOptions): Promise<ConnectExResult>;
+  /** `true` = blocking (`setSocketTimeout(null)`), `false` = non-blocking (`setSocketTimeout(0)`). */
+  setBlocking(flag: boolean): this;
+  /** `false` only in non-blocking mode. */
+  getBlocking(): boolean;
+}
+
+/** What the patch adds to every `net.Server`: a mode its accepted sockets inherit, and accept(). */
+export interface TimeoutServerMethods {
+  /** The server's mode (same shapes as `socket.setSocketTimeout`); bounds accept() and is inherited by accepted sockets. */
+  setSocketTimeout(setting: TimeoutSetting): this;
+  /** The server's setting in force: its own, else the process default. */
+  getSocketTimeout(): PhaseTimeouts;
+  /** `true` = blocking, `false` = non-blocking. */
+  setBlocking(flag: boolean): this;
+  /** `false` only in non-blocking mode. */
+  getBlocking(): boolean;
+  /** Accepts the next connection. */
+  accept(options?: CallOptions): Promise<net.Socket>;
+}
+
 declare module 'node:net' {
   // eslint-disable-next-line @typescript-eslint/no-empty-interface
-  interface Socket extends TimeoutSocketMethods {}
+  interface Socket extends TimeoutSocketMethods, AwaitableSocketMethods {}
+  // eslint-disable-next-line @typescript-eslint/no-empty-interface
+  interface Server extends TimeoutServerMethods {}
 }
 
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
@@ -98,15 +146,26 @@ function wrapDestroy(original: AnyFunction): AnyFunction {
   };
 }
 
-function setSocketTimeout(this: net.Socket, setting: TimeoutSetting): net.Socket {
-  const timeouts = normalizeTimeout(setting, 'timeout');
-  const state = stateFor(this as InternalSocket, true);
-  if (state !== undefined) state.own = timeouts;
+function setSocketTimeout<T extends net.Socket | net.Server>(this: T, setting: TimeoutSetting): T {
+  (this as unknown as InternalSocket)[SETTING] = Object.freeze(normalizeTimeout(setting, 'timeout', { allowNonBlocking: true }));
   return this;
 }
 
-function getSocketTimeout(this: net.Socket): PhaseTimeouts {
-  return { ...effectiveTimeouts(stateFor(this as InternalSocket, false)) };
+function getSocketTimeout(this: net.Socket | net.Server): PhaseTimeouts {
+  return { ...effectiveTimeouts(this as unknown as InternalSocket) };
+}
+
+/**
+ * Servers emit rarely ('listening', 'connection', 'close', and for http.Server 'request'), so
+ * one string comparison here is the cheapest point to see each accepted socket: Node sets
+ * `socket.server` and emits 'connection' in onconnection(), with no other hook in between.
+ */
+function wrapServerEmit(original: AnyFunction): AnyFunction {
+  return function emit(this: unknown, event: unknown, socket: unknown) {
+    if (event === 'connection' && socket instanceof net.Socket && onServerConnection(this as net.Server, socket)) return true;
+    // eslint-disable-next-line prefer-rest-params
+    return original.apply(this, arguments as unknown as unknown[]);
+  };
 }
 
 /** Replaces `target[key]` with `replacement`, recording the original for uninstall. */
@@ -136,8 +195,15 @@ export function install(): boolean {
   wrapMethod(saved, socketProto, 'connect', wrapConnect);
   wrapMethod(saved, socketProto, '_writeGeneric', wrapWriteGeneric);
   wrapMethod(saved, socketProto, '_destroy', wrapDestroy);
-  replace(saved, socketProto, 'setSocketTimeout', setSocketTimeout);
-  replace(saved, socketProto, 'getSocketTimeout', getSocketTimeout);
+  const serverProto = net.Server.prototype;
+  wrapMethod(saved, serverProto, 'emit', wrapServerEmit);
+  const added = { setSocketTimeout, getSocketTimeout, setBlocking, getBlocking };
+  for (const [key, method] of Object.entries(added)) {
+    replace(saved, socketProto, key, method);
+    replace(saved, serverProto, key, method);
+  }
+  for (const [key, method] of Object.entries({ recv, recvInto, send, sendAll, connectEx })) replace(saved, socketProto, key, method);
+  replace(saved, serverProto, 'accept', accept);
   shared.patched = saved;
   return true;
 }
