@@ -38,7 +38,7 @@ export function runtime(): Runtime {
   const host = net.Socket as HostWithRuntime;
   let shared = host[RUNTIME_KEY];
   if (shared === undefined) {
-    shared = { patched: undefined, defaults: { connect: null, read: null, write: null }, envApplied: false };
+    shared = { patched: undefined, defaults: { connect: null, read: null, write: null, keepAlive: null }, envApplied: false };
     Object.defineProperty(host, RUNTIME_KEY, { value: shared, enumerable: false });
   }
   return shared;
