@@ -18,6 +18,14 @@ export {
 } from './config';
 export { SocketTimeoutError, Timeout, type SocketErrorDetails, type SocketTimeoutDetails } from './errors';
 export { install, isInstalled, uninstall, type TimeoutSocketMethods } from './patch';
+export {
+  CHANNELS,
+  getStats,
+  type InstallMessage,
+  type TimeoutMessage,
+  type TimeoutSocketStats,
+  type UninstallMessage,
+} from './observe';
 
 /** The package version. */
 export const VERSION = '0.1.0';

@@ -17,6 +17,7 @@ import {
   stateFor,
   type InternalSocket,
 } from './engine';
+import { noteInstall, noteUninstall } from './observe';
 import { runtime, type SavedProperty } from './runtime';
 
 /** The methods the patch adds to every socket. */
@@ -139,6 +140,7 @@ export function install(): boolean {
   replace(saved, socketProto, 'setSocketTimeout', setSocketTimeout);
   replace(saved, socketProto, 'getSocketTimeout', getSocketTimeout);
   shared.patched = saved;
+  noteInstall(shared.defaults);
   return true;
 }
 
@@ -156,6 +158,7 @@ export function uninstall(): boolean {
     else Object.defineProperty(target, key, original);
   }
   shared.patched = undefined;
+  noteUninstall();
   return true;
 }
 
