@@ -17,6 +17,7 @@ import {
   stateFor,
   type InternalSocket,
 } from './engine';
+import { keepAliveBeforeConnect, keepAliveForOwnSetting, wrapListen, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
 import { runtime, type SavedProperty } from './runtime';
 
@@ -79,7 +80,10 @@ function wrapConnect(original: AnyFunction): AnyFunction {
     const socket = this as InternalSocket;
     const target = connectTarget(args);
     if (target.ipc) markNotTcp(socket);
-    else armConnect(socket, target.host, target.port);
+    else {
+      armConnect(socket, target.host, target.port);
+      keepAliveBeforeConnect(socket, args);
+    }
     return original.apply(socket, args);
   };
 }
@@ -102,7 +106,10 @@ function wrapDestroy(original: AnyFunction): AnyFunction {
 function setSocketTimeout(this: net.Socket, setting: TimeoutSetting): net.Socket {
   const timeouts = normalizeTimeout(setting, 'timeout');
   const state = stateFor(this as InternalSocket, true);
-  if (state !== undefined) state.own = timeouts;
+  if (state !== undefined) {
+    state.own = timeouts;
+    keepAliveForOwnSetting(this as InternalSocket, timeouts.keepAlive);
+  }
   return this;
 }
 
@@ -139,6 +146,8 @@ export function install(): boolean {
   wrapMethod(saved, socketProto, '_destroy', wrapDestroy);
   replace(saved, socketProto, 'setSocketTimeout', setSocketTimeout);
   replace(saved, socketProto, 'getSocketTimeout', getSocketTimeout);
+  wrapMethod(saved, socketProto, 'setKeepAlive', wrapSetKeepAlive);
+  wrapMethod(saved, net.Server.prototype, 'listen', wrapListen);
   shared.patched = saved;
   noteInstall(shared.defaults);
   return true;
