@@ -28,11 +28,18 @@ export interface PhaseTimeouts {
   read: number | null;
   /** How long written bytes may stay queued with none of them flushed. */
   write: number | null;
+  /**
+   * Not a deadline: the initial delay of the TCP keep-alive the shim turns on for every
+   * connected TCP socket the application did not configure itself (see `lib/keepalive.ts`).
+   * Node takes whole seconds: the delay is floored to seconds, and at least 1 s.
+   */
+  keepAlive: number | null;
 }
 
 /**
  * What `setDefaultSocketTimeout()` and `socket.setSocketTimeout()` take: `null` (no deadline,
- * blocking), a number of milliseconds for every phase, or an object naming at least one phase.
+ * blocking), a number of milliseconds for every phase, or an object naming at least one phase or
+ * `keepAlive`. A number or `null` leaves `keepAlive` off; keys an object leaves out are off.
  * `socket.setSocketTimeout(0)` (sockets and servers only) is non-blocking mode.
  */
 export type TimeoutSetting = number | null | Partial<PhaseTimeouts>;
@@ -50,22 +57,23 @@ export const ENV = {
   connect: 'TIMEOUTSOCKET_CONNECT_TIMEOUT',
   read: 'TIMEOUTSOCKET_READ_TIMEOUT',
   write: 'TIMEOUTSOCKET_WRITE_TIMEOUT',
+  keepAlive: 'TIMEOUTSOCKET_KEEPALIVE',
 } as const;
 
 /** A setting with no deadline in any phase. Frozen: shared by every socket that has none. */
-export const NO_TIMEOUTS: Readonly<PhaseTimeouts> = Object.freeze({ connect: null, read: null, write: null });
+export const NO_TIMEOUTS: Readonly<PhaseTimeouts> = Object.freeze({ connect: null, read: null, write: null, keepAlive: null });
 
 import { runtime } from './runtime';
 
 /** A socket in non-blocking mode (`setSocketTimeout(0)`): every phase 0, no call ever waits. */
-export const NON_BLOCKING: Readonly<PhaseTimeouts> = Object.freeze({ connect: 0, read: 0, write: 0 });
+export const NON_BLOCKING: Readonly<PhaseTimeouts> = Object.freeze({ connect: 0, read: 0, write: 0, keepAlive: null });
 
 /** Whether a setting is non-blocking mode. */
 export function isNonBlocking(timeouts: PhaseTimeouts): boolean {
   return timeouts.connect === 0 && timeouts.read === 0 && timeouts.write === 0;
 }
 
-const PHASE_KEYS: ReadonlySet<string> = new Set(PHASES);
+const SETTING_KEYS: ReadonlySet<string> = new Set([...PHASES, 'keepAlive']);
 
 function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
@@ -111,8 +119,8 @@ function checkPhaseValue(value: unknown, label: string): number | null {
  * @param label - the name used in error messages, e.g. `'timeout'`.
  * @example
  * ```ts
- * normalizeTimeout(300);             // { connect: 300, read: 300, write: 300 }
- * normalizeTimeout({ connect: 50 }); // { connect: 50, read: null, write: null }
+ * normalizeTimeout(300);             // { connect: 300, read: 300, write: 300, keepAlive: null }
+ * normalizeTimeout({ connect: 50 }); // { connect: 50, read: null, write: null, keepAlive: null }
  * ```
  */
 export function normalizeTimeout(
@@ -124,11 +132,11 @@ export function normalizeTimeout(
   if (setting === 0 && allowNonBlocking) return { ...NON_BLOCKING };
   if (typeof setting === 'number') {
     const ms = checkMilliseconds(setting, label);
-    return { connect: ms, read: ms, write: ms };
+    return { connect: ms, read: ms, write: ms, keepAlive: null };
   }
   if (typeof setting !== 'object' || setting === undefined || Array.isArray(setting)) {
     throw new TypeError(
-      `${label} must be null, a number of milliseconds or an object { connect?, read?, write? }, got ${describeValue(setting)}`,
+      `${label} must be null, a number of milliseconds or an object { connect?, read?, write?, keepAlive? }, got ${describeValue(setting)}`,
     );
   }
   return normalizePhaseObject(setting as Record<string, unknown>, label);
@@ -136,17 +144,18 @@ export function normalizeTimeout(
 
 function normalizePhaseObject(setting: Record<string, unknown>, label: string): PhaseTimeouts {
   const keys = Object.keys(setting);
-  const unknown = keys.filter((key) => !PHASE_KEYS.has(key));
+  const unknown = keys.filter((key) => !SETTING_KEYS.has(key));
   if (unknown.length > 0) {
-    throw new TypeError(`${label} has unknown key ${JSON.stringify(unknown[0])}: expected connect, read or write`);
+    throw new TypeError(`${label} has unknown key ${JSON.stringify(unknown[0])}: expected connect, read, write or keepAlive`);
   }
   if (!keys.some((key) => setting[key] !== undefined)) {
-    throw new TypeError(`${label} must name at least one of connect, read or write, got ${describeValue(setting)}`);
+    throw new TypeError(`${label} must name at least one of connect, read, write or keepAlive, got ${describeValue(setting)}`);
   }
   return {
     connect: checkPhaseValue(setting.connect, `${label}.connect`),
     read: checkPhaseValue(setting.read, `${label}.read`),
     write: checkPhaseValue(setting.write, `${label}.write`),
+    keepAlive: checkPhaseValue(setting.keepAlive, `${label}.keepAlive`),
   };
 }
 
@@ -177,7 +186,8 @@ export function parseDuration(text: string, name: string): number {
 /**
  * Reads the `TIMEOUTSOCKET_*` variables from `env`. Returns `undefined` when none is set (the
  * process default is then left alone); otherwise the timeouts they name, where a per-phase
- * variable overrides `TIMEOUTSOCKET_TIMEOUT`. An empty variable counts as unset.
+ * variable overrides `TIMEOUTSOCKET_TIMEOUT`. `TIMEOUTSOCKET_KEEPALIVE` is separate (not a deadline,
+ * so `TIMEOUTSOCKET_TIMEOUT` does not set it). An empty variable counts as unset.
  * Throws a `RangeError` naming the variable and its value for anything unparsable.
  */
 export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): PhaseTimeouts | undefined {
@@ -187,12 +197,14 @@ export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): PhaseTime
   };
   const general = read(ENV.timeout);
   const perPhase = { connect: read(ENV.connect), read: read(ENV.read), write: read(ENV.write) };
-  if (general === undefined && PHASES.every((phase) => perPhase[phase] === undefined)) return undefined;
+  const keepAlive = read(ENV.keepAlive);
+  if (general === undefined && keepAlive === undefined && PHASES.every((phase) => perPhase[phase] === undefined)) return undefined;
   const fallback = general ?? null;
   return {
     connect: perPhase.connect ?? fallback,
     read: perPhase.read ?? fallback,
     write: perPhase.write ?? fallback,
+    keepAlive: keepAlive ?? null,
   };
 }
 

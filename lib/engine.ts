@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { NO_TIMEOUTS, type Phase, type PhaseTimeouts } from './config';
 import { SocketTimeoutError } from './errors';
+import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteSocket } from './observe';
 import { runtime } from './runtime';
 
 /** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
@@ -124,6 +125,7 @@ export function stateFor(socket: InternalSocket, create: boolean): SocketState |
   }
   const state = new SocketState(socket);
   socket[STATE] = state;
+  noteSocket();
   return state;
 }
 
@@ -152,6 +154,7 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   if (!isOn(timeout)) return;
   const at = now();
   state.connectAt = at;
+  noteArmed(socket, 'connect', timeout, address, port);
   scheduleCheck(socket, state, at + timeout);
 }
 
@@ -175,6 +178,7 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   const at = now();
   state.replyAt = at;
   state.replyMark = bytesRead;
+  noteArmed(socket, 'read', timeout, state.address, state.port);
   scheduleCheck(socket, state, at + timeout);
 }
 
@@ -187,6 +191,7 @@ function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: P
   state.writeProgressAt = at;
   state.writeQueue = handle.writeQueueSize!;
   state.writeDispatched = handle.bytesWritten ?? 0;
+  if (timeouts.write !== null) noteArmed(socket, 'write', timeouts.write, state.address, state.port);
   scheduleCheck(socket, state, at + sampleStep(timeouts));
 }
 
@@ -260,7 +265,10 @@ function check(socket: InternalSocket, state: SocketState, confirmed: boolean): 
     checkConnect(socket, state, timeouts.connect, at) ??
     checkWrite(socket, state, timeouts, at) ??
     checkReply(socket, state, timeouts.read, at);
-  if (expired === undefined) return;
+  if (expired === undefined) {
+    if (confirmed) noteFalseAlarm(socket, state.address, state.port);
+    return;
+  }
   if (!confirmed) {
     // The loop may have been blocked while the answer arrived: let pending I/O run, then look again.
     if (!state.confirming) {
@@ -275,6 +283,7 @@ function check(socket: InternalSocket, state: SocketState, confirmed: boolean): 
 function checkConnect(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
   if (state.connectAt === 0) return undefined;
   if (!isOn(timeout) || isConnected(socket)) {
+    if (isOn(timeout)) noteCleared(socket, 'connect', state.connectAt, state.address, state.port);
     state.connectAt = 0;
     return undefined;
   }
@@ -292,6 +301,7 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   const handle = socket._handle;
   const queued = handle?.writeQueueSize ?? 0;
   if (queued === 0 && socket.writableLength === 0) {
+    if (timeouts.write !== null) noteCleared(socket, 'write', state.writeProgressAt, state.address, state.port);
     state.writeWatch = false;
     return undefined;
   }
@@ -311,6 +321,7 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
 function checkReply(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
   if (state.replyAt === 0) return undefined;
   if (!isOn(timeout) || state.awaitable || socket.bytesRead !== state.replyMark) {
+    if (isOn(timeout)) noteCleared(socket, 'read', state.replyAt, state.address, state.port);
     state.replyAt = 0;
     return undefined;
   }
@@ -335,9 +346,17 @@ function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout:
     address: state.address ?? socket.remoteAddress,
     port: state.port ?? socket.remotePort,
   });
+  noteFired(socket, phase, timeout, error, now() - phaseClock(state, phase));
   release(socket);
   failInFlightWrite(socket, error);
   socket.destroy(error);
+}
+
+/** When the clock of `phase` started: the time that ran out is measured from here. */
+function phaseClock(state: SocketState, phase: Phase): number {
+  if (phase === 'connect') return state.connectAt;
+  if (phase === 'write' || (state.writeWatch && state.writeProgressAt > state.replyAt)) return state.writeProgressAt;
+  return state.replyAt;
 }
 
 /**

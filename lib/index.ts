@@ -41,6 +41,14 @@ export {
   type ConnectExResult,
   type CreateConnectionOptions,
 } from './awaitable';
+export {
+  CHANNELS,
+  getStats,
+  type InstallMessage,
+  type TimeoutMessage,
+  type TimeoutSocketStats,
+  type UninstallMessage,
+} from './observe';
 
 /** The package version. */
 export const VERSION = '0.1.0';

@@ -17,6 +17,8 @@ import {
   SETTING,
   type InternalSocket,
 } from './engine';
+import { keepAliveBeforeConnect, keepAliveForOwnSetting, wrapListen, wrapSetKeepAlive } from './keepalive';
+import { noteInstall, noteUninstall } from './observe';
 import { runtime, type SavedProperty } from './runtime';
 import {
   accept,
@@ -126,7 +128,10 @@ function wrapConnect(original: AnyFunction): AnyFunction {
     const socket = this as InternalSocket;
     const target = connectTarget(args);
     if (target.ipc) markNotTcp(socket);
-    else armConnect(socket, target.host, target.port);
+    else {
+      armConnect(socket, target.host, target.port);
+      keepAliveBeforeConnect(socket, args);
+    }
     return original.apply(socket, args);
   };
 }
@@ -147,7 +152,9 @@ function wrapDestroy(original: AnyFunction): AnyFunction {
 }
 
 function setSocketTimeout<T extends net.Socket | net.Server>(this: T, setting: TimeoutSetting): T {
-  (this as unknown as InternalSocket)[SETTING] = Object.freeze(normalizeTimeout(setting, 'timeout', { allowNonBlocking: true }));
+  const timeouts = Object.freeze(normalizeTimeout(setting, 'timeout', { allowNonBlocking: true }));
+  (this as unknown as InternalSocket)[SETTING] = timeouts;
+  if (this instanceof net.Socket) keepAliveForOwnSetting(this as unknown as InternalSocket, timeouts.keepAlive);
   return this;
 }
 
@@ -204,7 +211,10 @@ export function install(): boolean {
   }
   for (const [key, method] of Object.entries({ recv, recvInto, send, sendAll, connectEx })) replace(saved, socketProto, key, method);
   replace(saved, serverProto, 'accept', accept);
+  wrapMethod(saved, socketProto, 'setKeepAlive', wrapSetKeepAlive);
+  wrapMethod(saved, serverProto, 'listen', wrapListen);
   shared.patched = saved;
+  noteInstall(shared.defaults);
   return true;
 }
 
@@ -222,6 +232,7 @@ export function uninstall(): boolean {
     else Object.defineProperty(target, key, original);
   }
   shared.patched = undefined;
+  noteUninstall();
   return true;
 }
 

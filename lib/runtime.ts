@@ -27,6 +27,28 @@ export interface Runtime {
   defaults: PhaseTimeouts;
   /** Whether the `TIMEOUTSOCKET_*` environment was already applied (only the first load applies it). */
   envApplied: boolean;
+  /** The counters behind `getStats()`: shared, so every copy of the package counts into one record. */
+  stats: Counters;
+}
+
+/**
+ * Plain integer fields, bumped in place (never replaced, so a reference taken at load stays
+ * valid; `install()` zeroes them). `getStats()` in lib/observe.ts turns them into the public shape.
+ */
+export interface Counters {
+  /** `Date.now()` when the counters were last reset (at install). */
+  since: number;
+  sockets: number;
+  armed: number;
+  connectTimeouts: number;
+  readTimeouts: number;
+  writeTimeouts: number;
+  falseAlarmsAvoided: number;
+}
+
+/** Fresh counters, all zero. */
+export function newCounters(): Counters {
+  return { since: Date.now(), sockets: 0, armed: 0, connectTimeouts: 0, readTimeouts: 0, writeTimeouts: 0, falseAlarmsAvoided: 0 };
 }
 
 const RUNTIME_KEY = Symbol.for('timeoutsocket.runtime.v1');
@@ -38,7 +60,12 @@ export function runtime(): Runtime {
   const host = net.Socket as HostWithRuntime;
   let shared = host[RUNTIME_KEY];
   if (shared === undefined) {
-    shared = { patched: undefined, defaults: { connect: null, read: null, write: null }, envApplied: false };
+    shared = {
+      patched: undefined,
+      defaults: { connect: null, read: null, write: null, keepAlive: null },
+      envApplied: false,
+      stats: newCounters(),
+    };
     Object.defineProperty(host, RUNTIME_KEY, { value: shared, enumerable: false });
   }
   return shared;

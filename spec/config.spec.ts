@@ -38,20 +38,37 @@ describe('the TIMEOUTSOCKET_* environment', () => {
   });
 
   it('applies TIMEOUTSOCKET_TIMEOUT to every phase', () => {
-    expect(timeoutsFromEnv({ TIMEOUTSOCKET_TIMEOUT: '5s' })).toEqual({ connect: 5000, read: 5000, write: 5000 });
+    expect(timeoutsFromEnv({ TIMEOUTSOCKET_TIMEOUT: '5s' })).toEqual({ connect: 5000, read: 5000, write: 5000, keepAlive: null });
   });
 
   it('lets a per-phase variable override the general one', () => {
     expect(
       timeoutsFromEnv({ TIMEOUTSOCKET_TIMEOUT: '5s', TIMEOUTSOCKET_CONNECT_TIMEOUT: '300', TIMEOUTSOCKET_WRITE_TIMEOUT: '1m' }),
-    ).toEqual({ connect: 300, read: 5000, write: 60_000 });
+    ).toEqual({ connect: 300, read: 5000, write: 60_000, keepAlive: null });
+  });
+
+  it('reads TIMEOUTSOCKET_KEEPALIVE on its own: TIMEOUTSOCKET_TIMEOUT does not set it', () => {
+    expect(timeoutsFromEnv({ TIMEOUTSOCKET_KEEPALIVE: '30s' })).toEqual({ connect: null, read: null, write: null, keepAlive: 30_000 });
+    expect(timeoutsFromEnv({ TIMEOUTSOCKET_TIMEOUT: '5s' })?.keepAlive).toBeNull();
+    expect(timeoutsFromEnv({ TIMEOUTSOCKET_TIMEOUT: '5s', TIMEOUTSOCKET_KEEPALIVE: '1m' })).toEqual({
+      connect: 5000,
+      read: 5000,
+      write: 5000,
+      keepAlive: 60_000,
+    });
   });
 
   it('leaves phases with no variable off when only per-phase variables are set', () => {
-    expect(timeoutsFromEnv({ TIMEOUTSOCKET_READ_TIMEOUT: '2s' })).toEqual({ connect: null, read: 2000, write: null });
+    expect(timeoutsFromEnv({ TIMEOUTSOCKET_READ_TIMEOUT: '2s' })).toEqual({ connect: null, read: 2000, write: null, keepAlive: null });
   });
 
-  it.each(['TIMEOUTSOCKET_TIMEOUT', 'TIMEOUTSOCKET_CONNECT_TIMEOUT', 'TIMEOUTSOCKET_READ_TIMEOUT', 'TIMEOUTSOCKET_WRITE_TIMEOUT'])(
+  it.each([
+    'TIMEOUTSOCKET_TIMEOUT',
+    'TIMEOUTSOCKET_CONNECT_TIMEOUT',
+    'TIMEOUTSOCKET_READ_TIMEOUT',
+    'TIMEOUTSOCKET_WRITE_TIMEOUT',
+    'TIMEOUTSOCKET_KEEPALIVE',
+  ])(
     'rejects a bad %s naming it',
     (name) => {
       expect(() => timeoutsFromEnv({ [name]: 'soon' })).toThrow(new RangeError(
@@ -63,12 +80,14 @@ describe('the TIMEOUTSOCKET_* environment', () => {
 
 describe('normalizeTimeout', () => {
   it.each([
-    [null, { connect: null, read: null, write: null }],
-    [300, { connect: 300, read: 300, write: 300 }],
-    [{ connect: 50 }, { connect: 50, read: null, write: null }],
-    [{ read: 10, write: null }, { connect: null, read: 10, write: null }],
-    [{ connect: 1, read: 2, write: 3 }, { connect: 1, read: 2, write: 3 }],
-    [{ connect: null }, { connect: null, read: null, write: null }],
+    [null, { connect: null, read: null, write: null, keepAlive: null }],
+    [300, { connect: 300, read: 300, write: 300, keepAlive: null }],
+    [{ connect: 50 }, { connect: 50, read: null, write: null, keepAlive: null }],
+    [{ read: 10, write: null }, { connect: null, read: 10, write: null, keepAlive: null }],
+    [{ connect: 1, read: 2, write: 3 }, { connect: 1, read: 2, write: 3, keepAlive: null }],
+    [{ connect: null }, { connect: null, read: null, write: null, keepAlive: null }],
+    [{ keepAlive: 30_000 }, { connect: null, read: null, write: null, keepAlive: 30_000 }],
+    [{ read: 100, keepAlive: 5000 }, { connect: null, read: 100, write: null, keepAlive: 5000 }],
   ])('takes %j as %j', (setting, expected) => {
     expect(normalizeTimeout(setting)).toEqual(expected);
   });
@@ -83,6 +102,8 @@ describe('normalizeTimeout', () => {
     ['an object naming no phase', {}],
     ['an object whose phases are all undefined', { read: undefined }],
     ['a phase given as a string', { read: '300' }],
+    ['keepAlive given as a string', { keepAlive: '30s' }],
+    ['keepAlive given as a boolean', { keepAlive: true }],
   ])('rejects %s with a TypeError', (_, setting) => {
     expect(() => normalizeTimeout(setting)).toThrow(TypeError);
   });
@@ -90,12 +111,14 @@ describe('normalizeTimeout', () => {
   it.each([NaN, Infinity, -Infinity, 0, -5, MAX_TIMEOUT_MS + 1])('rejects %d with a RangeError', (ms) => {
     expect(() => normalizeTimeout(ms)).toThrow(RangeError);
     expect(() => normalizeTimeout({ write: ms })).toThrow(RangeError);
+    expect(() => normalizeTimeout({ keepAlive: ms })).toThrow(RangeError);
   });
 
   it('names the bad value and the phase in the message', () => {
     expect(() => normalizeTimeout({ read: -5 })).toThrow('timeout.read must be a finite number of milliseconds > 0, got -5');
     expect(() => normalizeTimeout('5s')).toThrow('got "5s"');
     expect(() => normalizeTimeout({ idle: 5 })).toThrow('unknown key "idle"');
+    expect(() => normalizeTimeout({ keepAlive: 0 })).toThrow('timeout.keepAlive must be a finite number of milliseconds > 0, got 0');
   });
 });
 
@@ -103,20 +126,20 @@ describe('the process default', () => {
   afterEach(() => setDefaultSocketTimeout(null));
 
   it('is off until set', () => {
-    expect(getDefaultSocketTimeout()).toEqual({ connect: null, read: null, write: null });
+    expect(getDefaultSocketTimeout()).toEqual({ connect: null, read: null, write: null, keepAlive: null });
   });
 
   it('round-trips a number and an object', () => {
     setDefaultSocketTimeout(250);
-    expect(getDefaultSocketTimeout()).toEqual({ connect: 250, read: 250, write: 250 });
+    expect(getDefaultSocketTimeout()).toEqual({ connect: 250, read: 250, write: 250, keepAlive: null });
     setDefaultSocketTimeout({ read: 100 });
-    expect(getDefaultSocketTimeout()).toEqual({ connect: null, read: 100, write: null });
+    expect(getDefaultSocketTimeout()).toEqual({ connect: null, read: 100, write: null, keepAlive: null });
   });
 
   it('keeps the old value when the new one is rejected', () => {
     setDefaultSocketTimeout(250);
     expect(() => setDefaultSocketTimeout(-1)).toThrow(RangeError);
-    expect(getDefaultSocketTimeout()).toEqual({ connect: 250, read: 250, write: 250 });
+    expect(getDefaultSocketTimeout()).toEqual({ connect: 250, read: 250, write: 250, keepAlive: null });
   });
 
   it('hands out copies the caller cannot use to change it', () => {

@@ -385,11 +385,11 @@ describe('per-socket settings', () => {
     fixtures.push(silent);
     const exempt = connect(silent.port, (s) => s.write('x'));
     exempt.setSocketTimeout(null);
-    expect(exempt.getSocketTimeout()).toEqual({ connect: null, read: null, write: null });
+    expect(exempt.getSocketTimeout()).toEqual({ connect: null, read: null, write: null, keepAlive: null });
     setDefaultSocketTimeout(null);
     const guarded = connect(silent.port, (s) => s.write('x'));
     guarded.setSocketTimeout({ read: 100 });
-    expect(guarded.getSocketTimeout()).toEqual({ connect: null, read: 100, write: null });
+    expect(guarded.getSocketTimeout()).toEqual({ connect: null, read: 100, write: null, keepAlive: null });
     const fate = await fateOf(guarded, 2000);
     expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', timeout: 100 });
     expect(exempt.destroyed).toBe(false);
@@ -397,7 +397,7 @@ describe('per-socket settings', () => {
 
   it('report the process default when the socket has none', () => {
     setDefaultSocketTimeout(123);
-    expect(new net.Socket().getSocketTimeout()).toEqual({ connect: 123, read: 123, write: 123 });
+    expect(new net.Socket().getSocketTimeout()).toEqual({ connect: 123, read: 123, write: 123, keepAlive: null });
   });
 
   it('reject bad values with the same errors as the default', () => {

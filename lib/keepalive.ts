@@ -1,0 +1,161 @@
+/**
+ * Process-wide TCP keep-alive: catches connections whose peer vanished without FIN or RST
+ * while nothing was in flight (an idle pooled connection, a pub/sub subscriber), which no
+ * reply or write deadline can see.
+ *
+ * With a `keepAlive` setting (`TIMEOUTSOCKET_KEEPALIVE=30s`, or the `keepAlive` key of
+ * `setDefaultSocketTimeout()` / `socket.setSocketTimeout()`), every TCP client socket and every
+ * socket a server accepts gets `SO_KEEPALIVE` with that initial delay once connected, unless the
+ * application chose for itself (`socket.setKeepAlive()`, the `keepAlive` option of `net.connect()`,
+ * `new net.Socket()` or `net.createServer()`): its choice wins.
+ *
+ * Neither side adds a listener or a per-socket timer: both hand the setting to code Node runs
+ * anyway when the connection is made (see the comments on {@link keepAliveBeforeConnect} and
+ * {@link wrapListen}).
+ *
+ * What Node 20 allows: only the initial delay (`setKeepAlive(true, ms)`, whole seconds, as
+ * `TCP_KEEPIDLE`). Node 20's libuv (1.46) leaves the probe interval and count to the OS
+ * (Linux: `net.ipv4.tcp_keepalive_intvl` = 75 s, `net.ipv4.tcp_keepalive_probes` = 9), so a dead
+ * peer is detected after delay + interval × probes, then reads fail with ETIMEDOUT from the OS.
+ */
+import type * as net from 'node:net';
+import { effectiveTimeouts, type InternalSocket } from './engine';
+import { runtime } from './runtime';
+
+type SetKeepAlive = (this: net.Socket, enable?: boolean, initialDelay?: number) => net.Socket;
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/** Set on a socket whose application called `setKeepAlive()` itself (a registry symbol: shared by every copy). */
+const APP_CHOSE = Symbol.for('timeoutsocket.keepalive.app.v1');
+
+interface KeepAliveSocket extends InternalSocket {
+  [APP_CHOSE]?: true;
+}
+
+/** The original `setKeepAlive`, saved when the installing copy wrapped it: the shim's own calls go straight to it. */
+let originalSetKeepAlive: SetKeepAlive | undefined;
+
+/**
+ * Node's own per-socket flag (net.js `kSetKeepAlive`, a module-local `Symbol('kSetKeepAlive')`
+ * the Socket constructor sets from its `keepAlive` option). Found once by its description on the
+ * first socket seen; `null` if this Node has none, and then only the connect options are consulted.
+ */
+let nodeKeepAliveFlag: symbol | null | undefined;
+
+/** Node takes whole seconds (`~~(ms / 1000)`) and treats 0 as "leave the OS default": never pass less than 1 s. */
+function delayMs(ms: number): number {
+  return Math.max(1000, ms);
+}
+
+/**
+ * Wraps `net.Socket.prototype.setKeepAlive` to record that the application chose for this
+ * socket, whatever it chose: from then on the shim never touches its keep-alive.
+ */
+export function wrapSetKeepAlive(original: AnyFunction): AnyFunction {
+  originalSetKeepAlive = original as unknown as SetKeepAlive;
+  return function setKeepAlive(this: unknown, ...args: unknown[]) {
+    (this as KeepAliveSocket)[APP_CHOSE] = true;
+    return original.apply(this, args);
+  };
+}
+
+/** Did the application choose keep-alive for this socket: by `setKeepAlive()`, or by options? */
+function applicationChose(socket: KeepAliveSocket, connectArgs: readonly unknown[] | undefined): boolean {
+  if (socket[APP_CHOSE] === true) return true;
+  if (connectArgs !== undefined) {
+    let options = connectArgs[0];
+    if (Array.isArray(options)) options = options[0];
+    if (typeof options === 'object' && options !== null && (options as { keepAlive?: unknown }).keepAlive !== undefined) return true;
+  }
+  if (nodeKeepAliveFlag === undefined) {
+    nodeKeepAliveFlag = Object.getOwnPropertySymbols(socket).find((key) => key.description === 'kSetKeepAlive') ?? null;
+  }
+  return nodeKeepAliveFlag !== null && (socket as unknown as Record<symbol, unknown>)[nodeKeepAliveFlag] === true;
+}
+
+/**
+ * Client sockets: called by the patched `connect()` just before the original runs.
+ *
+ * Why here and with no `'connect'` listener: `setKeepAlive()` on a socket with no handle yet
+ * only records the wish (`this[kSetKeepAlive] = enable; this[kSetKeepAliveInitialDelay] = …`),
+ * and Node's `afterConnect()` applies it the moment the connection is up, before `'connect'` is
+ * emitted: `if (self[kSetKeepAlive] && self._handle.setKeepAlive)
+ * self._handle.setKeepAlive(true, self[kSetKeepAliveInitialDelay])` (lib/net.js, v20). That
+ * path also serves `autoSelectFamily` (afterConnectMultiple ends in afterConnect) and TLS
+ * clients (TLSSocket is a net.Socket; its TLSWrap handle proxies setKeepAlive to the TCP handle;
+ * the early call on that handle, before the fd exists, only sets a libuv flag, and afterConnect
+ * then applies the delay). So the cost is two property writes per connect.
+ */
+export function keepAliveBeforeConnect(socket: InternalSocket, connectArgs: readonly unknown[]): void {
+  const ms = effectiveTimeouts(socket).keepAlive;
+  if (ms === null || originalSetKeepAlive === undefined) return;
+  if (applicationChose(socket as KeepAliveSocket, connectArgs)) return;
+  originalSetKeepAlive.call(socket, true, delayMs(ms));
+}
+
+/**
+ * A socket's own `setSocketTimeout({ keepAlive })`: applied at once (a connected socket takes
+ * it now, one still connecting in afterConnect), unless the application chose by itself.
+ * A `null` keepAlive leaves the socket's keep-alive as it is.
+ */
+export function keepAliveForOwnSetting(socket: InternalSocket, ms: number | null): void {
+  if (ms === null || originalSetKeepAlive === undefined) return;
+  if (applicationChose(socket as KeepAliveSocket, undefined)) return;
+  originalSetKeepAlive.call(socket, true, delayMs(ms));
+}
+
+/** The process default as Node's server fields hold it: whole seconds, 0 when off or uninstalled. */
+function defaultDelaySeconds(): number {
+  const shared = runtime();
+  const ms = shared.patched === undefined ? null : shared.defaults.keepAlive;
+  return ms === null ? 0 : Math.floor(delayMs(ms) / 1000);
+}
+
+/**
+ * Accepted sockets: wraps `net.Server.prototype.listen` (once per server, not per connection).
+ *
+ * Why: Node's `onconnection()` already turns keep-alive on for every accepted socket when the
+ * server asks for it, before `'connection'` is emitted:
+ * `if (self.keepAlive && clientHandle.setKeepAlive) { socket[kSetKeepAlive] = true; …
+ * clientHandle.setKeepAlive(true, self.keepAliveInitialDelay); }` (lib/net.js, v20). The
+ * Server constructor stores `keepAlive` and `keepAliveInitialDelay` (seconds) as own data
+ * properties, so at `listen()` they become accessors that answer with the application's value
+ * when it asked for keep-alive itself, else with the live process default. No listener, no
+ * `emit` wrapper (which would run for every http `'request'`), and no per-connection JS beyond
+ * Node's own two property reads. The application's `socket.setKeepAlive()` in its
+ * `'connection'` handler runs after and wins. After uninstall, the accessors answer with the
+ * application's values only.
+ */
+export function wrapListen(original: AnyFunction): AnyFunction {
+  return function listen(this: unknown, ...args: unknown[]) {
+    adoptServer(this as net.Server);
+    return original.apply(this, args);
+  };
+}
+
+function adoptServer(server: net.Server): void {
+  const enabled = Object.getOwnPropertyDescriptor(server, 'keepAlive');
+  const delay = Object.getOwnPropertyDescriptor(server, 'keepAliveInitialDelay');
+  // Already adopted (accessors), or not the shape Node 20's Server constructor builds: leave it.
+  if (enabled === undefined || delay === undefined || !('value' in enabled) || !('value' in delay)) return;
+  let appEnabled: unknown = enabled.value;
+  let appDelay: unknown = delay.value;
+  Object.defineProperties(server, {
+    keepAlive: {
+      get: () => Boolean(appEnabled) || defaultDelaySeconds() > 0,
+      set: (value: unknown) => {
+        appEnabled = value;
+      },
+      enumerable: enabled.enumerable,
+      configurable: true,
+    },
+    keepAliveInitialDelay: {
+      get: () => (appEnabled ? appDelay : defaultDelaySeconds()),
+      set: (value: unknown) => {
+        appDelay = value;
+      },
+      enumerable: delay.enumerable,
+      configurable: true,
+    },
+  });
+}
