@@ -367,10 +367,8 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  */
 function parse(args: readonly string[], options: Options, negatives = false, positionals = true) {
   let list = [...args];
-  if (negatives && !list.includes('--')) {
-    const numbers = list.filter((arg) => /^-\d+$/.test(arg));
-    list = [...list.filter((arg) => !/^-\d+$/.test(arg)), '--', ...numbers];
-  }
+  const numbers = negatives && !list.includes('--') ? list.filter((arg) => /^-\d+$/.test(arg)) : [];
+  if (numbers.length > 0) list = [...list.filter((arg) => !/^-\d+$/.test(arg)), '--', ...numbers];
   try {
     return parseArgs({
       args: list,
