@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import * as dns from 'node:dns';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { closeAll, refusedPort, startBlackhole, startSilentServer, type Closable } from '../fixtures/servers';
 import { libuvErrno, SocketTimeoutError } from '../lib/errors';
 import { normalizeError } from '../lib/normalize';
@@ -287,5 +289,17 @@ describe('normalizeError rejects what is not an error', () => {
     const err = Object.freeze(new Error('connect ECONNREFUSED 127.0.0.1:1'));
     expect(() => normalizeError(err)).toThrow(/^normalizeError: cannot set code on Error "connect ECONNREFUSED 127\.0\.0\.1:1"/);
     expect(Object.keys(err)).toEqual([]);
+  });
+});
+
+describe('the package entry', () => {
+  it('exports normalizeError, classify, describe and CATEGORIES', () => {
+    // In a child process: importing the entry installs the patch, which must not leak into this worker.
+    const script = `const t = require('./dist/lib/index.js');
+      console.log(JSON.stringify([typeof t.normalizeError, typeof t.classify, typeof t.describe, t.CATEGORIES.includes('refused'),
+        t.normalizeError(new Error('host not found')).category]));`;
+    const result = spawnSync(process.execPath, ['-e', script], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', timeout: 10_000 });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual(['function', 'function', 'function', true, 'host-not-found']);
   });
 });
