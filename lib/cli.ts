@@ -39,7 +39,7 @@ Commands:
   run [timeouts] [--] <command> [args...]
       Run a command with the shim preloaded into every Node process it starts
       (appended to NODE_OPTIONS) and the timeouts set in TIMEOUTSOCKET_*.
-        --timeout D           every phase          (TIMEOUTSOCKET_TIMEOUT)
+        --timeout D           every phase           (TIMEOUTSOCKET_TIMEOUT)
         --connect-timeout D   connect, DNS included (TIMEOUTSOCKET_CONNECT_TIMEOUT)
         --read-timeout D      wait for a reply      (TIMEOUTSOCKET_READ_TIMEOUT)
         --write-timeout D     a stalled write       (TIMEOUTSOCKET_WRITE_TIMEOUT)
