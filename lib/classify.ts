@@ -312,7 +312,8 @@ function fill(template: string, values: Readonly<Record<string, string>>): strin
   return template.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? `{${key}}`);
 }
 
-function show(value: unknown): string {
+/** A value as error messages quote it (strings in quotes, objects as JSON). @internal */
+export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined) return String(value);
   if (typeof value === 'symbol' || typeof value === 'function') return typeof value;

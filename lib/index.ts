@@ -49,6 +49,22 @@ export {
   type TimeoutSocketStats,
   type UninstallMessage,
 } from './observe';
+export {
+  CATEGORIES,
+  CATEGORY_MEANINGS,
+  OPERATIONS,
+  classify,
+  describe,
+  type Category,
+  type ClassifyContext,
+  type Description,
+  type ErrorCode,
+  type ErrorLike,
+  type Operation,
+  type Platform,
+  type Source,
+} from './classify';
+export { normalizeError, type NormalizeContext, type NormalizedError, type NormalizedFields } from './normalize';
 
 /** The package version. */
 export const VERSION = '0.1.0';
