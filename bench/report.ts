@@ -103,8 +103,8 @@ export function renderTable(report: Report): string {
 // The chart.
 // ---------------------------------------------------------------------------------------------
 
-const WIDTH = 760;
-const LABEL_W = 300;
+const WIDTH = 860;
+const LABEL_W = 340;
 const PLOT_W = WIDTH - LABEL_W - 40;
 const ROW_H = 26;
 const FONT = 'font-family="system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif"';

@@ -56,18 +56,18 @@ const MiB = 2 ** 20;
 
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
-    rounds: { pingpong: 3, bulk: 3, churn: 3, memory: 1, awaitable: 3, accuracy: 1 },
+    rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1 },
     pingpong: { connections: 50, warmupMs: 500, durationMs: 2000 },
     bulk: { bytes: 512 * MiB, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
-    churn: { connections: 3000, warmup: 300, concurrency: 20 },
+    churn: { connections: 5000, warmup: 1000, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
   },
   full: {
-    rounds: { pingpong: 7, bulk: 7, churn: 7, memory: 3, awaitable: 5, accuracy: 3 },
+    rounds: { pingpong: 7, bulk: 11, churn: 7, memory: 3, awaitable: 5, accuracy: 3 },
     pingpong: { connections: 50, warmupMs: 1000, durationMs: 5000 },
     bulk: { bytes: 512 * MiB, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
-    churn: { connections: 10_000, warmup: 500, concurrency: 20 },
+    churn: { connections: 10_000, warmup: 1000, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
   },
@@ -198,7 +198,7 @@ const WORKLOADS: readonly Workload[] = [
       const pending = runs.recv?.find((r) => r.pending !== undefined)?.pending;
       if (pending !== undefined) {
         ours.status = 'pending';
-        ours.note = `pending (${pending})`;
+        ours.note = pending;
       } else if (ours.status === 'met' && !(ours.ratio! > peer.ratio!)) {
         ours.status = 'missed';
         ours.note = 'not ahead of promise-socket';
