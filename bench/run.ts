@@ -1,0 +1,489 @@
+/**
+ * The benchmark orchestrator: `npm run bench` (full, a few minutes) or `npm run bench -- --quick`.
+ *
+ * Every workload runs in separate client processes, plain Node against the same client code
+ * preloaded with `-r dist/lib/register.js` and every deadline armed (`TIMEOUTSOCKET_TIMEOUT=60s`:
+ * connect, read and write, long enough never to fire). The order alternates round by round
+ * (plain first, then patched first) so drift in the machine's state hits both sides alike. The
+ * server is its own unpatched process. Results go to `bench/results/latest.json`, a table to
+ * stdout, and a chart to `bench/results/latest.svg`.
+ *
+ * Options: `--quick`, `--only=pingpong,bulk,...`, `--profile` (clients write `--cpu-prof`
+ * profiles to bench/results/profiles), `--chart` (only redraw the SVG from latest.json).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ClientResult } from './client';
+import { renderSvg, renderTable, type Report, type Row, type Stat } from './report';
+import type { ServerPorts } from './server';
+
+/** dist/bench/run.js → the repository root. */
+const ROOT = path.resolve(__dirname, '..', '..');
+const RESULTS = path.join(ROOT, 'bench', 'results');
+const REGISTER = path.join(ROOT, 'dist', 'lib', 'register.js');
+const CLIENT = path.join(__dirname, 'client.js');
+const SERVER = path.join(__dirname, 'server.js');
+
+/** Armed in every patched client: every phase, long enough never to fire. */
+const ARMED_TIMEOUT = '60s';
+/** A client that has not finished by then is killed and the run fails. */
+const CLIENT_DEADLINE_MS = 120_000;
+/** Ratios this close under their target are inside the machine's noise band. */
+export const NOISE_BAND = 0.05;
+
+interface Variant {
+  readonly id: string;
+  readonly label: string;
+  readonly patched: boolean;
+  readonly params?: Record<string, unknown>;
+}
+
+const PLAIN: Variant = { id: 'plain', label: 'plain Node', patched: false };
+const PATCHED: Variant = { id: 'patched', label: 'timeoutsocket', patched: true };
+
+interface Plan {
+  readonly rounds: { pingpong: number; bulk: number; churn: number; memory: number; awaitable: number; accuracy: number };
+  readonly pingpong: { connections: number; warmupMs: number; durationMs: number };
+  readonly bulk: { bytes: number; warmupBytes: number; chunkBytes: number };
+  readonly churn: { connections: number; warmup: number; concurrency: number };
+  readonly memory: { sockets: number; concurrency: number };
+  readonly accuracy: { sockets: number; timeoutMs: number; spreadMs: number; loadConnections: number };
+}
+
+const MiB = 2 ** 20;
+
+const PLANS: Record<'quick' | 'full', Plan> = {
+  quick: {
+    rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1 },
+    pingpong: { connections: 50, warmupMs: 500, durationMs: 2000 },
+    bulk: { bytes: 512 * MiB, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
+    churn: { connections: 5000, warmup: 1000, concurrency: 20 },
+    memory: { sockets: 10_000, concurrency: 200 },
+    accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
+  },
+  full: {
+    rounds: { pingpong: 7, bulk: 11, churn: 7, memory: 3, awaitable: 5, accuracy: 3 },
+    pingpong: { connections: 50, warmupMs: 1000, durationMs: 5000 },
+    bulk: { bytes: 512 * MiB, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
+    churn: { connections: 10_000, warmup: 1000, concurrency: 20 },
+    memory: { sockets: 10_000, concurrency: 200 },
+    accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
+  },
+};
+
+interface Workload {
+  readonly name: keyof Plan['rounds'];
+  readonly client: string;
+  readonly variants: readonly Variant[];
+  readonly nodeFlags?: readonly string[];
+  /** File descriptors one client needs; the child's `ulimit -n` is raised to it when possible. */
+  fdNeed?(plan: Plan): number;
+  params(ports: ServerPorts, plan: Plan): Record<string, unknown>;
+  rows(runs: Runs, plan: Plan): Row[];
+}
+
+/** Client results by variant id, in run order. */
+type Runs = Record<string, ClientResult[]>;
+
+function stat(values: readonly number[]): Stat | null {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return null;
+  const sorted = [...finite].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
+}
+
+const perCpuSecond = (r: ClientResult): number => r.work / (r.cpuMs / 1000);
+const perWallSecond = (r: ClientResult): number => r.work / (r.wallMs / 1000);
+
+function ratioStatus(ratio: number, target: number): Row['status'] {
+  if (ratio >= target) return 'met';
+  return ratio >= target - NOISE_BAND ? 'within noise' : 'missed';
+}
+
+/** A throughput row: work per client CPU-second, patched over plain. */
+function throughputRow(workload: string, title: string, unit: string, runs: Runs, target: number, a = 'plain', b = 'patched'): Row {
+  const plain = stat((runs[a] ?? []).map(perCpuSecond));
+  const patched = stat((runs[b] ?? []).map(perCpuSecond));
+  const ratio = plain && patched ? patched.median / plain.median : NaN;
+  return {
+    workload,
+    title,
+    metric: `${unit} per client CPU-s`,
+    plain,
+    patched,
+    ratio,
+    target: `ratio >= ${target}`,
+    status: Number.isFinite(ratio) ? ratioStatus(ratio, target) : 'pending',
+    wall: { plain: stat((runs[a] ?? []).map(perWallSecond)), patched: stat((runs[b] ?? []).map(perWallSecond)) },
+    pairedRatios: pairedRatios(runs[a] ?? [], runs[b] ?? []),
+  };
+}
+
+/** Patched / plain within each round: how much the ratio itself moves from round to round. */
+function pairedRatios(plain: readonly ClientResult[], patched: readonly ClientResult[]): number[] {
+  return plain.slice(0, patched.length).map((p, i) => perCpuSecond(patched[i]) / perCpuSecond(p));
+}
+
+function extraStat(results: readonly ClientResult[] | undefined, key: string): Stat | null {
+  return stat((results ?? []).map((r) => Number(r.extra[key])));
+}
+
+const WORKLOADS: readonly Workload[] = [
+  {
+    name: 'pingpong',
+    client: 'pingpong',
+    variants: [PLAIN, PATCHED],
+    params: (ports, plan) => ({ port: ports.echo, ...plan.pingpong }),
+    rows: (runs) => [throughputRow('pingpong', '64 B ping-pong, 50 connections', 'messages', runs, 0.95)],
+  },
+  {
+    name: 'bulk',
+    client: 'bulk',
+    variants: [PLAIN, PATCHED],
+    params: (ports, plan) => ({ port: ports.discard, ...plan.bulk }),
+    rows: (runs) => [throughputRow('bulk', 'bulk 512 MiB one way, backpressure', 'MiB', runs, 0.98)],
+  },
+  {
+    name: 'churn',
+    client: 'churn',
+    variants: [PLAIN, PATCHED],
+    params: (ports, plan) => ({ port: ports.churn, ...plan.churn }),
+    rows: (runs, plan) => [
+      throughputRow('churn', `connect churn, ${plan.churn.connections} connections, 20 at a time`, 'connections', runs, 0.95),
+    ],
+  },
+  {
+    name: 'memory',
+    client: 'memory',
+    variants: [PLAIN, PATCHED],
+    nodeFlags: ['--expose-gc'],
+    fdNeed: (plan) => plan.memory.sockets + 256,
+    params: (ports, plan) => ({ port: ports.hold, ...plan.memory }),
+    rows: (runs, plan) => {
+      const sockets = runs.plain?.[0]?.extra.sockets ?? plan.memory.sockets;
+      const row = (key: string, title: string, target: number | null): Row => {
+        const plain = extraStat(runs.plain, key);
+        const patched = extraStat(runs.patched, key);
+        const extra = plain && patched ? patched.median - plain.median : NaN;
+        return {
+          workload: 'memory',
+          title: `${title}, ${sockets} idle sockets`,
+          metric: 'bytes per socket',
+          plain,
+          patched,
+          extra,
+          target: target === null ? 'info' : `extra <= ${target} B`,
+          status: !Number.isFinite(extra) ? 'pending' : target === null ? 'info' : extra <= target ? 'met' : 'missed',
+        };
+      };
+      return [row('heapPerSocket', 'heap', 200), row('rssPerSocket', 'RSS', null)];
+    },
+  },
+  {
+    name: 'awaitable',
+    client: 'pingpong',
+    variants: [
+      { id: 'events', label: 'plain Node, event style', patched: false, params: { variant: 'events' } },
+      { id: 'recv', label: 'timeoutsocket recv/sendAll', patched: true, params: { variant: 'recv' } },
+      { id: 'promise-socket', label: 'promise-socket', patched: false, params: { variant: 'promise-socket' } },
+    ],
+    params: (ports, plan) => ({ port: ports.echo, ...plan.pingpong }),
+    rows: (runs) => {
+      const peer = throughputRow('awaitable', 'awaitable ping-pong: promise-socket', 'messages', runs, 0, 'events', 'promise-socket');
+      const ours = throughputRow('awaitable', 'awaitable ping-pong: recv/sendAll', 'messages', runs, 0.85, 'events', 'recv');
+      const pending = runs.recv?.find((r) => r.pending !== undefined)?.pending;
+      if (pending !== undefined) {
+        ours.status = 'pending';
+        ours.note = pending;
+      } else if (ours.status === 'met' && !(ours.ratio! > peer.ratio!)) {
+        ours.status = 'missed';
+        ours.note = 'not ahead of promise-socket';
+      }
+      ours.target = 'ratio >= 0.85, > promise-socket';
+      return [ours, { ...peer, target: 'info', status: 'info' }];
+    },
+  },
+  {
+    name: 'accuracy',
+    client: 'accuracy',
+    variants: [
+      { id: 'plain', label: 'bare setTimeout, same load', patched: false },
+      { id: 'patched', label: 'reply deadline', patched: true },
+    ],
+    fdNeed: (plan) => plan.accuracy.sockets + plan.accuracy.loadConnections + 256,
+    params: (ports, plan) => ({ silentPort: ports.hold, loadPort: ports.echo, ...plan.accuracy }),
+    rows: (runs, plan) =>
+      (['p50', 'p99', 'max'] as const).map((key): Row => {
+        const plain = extraStat(runs.plain, key);
+        const patched = extraStat(runs.patched, key);
+        const fired = runs.patched?.map((r) => r.extra.fired).join('/') ?? '0';
+        const wrong = (runs.patched ?? []).reduce((sum, r) => sum + Number(r.extra.wrongErrors), 0);
+        const ok = patched !== null && patched.median <= 20 && wrong === 0;
+        return {
+          workload: 'accuracy',
+          title: `timeout lateness ${key}, ${plan.accuracy.sockets} x ${plan.accuracy.timeoutMs} ms under load`,
+          metric: 'ms late',
+          plain,
+          patched,
+          target: key === 'p99' ? 'p99 <= 20 ms' : 'info',
+          status: key !== 'p99' ? 'info' : patched === null ? 'pending' : ok ? 'met' : 'missed',
+          note: key === 'p99' ? `fired ${fired} of ${plan.accuracy.sockets}${wrong ? `, ${wrong} wrong errors` : ''}` : undefined,
+        };
+      }),
+  },
+];
+
+interface Options {
+  readonly mode: 'quick' | 'full';
+  readonly only: ReadonlySet<string> | null;
+  readonly profile: boolean;
+  readonly chartOnly: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  let mode: Options['mode'] = 'full';
+  let only: Set<string> | null = null;
+  let profile = false;
+  let chartOnly = false;
+  for (const arg of argv) {
+    if (arg === '--quick') mode = 'quick';
+    else if (arg === '--full') mode = 'full';
+    else if (arg === '--profile') profile = true;
+    else if (arg === '--chart') chartOnly = true;
+    else if (arg.startsWith('--only=')) only = new Set(arg.slice('--only='.length).split(','));
+    else throw new Error(`unknown option ${arg}: use --quick, --only=a,b, --profile or --chart`);
+  }
+  if (only !== null) {
+    for (const name of only) {
+      if (!WORKLOADS.some((w) => w.name === name)) throw new Error(`unknown workload ${name}`);
+    }
+  }
+  return { mode, only, profile, chartOnly };
+}
+
+/** The environment of every child: no inherited preload or timeouts, plus ours for patched clients. */
+function childEnv(patched: boolean): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key === 'NODE_OPTIONS' || key.startsWith('TIMEOUTSOCKET_')) continue;
+    env[key] = value;
+  }
+  if (patched) env.TIMEOUTSOCKET_TIMEOUT = ARMED_TIMEOUT;
+  return env;
+}
+
+function hardFdLimit(): number {
+  const out = spawnSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
+  return out === 'unlimited' ? Infinity : Number(out);
+}
+
+function softFdLimit(): number {
+  const out = spawnSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+  return out === 'unlimited' ? Infinity : Number(out);
+}
+
+/** Runs `argv` (node and its arguments) to completion, bounded; resolves with its last stdout line. */
+function runBounded(argv: readonly string[], env: NodeJS.ProcessEnv, fdLimit: number | null, what: string): Promise<string> {
+  // With a limit, a shell raises `ulimit -n` and then execs node: same pid, so the kill below still hits it.
+  const [command, args] =
+    fdLimit === null
+      ? [argv[0], argv.slice(1)]
+      : ['/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...argv]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    }, CLIENT_DEADLINE_MS);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      const lines = out.trim().split('\n');
+      if (code === 0 && lines.length > 0 && lines[lines.length - 1] !== '') resolve(lines[lines.length - 1]);
+      else reject(new Error(`${what} failed (exit ${code}, signal ${signal})`));
+    });
+  });
+}
+
+interface ServerProcess {
+  readonly ports: ServerPorts;
+  stop(): Promise<void>;
+}
+
+/** Starts the unpatched bench server and waits (bounded) for its ports. */
+function startServer(): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    // ulimit for the memory workload's 10,000 accepted sockets, as for the client.
+    const limit = Math.min(hardFdLimit(), 65_536);
+    const child = spawn('/bin/sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, SERVER], {
+      env: childEnv(false),
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    let out = '';
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      reject(new Error('bench server did not start within 10 s'));
+    }, 10_000);
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      out += text;
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      const ports = JSON.parse(out.slice(0, out.indexOf('\n'))) as ServerPorts;
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      resolve({
+        ports,
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+          const killTimer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 5000);
+          await exited;
+          clearTimeout(killTimer);
+        },
+      });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bench server exited with ${code} before listening`));
+    });
+  });
+}
+
+async function runClient(workload: Workload, variant: Variant, params: Record<string, unknown>, options: Options, fdLimit: number | null): Promise<ClientResult> {
+  const flags = [...(workload.nodeFlags ?? [])];
+  if (options.profile) flags.push('--cpu-prof', `--cpu-prof-dir=${path.join(RESULTS, 'profiles', `${workload.name}-${variant.id}`)}`);
+  if (variant.patched) flags.push('-r', REGISTER);
+  const argv = [process.execPath, ...flags, CLIENT, workload.client, JSON.stringify({ ...params, ...variant.params })];
+  const line = await runBounded(argv, childEnv(variant.patched), fdLimit, `${workload.name}/${variant.id}`);
+  const result = JSON.parse(line) as ClientResult;
+  // Guard the comparison itself: the patched side must really be patched and armed, the plain side not.
+  if (result.patched !== variant.patched) throw new Error(`${workload.name}/${variant.id}: patched=${result.patched}`);
+  const armed = result.armed;
+  if (variant.patched && (armed === null || armed.connect !== 60_000 || armed.read !== 60_000 || armed.write !== 60_000)) {
+    throw new Error(`${workload.name}/${variant.id}: deadlines not all armed: ${JSON.stringify(armed)}`);
+  }
+  return result;
+}
+
+/** Rotates the variants each round: plain first, then patched first, and so on. */
+function orderFor(variants: readonly Variant[], round: number): Variant[] {
+  const shift = round % variants.length;
+  return [...variants.slice(shift), ...variants.slice(0, shift)];
+}
+
+function fmt(value: number): string {
+  return Math.abs(value) >= 100 ? value.toFixed(0) : value.toPrecision(3);
+}
+
+async function runWorkload(workload: Workload, plan: Plan, options: Options, notes: string[]): Promise<Runs> {
+  let fdLimit: number | null = null;
+  let params: Record<string, unknown> | undefined;
+  const server = await startServer();
+  try {
+    params = workload.params(server.ports, plan);
+    if (workload.fdNeed !== undefined) {
+      const need = workload.fdNeed(plan);
+      const hard = hardFdLimit();
+      if (softFdLimit() < need) {
+        if (hard < need) {
+          notes.push(`${workload.name}: ulimit -Hn is ${hard}, below the ${need} descriptors needed; socket count reduced`);
+          params = { ...params, sockets: Math.max(100, hard - 256 - Number(params.loadConnections ?? 0)) };
+          fdLimit = hard;
+        } else {
+          fdLimit = need;
+        }
+      }
+    }
+    const runs: Runs = {};
+    const rounds = plan.rounds[workload.name];
+    for (let round = 0; round < rounds; round += 1) {
+      for (const variant of orderFor(workload.variants, round)) {
+        const result = await runClient(workload, variant, params, options, fdLimit);
+        (runs[variant.id] ??= []).push(result);
+        const figure = result.pending !== undefined ? `pending (${result.pending})` : describe(workload, result);
+        process.stderr.write(`  ${workload.name} round ${round + 1}/${rounds} ${variant.id}: ${figure}\n`);
+      }
+    }
+    return runs;
+  } finally {
+    await server.stop();
+  }
+}
+
+function describe(workload: Workload, r: ClientResult): string {
+  if (workload.name === 'memory') return `heap ${fmt(Number(r.extra.heapPerSocket))} B/socket, RSS ${fmt(Number(r.extra.rssPerSocket))} B/socket`;
+  if (workload.name === 'accuracy') return `p50 ${fmt(Number(r.extra.p50))} ms, p99 ${fmt(Number(r.extra.p99))} ms, max ${fmt(Number(r.extra.max))} ms`;
+  return `${fmt(perCpuSecond(r))} ${r.unit}/CPU-s, ${fmt(perWallSecond(r))} ${r.unit}/s (cpu ${fmt(r.cpuMs)} ms, wall ${fmt(r.wallMs)} ms)`;
+}
+
+function machine(): Report['machine'] {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    fdLimit: softFdLimit(),
+  };
+}
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const options = parseArgs(argv);
+  const jsonPath = path.join(RESULTS, 'latest.json');
+  const svgPath = path.join(RESULTS, 'latest.svg');
+  if (options.chartOnly) {
+    writeFileSync(svgPath, renderSvg(JSON.parse(readFileSync(jsonPath, 'utf8')) as Report));
+    process.stdout.write(`wrote ${path.relative(ROOT, svgPath)}\n`);
+    return;
+  }
+  const plan = PLANS[options.mode];
+  const started = Date.now();
+  const notes: string[] = [];
+  const workloads: Report['workloads'] = {};
+  const rows: Row[] = [];
+  for (const workload of WORKLOADS) {
+    if (options.only !== null && !options.only.has(workload.name)) continue;
+    process.stderr.write(`${workload.name}:\n`);
+    const t0 = Date.now();
+    const runs = await runWorkload(workload, plan, options, notes);
+    workloads[workload.name] = { seconds: (Date.now() - t0) / 1000, runs };
+    rows.push(...workload.rows(runs, plan));
+  }
+  const report: Report = {
+    schema: 1,
+    mode: options.mode,
+    date: new Date().toISOString(),
+    node: process.version,
+    timeoutsocket: packageVersion(),
+    armed: `TIMEOUTSOCKET_TIMEOUT=${ARMED_TIMEOUT} (connect, read and write)`,
+    machine: machine(),
+    seconds: (Date.now() - started) / 1000,
+    noiseBand: NOISE_BAND,
+    plan,
+    notes,
+    rows,
+    workloads,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(svgPath, renderSvg(report));
+  process.stdout.write(`${renderTable(report)}\n`);
+  process.stdout.write(`\nwrote ${path.relative(ROOT, jsonPath)} and ${path.relative(ROOT, svgPath)} in ${report.seconds.toFixed(0)} s\n`);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
