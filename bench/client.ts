@@ -150,15 +150,15 @@ function eventLoop(socket: net.Socket, running: () => boolean, count: () => void
   });
 }
 
-/** The awaitable API of issue 4, as far as this workload uses it. */
-interface AwaitableSocket extends net.Socket {
+/** The awaitable API, as far as this workload uses it (present only where the shim is installed). */
+type AwaitableSocket = net.Socket & {
   recv(size: number): Promise<Buffer>;
-  sendAll(data: Buffer): Promise<unknown>;
-}
+  sendAll(data: Buffer): Promise<void>;
+};
 
 /** Awaitable ping-pong with timeoutsocket's `sendAll` / `recv`. */
 async function recvLoop(socket: net.Socket, running: () => boolean, count: () => void): Promise<void> {
-  const s = socket as AwaitableSocket;
+  const s: AwaitableSocket = socket;
   const message = Buffer.alloc(MESSAGE_BYTES, 'p');
   socket.setNoDelay(true);
   while (running()) {
