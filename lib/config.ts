@@ -1,0 +1,215 @@
+/**
+ * Configuration: the shapes of a timeout setting, their validation, duration parsing
+ * and the `TIMEOUTSOCKET_*` environment.
+ *
+ * Every public entry point that takes a timeout goes through {@link normalizeTimeout}, so the
+ * process default, a socket's own setting and the environment accept and reject exactly the
+ * same values, with errors that name the bad value.
+ */
+
+/** The phases a deadline can guard. */
+export const PHASES = ['connect', 'read', 'write'] as const;
+
+/** One of the guarded phases: `'connect'`, `'read'` (the reply deadline) or `'write'` (the stall deadline). */
+export type Phase = (typeof PHASES)[number];
+
+/**
+ * A timeout per phase, in milliseconds; `null` means that phase has no deadline.
+ *
+ * @example
+ * ```ts
+ * setDefaultSocketTimeout({ connect: 2000, read: 5000 }); // write: no deadline
+ * ```
+ */
+export interface PhaseTimeouts {
+  /** From `connect()` (DNS included) until `'connect'`, or `'secureConnect'` for TLS clients. */
+  connect: number | null;
+  /** From a write with no reply pending until the first byte of the reply. */
+  read: number | null;
+  /** How long written bytes may stay queued with none of them flushed. */
+  write: number | null;
+}
+
+/**
+ * What `setDefaultSocketTimeout()` and `socket.setSocketTimeout()` take: `null` (no deadline),
+ * a number of milliseconds for every phase, or an object naming at least one phase.
+ */
+export type TimeoutSetting = number | null | Partial<PhaseTimeouts>;
+
+/**
+ * The largest delay Node's timers honour. Beyond it `setTimeout` warns and fires after 1 ms
+ * (TimeoutOverflowWarning in lib/internal/timers.js), which would turn a long deadline into an
+ * instant one, so it is rejected instead.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** The environment variables read at start-up, most general first. */
+export const ENV = {
+  timeout: 'TIMEOUTSOCKET_TIMEOUT',
+  connect: 'TIMEOUTSOCKET_CONNECT_TIMEOUT',
+  read: 'TIMEOUTSOCKET_READ_TIMEOUT',
+  write: 'TIMEOUTSOCKET_WRITE_TIMEOUT',
+} as const;
+
+/** A setting with no deadline in any phase. Frozen: shared by every socket that has none. */
+export const NO_TIMEOUTS: Readonly<PhaseTimeouts> = Object.freeze({ connect: null, read: null, write: null });
+
+import { runtime } from './runtime';
+
+const PHASE_KEYS: ReadonlySet<string> = new Set(PHASES);
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `an array (${JSON.stringify(value)})`;
+  if (typeof value === 'object' && value !== null) return `an object (${safeJson(value)})`;
+  return String(value);
+}
+
+function safeJson(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * Checks one duration in milliseconds: a finite number > 0 and no larger than {@link MAX_TIMEOUT_MS}.
+ * @param label - what the value is, for the error message (e.g. `timeout.read`).
+ */
+export function checkMilliseconds(value: unknown, label: string): number {
+  if (typeof value !== 'number') {
+    throw new TypeError(`${label} must be a number of milliseconds or null, got ${describeValue(value)}`);
+  }
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${label} must be a finite number of milliseconds > 0, got ${describeValue(value)}`);
+  }
+  if (value > MAX_TIMEOUT_MS) {
+    throw new RangeError(`${label} must be at most ${MAX_TIMEOUT_MS} ms (Node's timer limit), got ${value}`);
+  }
+  return value;
+}
+
+function checkPhaseValue(value: unknown, label: string): number | null {
+  return value === null || value === undefined ? null : checkMilliseconds(value, label);
+}
+
+/**
+ * Validates a timeout setting and returns it as one timeout per phase.
+ * Throws a `TypeError` for a wrong type (string, boolean, array, an unknown key, an object
+ * naming no phase) and a `RangeError` for NaN, Infinity, values <= 0 or past Node's timer limit.
+ *
+ * @param label - the name used in error messages, e.g. `'timeout'`.
+ * @example
+ * ```ts
+ * normalizeTimeout(300);             // { connect: 300, read: 300, write: 300 }
+ * normalizeTimeout({ connect: 50 }); // { connect: 50, read: null, write: null }
+ * ```
+ */
+export function normalizeTimeout(setting: unknown, label = 'timeout'): PhaseTimeouts {
+  if (setting === null) return { ...NO_TIMEOUTS };
+  if (typeof setting === 'number') {
+    const ms = checkMilliseconds(setting, label);
+    return { connect: ms, read: ms, write: ms };
+  }
+  if (typeof setting !== 'object' || setting === undefined || Array.isArray(setting)) {
+    throw new TypeError(
+      `${label} must be null, a number of milliseconds or an object { connect?, read?, write? }, got ${describeValue(setting)}`,
+    );
+  }
+  return normalizePhaseObject(setting as Record<string, unknown>, label);
+}
+
+function normalizePhaseObject(setting: Record<string, unknown>, label: string): PhaseTimeouts {
+  const keys = Object.keys(setting);
+  const unknown = keys.filter((key) => !PHASE_KEYS.has(key));
+  if (unknown.length > 0) {
+    throw new TypeError(`${label} has unknown key ${JSON.stringify(unknown[0])}: expected connect, read or write`);
+  }
+  if (!keys.some((key) => setting[key] !== undefined)) {
+    throw new TypeError(`${label} must name at least one of connect, read or write, got ${describeValue(setting)}`);
+  }
+  return {
+    connect: checkPhaseValue(setting.connect, `${label}.connect`),
+    read: checkPhaseValue(setting.read, `${label}.read`),
+    write: checkPhaseValue(setting.write, `${label}.write`),
+  };
+}
+
+const DURATION = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration as the environment and the CLI write it: `400` and `400ms` are
+ * milliseconds, `2s`, `1.5s`, `1m`, `1h` carry their unit. Throws a `RangeError` naming
+ * `name` and the value for anything else (including 0 and values past Node's timer limit).
+ *
+ * @example
+ * ```ts
+ * parseDuration('1.5s', 'TIMEOUTSOCKET_TIMEOUT'); // 1500
+ * ```
+ */
+export function parseDuration(text: string, name: string): number {
+  const match = DURATION.exec(text.trim());
+  const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : NaN;
+  if (!match || !(ms > 0) || ms > MAX_TIMEOUT_MS) {
+    throw new RangeError(
+      `${name}=${JSON.stringify(text)} is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * Reads the `TIMEOUTSOCKET_*` variables from `env`. Returns `undefined` when none is set (the
+ * process default is then left alone); otherwise the timeouts they name, where a per-phase
+ * variable overrides `TIMEOUTSOCKET_TIMEOUT`. An empty variable counts as unset.
+ * Throws a `RangeError` naming the variable and its value for anything unparsable.
+ */
+export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): PhaseTimeouts | undefined {
+  const read = (name: string): number | null | undefined => {
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? undefined : parseDuration(raw, name);
+  };
+  const general = read(ENV.timeout);
+  const perPhase = { connect: read(ENV.connect), read: read(ENV.read), write: read(ENV.write) };
+  if (general === undefined && PHASES.every((phase) => perPhase[phase] === undefined)) return undefined;
+  const fallback = general ?? null;
+  return {
+    connect: perPhase.connect ?? fallback,
+    read: perPhase.read ?? fallback,
+    write: perPhase.write ?? fallback,
+  };
+}
+
+/**
+ * Sets the process default: the deadlines of every socket that has no setting of its own
+ * (`socket.setSocketTimeout`). `null` turns them off.
+ *
+ * @example
+ * ```ts
+ * setDefaultSocketTimeout(5000);                      // every phase, 5 s
+ * setDefaultSocketTimeout({ connect: 2000, read: 10_000 });
+ * ```
+ */
+export function setDefaultSocketTimeout(setting: TimeoutSetting): void {
+  runtime().defaults = Object.freeze(normalizeTimeout(setting, 'timeout'));
+}
+
+/** The process default, one value per phase (`null` = no deadline). */
+export function getDefaultSocketTimeout(): PhaseTimeouts {
+  return { ...runtime().defaults };
+}
+
+/**
+ * Applies the `TIMEOUTSOCKET_*` environment to the process default, once per process (a second
+ * copy of the package must not undo what the application set since). Validates first, so a bad
+ * value throws a `RangeError` and changes nothing.
+ */
+export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const fromEnv = timeoutsFromEnv(env);
+  const shared = runtime();
+  if (shared.envApplied) return;
+  shared.envApplied = true;
+  if (fromEnv !== undefined) shared.defaults = Object.freeze(fromEnv);
+}

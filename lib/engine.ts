@@ -1,0 +1,352 @@
+/**
+ * The timeout engine: one deadline state machine per socket, driven by at most one timer.
+ *
+ * Three phases, each armed by an event the patch already sees and settled lazily when the
+ * timer fires, never per chunk:
+ * - connect: armed by `connect()`, settled once `connecting` is false (and, for TLS clients,
+ *   the handshake is done).
+ * - read (the reply deadline): armed by a write on a client socket with no reply pending,
+ *   settled as soon as `bytesRead` moved past its mark.
+ * - write (the stall deadline): armed by a write that libuv could not flush at once, settled
+ *   once nothing is queued; it fires when the queue made no progress for the timeout.
+ *
+ * The timer is refreshed (never re-created) to the earliest due time. When a check finds a
+ * deadline past, it lets pending I/O run once (`setImmediate`) and checks again, so a loop
+ * that was merely blocked does not turn an answer that already arrived into a timeout.
+ */
+import type * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+// Timers from the module, not the global: in module sandboxes (Jest) the global belongs to
+// whichever file loaded this copy and may be torn down while sockets still need the timer.
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
+import { NO_TIMEOUTS, type Phase, type PhaseTimeouts } from './config';
+import { SocketTimeoutError } from './errors';
+import { runtime } from './runtime';
+
+/** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
+interface StreamHandle {
+  reading?: boolean;
+  bytesWritten?: number;
+  writeQueueSize?: number;
+}
+
+/** The Node internals of `net.Socket` read here; see shared/node-internals.md. */
+export interface InternalSocket extends net.Socket {
+  _handle: StreamHandle | null;
+  _secureEstablished?: boolean;
+  _tlsOptions?: { isServer?: boolean };
+  encrypted?: boolean;
+  server?: unknown;
+  _server?: unknown;
+  [STATE]?: SocketState | typeof NOT_TCP;
+}
+
+/** Where a socket keeps its engine state (a registry symbol, so every copy of the package finds it). */
+export const STATE = Symbol.for('timeoutsocket.state.v1');
+
+/** Marks a socket that is not TCP (IPC pipe, TTY, child stdio): the engine never touches it. */
+export const NOT_TCP = Object.freeze({ notTcp: true as const });
+
+/** Handle classes of TCP sockets: plain TCP, and TLS on top of it. */
+const TCP_HANDLES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
+
+/** The engine's record for one socket. Plain fields, allocated once per socket. */
+export class SocketState {
+  /** The socket's own setting (`setSocketTimeout`); `undefined` follows the process default. */
+  own: PhaseTimeouts | undefined = undefined;
+  /** The single timer, created on first need, then refreshed. */
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** When the timer is due (performance.now() ms), 0 while it is not running. */
+  timerDue = 0;
+  /** A lag check (`setImmediate`) is already queued. */
+  confirming = false;
+  /** Sockets a server accepted get no reply deadline: a server waits for its clients. */
+  readonly serverSide: boolean;
+  /** Where the socket connects to, for error messages. */
+  address: string | undefined = undefined;
+  port: number | undefined = undefined;
+
+  /** connect phase: when `connect()` was called, 0 when not armed. */
+  connectAt = 0;
+  /** read phase: when the reply window opened, 0 when no reply is pending. */
+  replyAt = 0;
+  /** read phase: `bytesRead` when the reply window opened. */
+  replyMark = 0;
+  /** write phase: true while written bytes are queued. */
+  writeWatch = false;
+  /** write phase: when the queue was last seen to make progress. */
+  writeProgressAt = 0;
+  /** write phase: the handle's `writeQueueSize` and `bytesWritten` at the last sample. */
+  writeQueue = 0;
+  writeDispatched = 0;
+
+  constructor(socket: InternalSocket) {
+    this.serverSide = socket.server != null || socket._server != null || socket._tlsOptions?.isServer === true;
+  }
+}
+
+const now = (): number => performance.now();
+
+/** The timeouts in force for a socket: its own setting, else the process default. */
+export function effectiveTimeouts(state: SocketState | undefined): PhaseTimeouts {
+  return state?.own ?? runtime().defaults;
+}
+
+function hasAnyTimeout(timeouts: PhaseTimeouts): boolean {
+  return timeouts.connect !== null || timeouts.read !== null || timeouts.write !== null;
+}
+
+/**
+ * The socket's state, created on first need. Returns `undefined` for sockets the engine leaves
+ * alone: not TCP, or no timeout in force (then nothing is allocated at all).
+ */
+export function stateFor(socket: InternalSocket, create: boolean): SocketState | undefined {
+  const existing = socket[STATE];
+  if (existing === NOT_TCP) return undefined;
+  if (existing !== undefined) return existing as SocketState;
+  if (!create) return undefined;
+  const handleName = (socket._handle as object | null)?.constructor?.name;
+  if (handleName !== undefined && !TCP_HANDLES.has(handleName)) {
+    socket[STATE] = NOT_TCP;
+    return undefined;
+  }
+  const state = new SocketState(socket);
+  socket[STATE] = state;
+  return state;
+}
+
+/** Marks a socket the engine must never touch (e.g. one connecting to an IPC path). */
+export function markNotTcp(socket: InternalSocket): void {
+  socket[STATE] = NOT_TCP;
+}
+
+/** Is a timeout in force for this socket (its own setting, else the process default)? */
+export function wantsTimeouts(socket: InternalSocket): boolean {
+  const existing = socket[STATE];
+  if (existing === NOT_TCP) return false;
+  return hasAnyTimeout(effectiveTimeouts(existing as SocketState | undefined));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arming: called by the patch from connect(), writes and destroy.
+// ---------------------------------------------------------------------------------------------
+
+/** Arms the connect deadline; called just before the original `connect()` runs. */
+export function armConnect(socket: InternalSocket, address: string | undefined, port: number | undefined): void {
+  if (!wantsTimeouts(socket)) return;
+  const state = stateFor(socket, true);
+  if (state === undefined) return;
+  state.address = address;
+  state.port = port;
+  const timeout = effectiveTimeouts(state).connect;
+  if (timeout === null) return;
+  const at = now();
+  state.connectAt = at;
+  scheduleCheck(socket, state, at + timeout);
+}
+
+/** Opens a reply window and watches the write queue; called after each write is handed to the stream. */
+export function armAfterWrite(socket: InternalSocket): void {
+  const existing = socket[STATE];
+  if (existing === NOT_TCP) return;
+  const timeouts = effectiveTimeouts(existing as SocketState | undefined);
+  if (!hasAnyTimeout(timeouts) || socket.connecting) return; // writes made while connecting come back here on connect
+  const state = (existing as SocketState | undefined) ?? stateFor(socket, true);
+  if (state === undefined) return;
+  if (timeouts.read !== null && !state.serverSide) openReplyWindow(socket, state, timeouts.read);
+  if (!state.writeWatch && (timeouts.write !== null || timeouts.read !== null)) watchWriteQueue(socket, state, timeouts);
+}
+
+function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number): void {
+  const bytesRead = socket.bytesRead;
+  // A window still marked pending may belong to a request answered long ago (the check is
+  // lazy): if bytes arrived since it opened, this write starts a fresh one.
+  if (state.replyAt !== 0 && bytesRead === state.replyMark) return;
+  const at = now();
+  state.replyAt = at;
+  state.replyMark = bytesRead;
+  scheduleCheck(socket, state, at + timeout);
+}
+
+function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts): void {
+  const handle = socket._handle;
+  // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
+  if (handle === null || !(handle.writeQueueSize! > 0)) return;
+  const at = now();
+  state.writeWatch = true;
+  state.writeProgressAt = at;
+  state.writeQueue = handle.writeQueueSize!;
+  state.writeDispatched = handle.bytesWritten ?? 0;
+  scheduleCheck(socket, state, at + sampleStep(timeouts));
+}
+
+/**
+ * How often a queued write is sampled. A stall is only seen at a sample, so the error lands up
+ * to one step after the deadline: a small fraction of the timeout, bounded to 5–100 ms.
+ */
+function sampleStep(timeouts: PhaseTimeouts): number {
+  const base = Math.min(timeouts.write ?? Infinity, timeouts.read ?? Infinity);
+  return Math.min(100, Math.max(5, base / 20));
+}
+
+/** Drops a socket's timer and state; called from `_destroy` and when the engine stands down. */
+export function release(socket: InternalSocket): void {
+  const state = socket[STATE];
+  if (state === undefined || state === NOT_TCP) return;
+  const { timer } = state as SocketState;
+  if (timer !== undefined) clearTimeout(timer);
+  socket[STATE] = undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The one timer.
+// ---------------------------------------------------------------------------------------------
+
+interface TimerInternals {
+  _idleTimeout: number;
+}
+
+/** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
+function scheduleCheck(socket: InternalSocket, state: SocketState, due: number): void {
+  if (state.timerDue !== 0 && state.timerDue <= due) return;
+  const delay = Math.max(1, Math.ceil(due - now()));
+  state.timerDue = due;
+  if (state.timer === undefined) {
+    // Unref'd: the socket keeps the process alive if it should, a deadline never does.
+    state.timer = setTimeout(onTimer, delay, socket).unref();
+  } else {
+    // Node's own socket timer works the same way: change the delay, refresh the same Timeout.
+    (state.timer as unknown as TimerInternals)._idleTimeout = delay;
+    state.timer.refresh();
+  }
+}
+
+function onTimer(socket: InternalSocket): void {
+  const state = socket[STATE];
+  if (state === undefined || state === NOT_TCP) return;
+  (state as SocketState).timerDue = 0;
+  check(socket, state as SocketState, false);
+}
+
+function onConfirm(socket: InternalSocket): void {
+  const state = socket[STATE];
+  if (state === undefined || state === NOT_TCP) return;
+  (state as SocketState).confirming = false;
+  check(socket, state as SocketState, true);
+}
+
+/**
+ * Settles what has settled, reschedules what is still pending, and fires a deadline that ran
+ * out. `confirmed` is true on the second look after pending I/O had its turn.
+ */
+function check(socket: InternalSocket, state: SocketState, confirmed: boolean): void {
+  if (socket.destroyed || runtime().patched === undefined) {
+    release(socket);
+    return;
+  }
+  const timeouts = effectiveTimeouts(state);
+  const at = now();
+  const expired =
+    checkConnect(socket, state, timeouts.connect, at) ??
+    checkWrite(socket, state, timeouts, at) ??
+    checkReply(socket, state, timeouts.read, at);
+  if (expired === undefined) return;
+  if (!confirmed) {
+    // The loop may have been blocked while the answer arrived: let pending I/O run, then look again.
+    if (!state.confirming) {
+      state.confirming = true;
+      setImmediate(onConfirm, socket);
+    }
+    return;
+  }
+  fire(socket, state, expired, timeouts[expired]!);
+}
+
+function checkConnect(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
+  if (state.connectAt === 0) return undefined;
+  if (timeout === null || isConnected(socket)) {
+    state.connectAt = 0;
+    return undefined;
+  }
+  return expireOrReschedule(socket, state, 'connect', state.connectAt + timeout, at);
+}
+
+function isConnected(socket: InternalSocket): boolean {
+  if (socket.connecting) return false;
+  const tlsClient = socket.encrypted === true && socket._tlsOptions?.isServer !== true;
+  return !tlsClient || socket._secureEstablished === true;
+}
+
+function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts, at: number): Phase | undefined {
+  if (!state.writeWatch) return undefined;
+  const handle = socket._handle;
+  const queued = handle?.writeQueueSize ?? 0;
+  if (queued === 0 && socket.writableLength === 0) {
+    state.writeWatch = false;
+    return undefined;
+  }
+  const dispatched = handle?.bytesWritten ?? 0;
+  // Progress = the queue grew by less than what was dispatched into it since the last sample.
+  if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = at;
+  state.writeQueue = queued;
+  state.writeDispatched = dispatched;
+  if (timeouts.write !== null && at >= state.writeProgressAt + timeouts.write) return 'write';
+  const nextSample = at + sampleStep(timeouts);
+  const due = timeouts.write === null ? nextSample : Math.min(nextSample, state.writeProgressAt + timeouts.write);
+  scheduleCheck(socket, state, due);
+  return undefined;
+}
+
+function checkReply(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
+  if (state.replyAt === 0) return undefined;
+  if (timeout === null || socket.bytesRead !== state.replyMark) {
+    state.replyAt = 0;
+    return undefined;
+  }
+  // Not the peer's fault while the application itself is not reading (the handle stopped
+  // reading because nobody drained the buffer), so the reply cannot be seen yet.
+  if (socket._handle?.reading === false) state.replyAt = at;
+  // The request is still going out: the reply clock runs from the last write progress.
+  const since = state.writeWatch ? Math.max(state.replyAt, state.writeProgressAt) : state.replyAt;
+  return expireOrReschedule(socket, state, 'read', since + timeout, at);
+}
+
+function expireOrReschedule(socket: InternalSocket, state: SocketState, phase: Phase, due: number, at: number): Phase | undefined {
+  if (at >= due) return phase;
+  scheduleCheck(socket, state, due);
+  return undefined;
+}
+
+function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): void {
+  const error = new SocketTimeoutError({
+    phase,
+    timeout,
+    address: state.address ?? socket.remoteAddress,
+    port: state.port ?? socket.remotePort,
+  });
+  release(socket);
+  failInFlightWrite(socket, error);
+  socket.destroy(error);
+}
+
+/**
+ * Node completes a write that was in flight when its stream is destroyed with no error
+ * (stream_base_commons.js onWriteComplete: `if (stream.destroyed) this.callback(null)`), so
+ * its callback would report success for bytes that never went out. Buffered writes already
+ * get the destroy error (writable.js errorBuffer); this gives the in-flight one the same.
+ */
+function failInFlightWrite(socket: InternalSocket, error: Error): void {
+  const state = (socket as { _writableState?: { writecb?: ((err?: Error | null) => void) | null } })._writableState;
+  const callback = state?.writecb;
+  if (state && typeof callback === 'function') state.writecb = (err?: Error | null) => callback(err ?? error);
+}
+
+/** Whether a socket's state is all disarmed (for tests and leak checks). */
+export function isIdle(socket: InternalSocket): boolean {
+  const state = socket[STATE];
+  if (state === undefined || state === NOT_TCP) return true;
+  const s = state as SocketState;
+  return s.connectAt === 0 && s.replyAt === 0 && !s.writeWatch;
+}
+
+export { NO_TIMEOUTS };

@@ -1,0 +1,122 @@
+/**
+ * The errors timeoutsocket raises. Each has Node's system-error shape (`code`, `errno`,
+ * `syscall`, `address`, `port`) so drivers, agents and pools that already branch on
+ * `err.code === 'ETIMEDOUT'` handle them without changes.
+ */
+import * as util from 'node:util';
+import type { Phase } from './config';
+
+/**
+ * The negative libuv number Node reports for an error name on this platform
+ * (`ETIMEDOUT` is -110 on Linux, -60 on macOS, -4039 on Windows), from `util.getSystemErrorMap()`.
+ */
+export function libuvErrno(name: string): number {
+  for (const [errno, [errName]] of util.getSystemErrorMap()) {
+    if (errName === name) return errno;
+  }
+  throw new RangeError(`no libuv errno for ${JSON.stringify(name)} on ${process.platform}`);
+}
+
+/** The libuv number of ETIMEDOUT on this platform, as Node's own errors carry it. */
+export const ETIMEDOUT_ERRNO = libuvErrno('ETIMEDOUT');
+
+/**
+ * Marks our errors with a registry symbol so `instanceof` holds even when two copies of the
+ * package are loaded in one process (two `node_modules` trees): the copy that installed the
+ * patch raises the error, while the application may test it against the other copy's class.
+ */
+const BRAND = Symbol.for('timeoutsocket.error');
+
+function hasBrand(value: unknown, name: string): boolean {
+  const brands = (value as { [BRAND]?: readonly string[] } | null)?.[BRAND];
+  return Array.isArray(brands) && brands.includes(name);
+}
+
+/** Where an error happened, as far as it is known. */
+export interface SocketErrorDetails {
+  /** The remote address (or host name before DNS resolved it). */
+  address?: string;
+  /** The remote port. */
+  port?: number;
+}
+
+/** How a deadline ran out. */
+export interface SocketTimeoutDetails extends SocketErrorDetails {
+  /** The phase whose deadline ran out. */
+  phase: Phase | 'accept' | 'recv' | 'send';
+  /** The milliseconds that ran out. */
+  timeout: number;
+  /** The call that timed out, when it differs from the phase (e.g. `'recv'` for the read phase). */
+  syscall?: string;
+}
+
+const PHASE_STORY: Record<string, string> = {
+  connect: 'no connection after',
+  read: 'no reply after',
+  write: 'no bytes flushed for',
+  accept: 'no connection to accept after',
+  recv: 'no data after',
+  send: 'no room to send after',
+};
+
+function target({ address, port }: SocketErrorDetails): string {
+  if (address === undefined) return '';
+  return port === undefined ? ` ${address}` : ` ${address}:${port}`;
+}
+
+/**
+ * A deadline ran out: the socket had no connection, no reply or no write progress for the
+ * configured time. `code` is `'ETIMEDOUT'`, like the error the OS gives for a connect that
+ * timed out, so code that already handles that keeps working. Also exported as `Timeout`,
+ * the name Python's `timeoutsocket.py` used.
+ *
+ * @example
+ * ```ts
+ * socket.on('error', (err) => {
+ *   if (err instanceof SocketTimeoutError) console.log(err.phase, err.timeout); // 'read' 5000
+ * });
+ * ```
+ */
+export class SocketTimeoutError extends Error {
+  /** Always `'ETIMEDOUT'`. */
+  readonly code = 'ETIMEDOUT' as const;
+  /** Node's (negative, libuv) number for ETIMEDOUT on this platform. */
+  readonly errno: number = ETIMEDOUT_ERRNO;
+  /** `'connect'`, `'read'` or `'write'` (the awaitable API adds `'recv'`, `'send'`, `'accept'`). */
+  readonly syscall: string;
+  /** The phase whose deadline ran out. */
+  readonly phase: SocketTimeoutDetails['phase'];
+  /** The milliseconds that ran out. */
+  readonly timeout: number;
+  /** The remote address, when known. */
+  declare readonly address?: string;
+  /** The remote port, when known. */
+  declare readonly port?: number;
+  /** Bytes that reached the kernel before a send timed out (set by `sendAll`). */
+  declare bytesSent?: number;
+
+  constructor(details: SocketTimeoutDetails) {
+    const syscall = details.syscall ?? details.phase;
+    super(`${syscall} ETIMEDOUT${target(details)} (${PHASE_STORY[details.phase]} ${details.timeout} ms)`);
+    this.name = 'SocketTimeoutError';
+    this.syscall = syscall;
+    this.phase = details.phase;
+    this.timeout = details.timeout;
+    if (details.address !== undefined) this.address = details.address;
+    if (details.port !== undefined) this.port = details.port;
+    brand(this, 'SocketTimeoutError');
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, 'SocketTimeoutError');
+  }
+}
+
+/** Stamps an error with the names it answers `instanceof` to (its own and its ancestors'). */
+export function brand(error: Error, name: string): void {
+  const existing = (error as { [BRAND]?: string[] })[BRAND] ?? [];
+  Object.defineProperty(error, BRAND, { value: [...existing, name], enumerable: false, configurable: true });
+}
+
+/** Python's name for {@link SocketTimeoutError} (`socket.timeout`, `timeoutsocket.Timeout`). */
+export const Timeout = SocketTimeoutError;

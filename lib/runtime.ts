@@ -1,0 +1,45 @@
+/**
+ * The process-wide state every loaded copy of timeoutsocket shares.
+ *
+ * An application can end up with two copies of the package (two `node_modules` trees), yet
+ * `net.Socket.prototype` exists once per process. So the record of what is patched, the
+ * original functions and the process default live on the `net.Socket` constructor itself under
+ * a registry symbol, not in module scope: whichever copy installs first patches, every copy sees
+ * the same default. (Not on `globalThis`: module sandboxes such as Jest's give each file its own
+ * global while `net` stays the one process-wide module.)
+ */
+import * as net from 'node:net';
+import type { PhaseTimeouts } from './config';
+
+/** One replaced or added property: what to put back on uninstall. */
+export interface SavedProperty {
+  readonly target: object;
+  readonly key: string | symbol;
+  /** The original descriptor, or `undefined` when the property did not exist (uninstall deletes it). */
+  readonly original: PropertyDescriptor | undefined;
+}
+
+/** What all copies of the package in this process share. */
+export interface Runtime {
+  /** The properties the installed patch replaced or added; `undefined` when not installed. */
+  patched: SavedProperty[] | undefined;
+  /** The process default, used by every socket that has no setting of its own. */
+  defaults: PhaseTimeouts;
+  /** Whether the `TIMEOUTSOCKET_*` environment was already applied (only the first load applies it). */
+  envApplied: boolean;
+}
+
+const RUNTIME_KEY = Symbol.for('timeoutsocket.runtime.v1');
+
+type HostWithRuntime = typeof net.Socket & { [RUNTIME_KEY]?: Runtime };
+
+/** The shared runtime record, created on first use. */
+export function runtime(): Runtime {
+  const host = net.Socket as HostWithRuntime;
+  let shared = host[RUNTIME_KEY];
+  if (shared === undefined) {
+    shared = { patched: undefined, defaults: { connect: null, read: null, write: null }, envApplied: false };
+    Object.defineProperty(host, RUNTIME_KEY, { value: shared, enumerable: false });
+  }
+  return shared;
+}

@@ -1,0 +1,135 @@
+import {
+  MAX_TIMEOUT_MS,
+  applyEnvironment,
+  getDefaultSocketTimeout,
+  normalizeTimeout,
+  parseDuration,
+  setDefaultSocketTimeout,
+  timeoutsFromEnv,
+} from '../lib/config';
+
+describe('parseDuration', () => {
+  it.each([
+    ['400', 400],
+    ['400ms', 400],
+    ['2s', 2000],
+    ['1.5s', 1500],
+    ['1m', 60_000],
+    ['1h', 3_600_000],
+    [' 250ms ', 250],
+    ['.5s', 500],
+  ])('reads %j as %d ms', (text, ms) => {
+    expect(parseDuration(text, 'X')).toBe(ms);
+  });
+
+  it.each(['0', '0ms', '-1', 'abc', '5 s', '5sec', '1e3', '2S', '1.5.2s', 's', '', 'Infinity', 'NaN', '3d', '2147483648'])(
+    'rejects %j with a RangeError naming the variable and the value',
+    (text) => {
+      expect(() => parseDuration(text, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(RangeError);
+      expect(() => parseDuration(text, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(`TIMEOUTSOCKET_TIMEOUT=${JSON.stringify(text)}`);
+    },
+  );
+});
+
+describe('the TIMEOUTSOCKET_* environment', () => {
+  it('is undefined when nothing is set, or everything is empty', () => {
+    expect(timeoutsFromEnv({})).toBeUndefined();
+    expect(timeoutsFromEnv({ TIMEOUTSOCKET_TIMEOUT: '', TIMEOUTSOCKET_READ_TIMEOUT: '  ' })).toBeUndefined();
+  });
+
+  it('applies TIMEOUTSOCKET_TIMEOUT to every phase', () => {
+    expect(timeoutsFromEnv({ TIMEOUTSOCKET_TIMEOUT: '5s' })).toEqual({ connect: 5000, read: 5000, write: 5000 });
+  });
+
+  it('lets a per-phase variable override the general one', () => {
+    expect(
+      timeoutsFromEnv({ TIMEOUTSOCKET_TIMEOUT: '5s', TIMEOUTSOCKET_CONNECT_TIMEOUT: '300', TIMEOUTSOCKET_WRITE_TIMEOUT: '1m' }),
+    ).toEqual({ connect: 300, read: 5000, write: 60_000 });
+  });
+
+  it('leaves phases with no variable off when only per-phase variables are set', () => {
+    expect(timeoutsFromEnv({ TIMEOUTSOCKET_READ_TIMEOUT: '2s' })).toEqual({ connect: null, read: 2000, write: null });
+  });
+
+  it.each(['TIMEOUTSOCKET_TIMEOUT', 'TIMEOUTSOCKET_CONNECT_TIMEOUT', 'TIMEOUTSOCKET_READ_TIMEOUT', 'TIMEOUTSOCKET_WRITE_TIMEOUT'])(
+    'rejects a bad %s naming it',
+    (name) => {
+      expect(() => timeoutsFromEnv({ [name]: 'soon' })).toThrow(new RangeError(
+        `${name}="soon" is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
+      ));
+    },
+  );
+});
+
+describe('normalizeTimeout', () => {
+  it.each([
+    [null, { connect: null, read: null, write: null }],
+    [300, { connect: 300, read: 300, write: 300 }],
+    [{ connect: 50 }, { connect: 50, read: null, write: null }],
+    [{ read: 10, write: null }, { connect: null, read: 10, write: null }],
+    [{ connect: 1, read: 2, write: 3 }, { connect: 1, read: 2, write: 3 }],
+    [{ connect: null }, { connect: null, read: null, write: null }],
+  ])('takes %j as %j', (setting, expected) => {
+    expect(normalizeTimeout(setting)).toEqual(expected);
+  });
+
+  it.each([
+    ['a string', '300'],
+    ['a boolean', true],
+    ['an array', [300]],
+    ['undefined', undefined],
+    ['a function', () => 300],
+    ['an unknown key', { connect: 1, idle: 2 }],
+    ['an object naming no phase', {}],
+    ['an object whose phases are all undefined', { read: undefined }],
+    ['a phase given as a string', { read: '300' }],
+  ])('rejects %s with a TypeError', (_, setting) => {
+    expect(() => normalizeTimeout(setting)).toThrow(TypeError);
+  });
+
+  it.each([NaN, Infinity, -Infinity, 0, -5, MAX_TIMEOUT_MS + 1])('rejects %d with a RangeError', (ms) => {
+    expect(() => normalizeTimeout(ms)).toThrow(RangeError);
+    expect(() => normalizeTimeout({ write: ms })).toThrow(RangeError);
+  });
+
+  it('names the bad value and the phase in the message', () => {
+    expect(() => normalizeTimeout({ read: -5 })).toThrow('timeout.read must be a finite number of milliseconds > 0, got -5');
+    expect(() => normalizeTimeout('5s')).toThrow('got "5s"');
+    expect(() => normalizeTimeout({ idle: 5 })).toThrow('unknown key "idle"');
+  });
+});
+
+describe('the process default', () => {
+  afterEach(() => setDefaultSocketTimeout(null));
+
+  it('is off until set', () => {
+    expect(getDefaultSocketTimeout()).toEqual({ connect: null, read: null, write: null });
+  });
+
+  it('round-trips a number and an object', () => {
+    setDefaultSocketTimeout(250);
+    expect(getDefaultSocketTimeout()).toEqual({ connect: 250, read: 250, write: 250 });
+    setDefaultSocketTimeout({ read: 100 });
+    expect(getDefaultSocketTimeout()).toEqual({ connect: null, read: 100, write: null });
+  });
+
+  it('keeps the old value when the new one is rejected', () => {
+    setDefaultSocketTimeout(250);
+    expect(() => setDefaultSocketTimeout(-1)).toThrow(RangeError);
+    expect(getDefaultSocketTimeout()).toEqual({ connect: 250, read: 250, write: 250 });
+  });
+
+  it('hands out copies the caller cannot use to change it', () => {
+    setDefaultSocketTimeout(250);
+    const copy = getDefaultSocketTimeout();
+    copy.read = 1;
+    expect(getDefaultSocketTimeout().read).toBe(250);
+  });
+});
+
+describe('applyEnvironment', () => {
+  it('validates before it changes anything', () => {
+    // The runtime applies the environment once per process; a bad value must throw even so.
+    expect(() => applyEnvironment({ TIMEOUTSOCKET_TIMEOUT: 'x' })).toThrow(RangeError);
+  });
+});

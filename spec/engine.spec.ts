@@ -1,0 +1,473 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as tls from 'node:tls';
+import {
+  closeAll,
+  refusedPort,
+  startBlackhole,
+  startEchoServer,
+  startHungServer,
+  startSilentServer,
+  startSinkServer,
+  startSlowDripServer,
+  type Closable,
+} from '../fixtures/servers';
+import { setDefaultSocketTimeout } from '../lib/config';
+import { STATE, type InternalSocket } from '../lib/engine';
+import { SocketTimeoutError } from '../lib/errors';
+import { install, uninstall } from '../lib/patch';
+import { activeResources, blockEventLoop, fateOf, once, sleep } from './helpers';
+
+const T = 200;
+/** Scheduling slack on a loaded 2-core machine: deadlines must land within it. */
+const SLACK = 150;
+const TLS_KEY = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'tls', 'key.pem'));
+const TLS_CERT = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'tls', 'cert.pem'));
+
+const fixtures: Closable[] = [];
+const sockets: net.Socket[] = [];
+
+function track<S extends net.Socket>(socket: S): S {
+  sockets.push(socket);
+  return socket;
+}
+
+function connect(port: number, onConnect?: (socket: net.Socket) => void): net.Socket {
+  const socket = track(net.connect(port, '127.0.0.1'));
+  if (onConnect) socket.once('connect', () => onConnect(socket));
+  return socket;
+}
+
+function serverOf(listener: (socket: net.Socket) => void): Promise<net.Server & Closable> {
+  const server = net.createServer((socket) => {
+    track(socket);
+    socket.on('error', () => {});
+    listener(socket);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const closable = Object.assign(server, {
+        close: () => new Promise<void>((done) => net.Server.prototype.close.call(server, () => done())),
+      }) as unknown as net.Server & Closable;
+      fixtures.push(closable);
+      resolve(closable);
+    });
+  });
+}
+
+function portOf(server: net.Server): number {
+  return (server.address() as net.AddressInfo).port;
+}
+
+beforeAll(() => install());
+afterAll(() => uninstall());
+afterEach(async () => {
+  setDefaultSocketTimeout(null);
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await closeAll(fixtures.splice(0));
+});
+
+describe('the connect deadline', () => {
+  beforeEach(() => setDefaultSocketTimeout({ connect: T }));
+
+  it('ends a connect whose SYN is dropped with ETIMEDOUT at the timeout, error then close', async () => {
+    const hole = await startBlackhole();
+    fixtures.push(hole);
+    const started = performance.now();
+    const socket = connect(hole.port);
+    const fate = await fateOf(socket, 3000, started);
+    expect(fate.events).toEqual(['error', 'close']);
+    expect(fate.error).toBeInstanceOf(SocketTimeoutError);
+    expect(fate.error).toMatchObject({
+      code: 'ETIMEDOUT',
+      syscall: 'connect',
+      phase: 'connect',
+      timeout: T,
+      address: '127.0.0.1',
+      port: hole.port,
+      message: `connect ETIMEDOUT 127.0.0.1:${hole.port} (no connection after ${T} ms)`,
+    });
+    expect(fate.elapsed).toBeGreaterThanOrEqual(T - 2);
+    expect(fate.elapsed).toBeLessThan(T + SLACK);
+  });
+
+  it('leaves a refused connect exactly as it was: ECONNREFUSED from Node', async () => {
+    const port = await refusedPort();
+    const fate = await fateOf(connect(port), 2000);
+    expect(fate.error).toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
+    expect(fate.error).not.toBeInstanceOf(SocketTimeoutError);
+  });
+
+  it('covers the TLS handshake: a server that accepts and never answers the ClientHello', async () => {
+    const silent = await startSilentServer();
+    fixtures.push(silent);
+    const started = performance.now();
+    const socket = track(tls.connect({ port: silent.port, host: '127.0.0.1', ca: TLS_CERT }));
+    const fate = await fateOf(socket, 3000, started);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'connect', port: silent.port });
+    expect(fate.elapsed).toBeLessThan(T + SLACK);
+  });
+
+  it('stands down once connected: an idle connection stays open past the timeout', async () => {
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port);
+    await once(socket, 'connect');
+    await sleep(T * 2);
+    expect(socket.destroyed).toBe(false);
+  });
+});
+
+describe('the reply deadline', () => {
+  beforeEach(() => setDefaultSocketTimeout({ read: T }));
+
+  it('ends a request a silent server never answers with ETIMEDOUT at the timeout', async () => {
+    const silent = await startSilentServer();
+    fixtures.push(silent);
+    let wroteAt = 0;
+    const socket = connect(silent.port, (s) => {
+      wroteAt = performance.now();
+      s.write('GET\r\n');
+    });
+    const fate = await fateOf(socket, 3000);
+    expect(fate.events).toEqual(['error', 'close']);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'read', phase: 'read', timeout: T });
+    const sinceWrite = performance.now() - wroteAt;
+    expect(sinceWrite).toBeGreaterThanOrEqual(T - 2);
+    expect(sinceWrite).toBeLessThan(T + SLACK);
+  });
+
+  it('is disarmed by the first byte of a reply, however slowly the rest drips', async () => {
+    const drip = await startSlowDripServer({ chunk: 1, intervalMs: 50 });
+    fixtures.push(drip);
+    const socket = connect(drip.port, (s) => s.write('go'));
+    socket.resume();
+    await sleep(T * 3);
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('never times out a connection that is idle after its reply', async () => {
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port, (s) => s.write('ping'));
+    await once(socket, 'data');
+    await sleep(T * 3);
+    expect(socket.destroyed).toBe(false);
+    socket.write('again');
+    await once(socket, 'data');
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('opens a fresh window for a request sent after an earlier one was answered', async () => {
+    // Answers the first request only: the second must time out T after it was written.
+    let requests = 0;
+    const server = await serverOf((s) => s.on('data', () => ++requests === 1 && s.write('ok')));
+    const socket = connect(portOf(server), (s) => s.write('one'));
+    await once(socket, 'data');
+    await sleep(T / 2); // the lazy check has not seen the reply yet
+    const wroteAt = performance.now();
+    socket.write('two');
+    const fate = await fateOf(socket, 3000);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'read' });
+    const sinceWrite = performance.now() - wroteAt;
+    expect(sinceWrite).toBeGreaterThanOrEqual(T - 2);
+    expect(sinceWrite).toBeLessThan(T + SLACK);
+  });
+
+  it('gives sockets a server accepted no reply deadline: a server waits for its clients', async () => {
+    let accepted: net.Socket | undefined;
+    const server = await serverOf((s) => {
+      accepted = s;
+      s.write('220 greeting\r\n'); // a server speaks first; the client never answers
+    });
+    const client = connect(portOf(server));
+    client.resume();
+    await once(client, 'data');
+    await sleep(T * 2);
+    expect(accepted!.destroyed).toBe(false);
+  });
+
+  it('does not blame the peer while the application is not reading', async () => {
+    // The server floods, then answers nothing; the client never reads, so its handle stops
+    // reading once the buffer is full and bytesRead stands still.
+    const server = await serverOf((s) => s.write(Buffer.alloc(4 << 20)));
+    const socket = connect(portOf(server));
+    socket.pause();
+    await once(socket, 'connect');
+    await sleep(100);
+    socket.write('request');
+    await sleep(T * 2);
+    expect(socket.destroyed).toBe(false);
+  });
+});
+
+describe('the write stall deadline', () => {
+  beforeEach(() => setDefaultSocketTimeout({ write: T }));
+
+  it('ends a write to a peer that stopped reading with ETIMEDOUT, and the write callback gets it', async () => {
+    const sink = await startSinkServer();
+    fixtures.push(sink);
+    const socket = connect(sink.port);
+    await once(socket, 'connect');
+    const callbackError = new Promise<Error | null | undefined>((resolve) => socket.write(Buffer.alloc(32 << 20), resolve));
+    const fate = await fateOf(socket, 5000);
+    expect(fate.events).toEqual(['error', 'close']);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'write', phase: 'write', timeout: T });
+    await expect(callbackError).resolves.toBe(fate.error);
+  });
+
+  it('lands within a small fraction of the timeout after the queue stopped moving', async () => {
+    const sink = await startSinkServer();
+    fixtures.push(sink);
+    const socket = connect(sink.port);
+    await once(socket, 'connect');
+    socket.write(Buffer.alloc(32 << 20));
+    const fate = await fateOf(socket, 5000);
+    // The kernel buffers fill within a few ms of the write, so the stall starts about then.
+    expect(fate.elapsed).toBeGreaterThanOrEqual(T);
+    expect(fate.elapsed).toBeLessThan(T + SLACK);
+  });
+
+  it('guards sockets a server accepted too: a client that stopped reading', async () => {
+    const server = await serverOf((s) => s.write(Buffer.alloc(32 << 20)));
+    const client = track(net.connect({ port: portOf(server), host: '127.0.0.1' }));
+    client.pause();
+    const accepted = await once<net.Socket>(server, 'connection');
+    const fate = await fateOf(accepted, 5000);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'write' });
+  });
+
+  it('leaves a transfer alone whose reader pauses for less than the timeout', async () => {
+    // The reader alternates 150 ms paused and 50 ms reading; the timeout is 500 ms.
+    setDefaultSocketTimeout({ write: 500 });
+    let received = 0;
+    const server = await serverOf((s) => {
+      s.on('data', (chunk: Buffer) => (received += chunk.length));
+      let paused = false;
+      const toggle = () => {
+        paused = !paused;
+        if (paused) s.pause();
+        else s.resume();
+        timer = setTimeout(toggle, paused ? 150 : 50);
+      };
+      let timer = setTimeout(toggle, 0);
+      s.on('close', () => clearTimeout(timer));
+    });
+    const socket = connect(portOf(server));
+    await once(socket, 'connect');
+    const total = 64 << 20;
+    const written = new Promise<Error | null | undefined>((resolve) => socket.write(Buffer.alloc(total), resolve));
+    await expect(written).resolves.toBeFalsy();
+    const deadline = performance.now() + 5000;
+    while (received < total && performance.now() < deadline) await sleep(20);
+    expect(received).toBe(total);
+    expect(socket.destroyed).toBe(false);
+  });
+});
+
+describe('transparency', () => {
+  it('allocates nothing and arms no timer when no timeout is set', async () => {
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const before = activeResources().Timeout ?? 0;
+    const socket = connect(echo.port, (s) => s.write('x'));
+    await once(socket, 'data');
+    expect((socket as InternalSocket)[STATE]).toBeUndefined();
+    expect(activeResources().Timeout ?? 0).toBeLessThanOrEqual(before);
+  });
+
+  it('adds no listener and changes no flowing mode on a healthy socket', async () => {
+    setDefaultSocketTimeout(T);
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port);
+    const counts = () => socket.eventNames().map((name) => `${String(name)}:${socket.listenerCount(name)}`).sort();
+    const baseline = counts();
+    await once(socket, 'connect');
+    socket.write('hello');
+    expect(counts()).toEqual(baseline);
+    expect(socket.readableFlowing).toBeNull();
+    socket.on('data', () => {});
+    await sleep(T * 2);
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('keeps socket.setTimeout() as it is: an idle event, the socket left open', async () => {
+    setDefaultSocketTimeout(T);
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port, (s) => s.write('x'));
+    socket.resume();
+    socket.setTimeout(50);
+    await once(socket, 'timeout', 2000);
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('never touches an IPC (unix socket) connection', async () => {
+    setDefaultSocketTimeout(T);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'timeoutsocket-ipc-'));
+    const file = path.join(dir, 's.sock');
+    const server = net.createServer((s) => {
+      track(s);
+      s.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(file, resolve));
+    try {
+      const socket = track(net.connect(file, () => socket.write('hello')));
+      await sleep(T * 2);
+      expect(socket.destroyed).toBe(false);
+    } finally {
+      for (const socket of sockets.splice(0)) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps an http keep-alive agent working across idle gaps longer than the timeout', async () => {
+    setDefaultSocketTimeout(T);
+    const server = http.createServer((req, res) => res.end(`hi ${req.url}`));
+    server.keepAliveTimeout = 10_000;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const get = (url: string) =>
+        new Promise<{ body: string; socket: net.Socket }>((resolve, reject) => {
+          const req = http.get({ port, host: '127.0.0.1', path: url, agent }, (res) => {
+            let body = '';
+            res.on('data', (chunk) => (body += chunk));
+            res.on('end', () => resolve({ body, socket: req.socket! }));
+          });
+          req.on('error', reject);
+        });
+      const first = await get('/1');
+      await sleep(T * 2);
+      const second = await get('/2');
+      await sleep(T * 2);
+      const third = await get('/3');
+      expect([first.body, second.body, third.body]).toEqual(['hi /1', 'hi /2', 'hi /3']);
+      expect(second.socket).toBe(first.socket);
+      expect(third.socket).toBe(first.socket);
+    } finally {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('keeps TLS working end to end', async () => {
+    setDefaultSocketTimeout(T);
+    const server = tls.createServer({ key: TLS_KEY, cert: TLS_CERT }, (s) => s.pipe(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const socket = track(tls.connect({ port: portOf(server), host: '127.0.0.1', ca: TLS_CERT, servername: 'localhost' }));
+      await once(socket, 'secureConnect');
+      socket.write('over tls');
+      const reply = await once<Buffer>(socket, 'data');
+      expect(reply.toString()).toBe('over tls');
+      await sleep(T * 2);
+      expect(socket.destroyed).toBe(false);
+    } finally {
+      for (const socket of sockets.splice(0)) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('per-socket settings', () => {
+  it('override the process default, both ways', async () => {
+    setDefaultSocketTimeout({ read: T });
+    const silent = await startSilentServer();
+    fixtures.push(silent);
+    const exempt = connect(silent.port, (s) => s.write('x'));
+    exempt.setSocketTimeout(null);
+    expect(exempt.getSocketTimeout()).toEqual({ connect: null, read: null, write: null });
+    setDefaultSocketTimeout(null);
+    const guarded = connect(silent.port, (s) => s.write('x'));
+    guarded.setSocketTimeout({ read: 100 });
+    expect(guarded.getSocketTimeout()).toEqual({ connect: null, read: 100, write: null });
+    const fate = await fateOf(guarded, 2000);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', timeout: 100 });
+    expect(exempt.destroyed).toBe(false);
+  });
+
+  it('report the process default when the socket has none', () => {
+    setDefaultSocketTimeout(123);
+    expect(new net.Socket().getSocketTimeout()).toEqual({ connect: 123, read: 123, write: 123 });
+  });
+
+  it('reject bad values with the same errors as the default', () => {
+    const socket = new net.Socket();
+    expect(() => socket.setSocketTimeout(-1)).toThrow(RangeError);
+    expect(() => socket.setSocketTimeout('1s' as never)).toThrow(TypeError);
+  });
+});
+
+describe('a blocked event loop', () => {
+  it('is not a reply timeout when the reply arrived while the loop was blocked', async () => {
+    setDefaultSocketTimeout({ read: T });
+    // The echo runs in a child process, so its answer is in the kernel while this loop is blocked.
+    const echo = await startHungServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port);
+    await once(socket, 'connect');
+    socket.write('ping');
+    blockEventLoop(T + 300);
+    const reply = await once<Buffer>(socket, 'data');
+    expect(reply.toString()).toBe('ping');
+    await sleep(20);
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('is not a connect timeout when the connection completed while the loop was blocked', async () => {
+    setDefaultSocketTimeout({ connect: T });
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port);
+    blockEventLoop(T + 300);
+    await once(socket, 'connect');
+    await sleep(20);
+    expect(socket.destroyed).toBe(false);
+  });
+});
+
+describe('resources', () => {
+  it('leaves no timer, listener or handle behind after 2,000 mixed connections', async () => {
+    // Healthy connections get a generous deadline (this process is busy with 200 at a time);
+    // the silent server's get 50 ms and must all time out.
+    setDefaultSocketTimeout(2000);
+    const echo = await startEchoServer();
+    const silent = await startSilentServer();
+    fixtures.push(echo, silent);
+    const refused = await refusedPort();
+    const baseline = activeResources();
+    const outcomes: Record<string, number> = {};
+    const one = async (i: number) => {
+      const kind = i % 3;
+      const port = kind === 0 ? echo.port : kind === 1 ? silent.port : refused;
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('x'));
+      if (kind === 1) socket.setSocketTimeout({ read: 50 });
+      socket.on('data', () => socket.end());
+      const fate = await fateOf(socket, 5000);
+      const key = fate.error?.code ?? 'ok';
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+      return socket;
+    };
+    const all: net.Socket[] = [];
+    for (let batch = 0; batch < 2000; batch += 200) {
+      all.push(...(await Promise.all(Array.from({ length: 200 }, (_, i) => one(batch + i)))));
+    }
+    await sleep(20);
+    expect(outcomes).toEqual({ ok: 667, ETIMEDOUT: 667, ECONNREFUSED: 666 });
+    // Nothing grew: a leaked timer or handle per connection would show up here by the hundred.
+    // (Fewer is fine: resources of earlier tests may still have been closing at the baseline.)
+    const after = activeResources();
+    const grown = Object.keys(after).filter((kind) => after[kind] > (baseline[kind] ?? 0));
+    expect(grown.map((kind) => `${kind}: ${baseline[kind] ?? 0} -> ${after[kind]}`)).toEqual([]);
+    expect(all.every((socket) => (socket as InternalSocket)[STATE] === undefined)).toBe(true);
+  });
+});

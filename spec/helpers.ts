@@ -1,0 +1,65 @@
+/**
+ * Small helpers the specs share: waiting for a socket's fate with a bound, and timing it.
+ */
+import type * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+/** How a socket ended: its error (if any), the order of 'error'/'close', and when. */
+export interface SocketFate {
+  error: (Error & { code?: string; syscall?: string; phase?: string; timeout?: number; address?: string; port?: number }) | undefined;
+  events: string[];
+  elapsed: number;
+}
+
+/**
+ * Resolves once `socket` closes, with its error and the time since `startedAt`. Rejects if it is
+ * still open after `limitMs` (and destroys it, so nothing is left behind).
+ */
+export function fateOf(socket: net.Socket, limitMs: number, startedAt = performance.now()): Promise<SocketFate> {
+  return new Promise((resolve, reject) => {
+    const events: string[] = [];
+    let error: SocketFate['error'];
+    const limit = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`socket still open after ${limitMs} ms (events: ${events.join(', ') || 'none'})`));
+    }, limitMs);
+    socket.on('error', (err) => {
+      events.push('error');
+      error = err;
+    });
+    socket.on('close', () => {
+      events.push('close');
+      clearTimeout(limit);
+      resolve({ error, events, elapsed: performance.now() - startedAt });
+    });
+  });
+}
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves when `emitter` emits `event`, rejects after `limitMs`. */
+export function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, limitMs = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const limit = setTimeout(() => reject(new Error(`no '${event}' within ${limitMs} ms`)), limitMs);
+    emitter.once(event, (value: T) => {
+      clearTimeout(limit);
+      resolve(value);
+    });
+  });
+}
+
+/** Blocks the event loop for `ms`, as a slow synchronous task would. */
+export function blockEventLoop(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // busy on purpose
+  }
+}
+
+/** Active resources of the kinds a leak would show up as. */
+export function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
