@@ -94,6 +94,9 @@ function timedOut(o: Outcome, phase: string): string[] {
   return problems;
 }
 
+/** How long a client gets after its call before it counts as hung and is killed: 2 × T, plus timer slack. */
+const HANG_AFTER_MS = 2 * T + 100;
+
 function hung(o: Outcome): string[] {
   return o.status === 'hung' && o.waitedMs >= 2 * T
     ? []
@@ -162,7 +165,7 @@ export function describeDriver(spec: DriverSpec): void {
 
     row('server hung after warm-up', async () => {
       const s = live();
-      const pair = await runPair(spec.driver, { scenario: 'warm-request', port: s.port, afterWarm: () => s.freeze(), patienceMs: 2 * T });
+      const pair = await runPair(spec.driver, { scenario: 'warm-request', port: s.port, afterWarm: () => s.freeze(), patienceMs: HANG_AFTER_MS });
       s.thaw();
       return { pair, problems: [...timedOut(pair.withShim, 'read'), ...hung(pair.withoutShim)] };
     });
@@ -171,7 +174,7 @@ export function describeDriver(spec: DriverSpec): void {
       const s = live();
       s.freeze();
       try {
-        const pair = await runPair(spec.driver, { scenario: 'request', port: s.port, patienceMs: 2 * T });
+        const pair = await runPair(spec.driver, { scenario: 'request', port: s.port, patienceMs: HANG_AFTER_MS });
         return { pair, problems: [...timedOut(pair.withShim, 'read'), ...hung(pair.withoutShim)] };
       } finally {
         s.thaw();
@@ -181,7 +184,7 @@ export function describeDriver(spec: DriverSpec): void {
     row('accept queue full, SYN dropped', async () => {
       const dropping = await fullAcceptQueue();
       try {
-        const pair = await runPair(spec.driver, { scenario: 'request', port: dropping.port, patienceMs: 2 * T });
+        const pair = await runPair(spec.driver, { scenario: 'request', port: dropping.port, patienceMs: HANG_AFTER_MS });
         return { pair, problems: [...timedOut(pair.withShim, 'connect'), ...hung(pair.withoutShim)] };
       } finally {
         await dropping.stop();
@@ -190,7 +193,7 @@ export function describeDriver(spec: DriverSpec): void {
 
     row('peer stops reading during a large write', async () => {
       const s = live();
-      const pair = await runPair(spec.driver, { scenario: 'warm-write', port: s.port, afterWarm: () => s.freeze(), patienceMs: 2 * T });
+      const pair = await runPair(spec.driver, { scenario: 'warm-write', port: s.port, afterWarm: () => s.freeze(), patienceMs: HANG_AFTER_MS });
       s.thaw();
       return { pair, problems: [...timedOut(pair.withShim, 'write'), ...hung(pair.withoutShim)] };
     });

@@ -50,7 +50,10 @@ function cell(o: Outcome): string {
 }
 
 function elapsed(o: Outcome): string {
-  return o.status === 'ok' || o.status === 'error' ? `${o.elapsedMs ?? '?'} ms` : '-';
+  if (o.status !== 'ok' && o.status !== 'error') return '-';
+  // Time the library spent before its bytes reached the socket is not the shim's: show it apart.
+  const lib = o.syncMs !== undefined && o.syncMs >= 10 ? ` (+${o.syncMs} ms in the library first)` : '';
+  return `${o.elapsedMs ?? '?'} ms${lib}`;
 }
 
 /** The rows as an aligned plain-text table. */
