@@ -4,11 +4,11 @@
  * (by recorded PID) and exits if the run outlives DRIVER_SUITE_DEADLINE_MS.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REGISTER } from './client';
-import { killRecorded } from './procs';
+import { cleanUpRecorded, killOwnDescendants } from './procs';
 import { postgresBinDir } from './servers';
 
 declare global {
@@ -36,8 +36,12 @@ export default function globalSetup(): void {
 
   const deadlineMs = Number(process.env.DRIVER_SUITE_DEADLINE_MS ?? 170000);
   globalThis.driverSuiteWatchdog = setTimeout(() => {
-    const killed = killRecorded(dir);
-    process.stderr.write(`\ndriver suite: watchdog fired after ${deadlineMs} ms, killed ${killed} process tree(s)\n`);
+    const killed = killOwnDescendants();
+    const orphans = cleanUpRecorded(dir);
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(
+      `\ndriver suite: watchdog fired after ${deadlineMs} ms: killed ${killed} process(es) of this run and swept ${orphans} recorded tree(s)\n`,
+    );
     process.exit(1);
   }, deadlineMs);
   globalThis.driverSuiteWatchdog.unref();

@@ -3,7 +3,7 @@
  * behind (by recorded PID), remove the run directory, and stop the watchdog.
  */
 import { rmSync } from 'node:fs';
-import { killRecorded } from './procs';
+import { cleanUpRecorded } from './procs';
 import { formatTable, loadRows, runDir } from './report';
 import { T } from './matrix';
 
@@ -12,7 +12,7 @@ export default function globalTeardown(): void {
   const dir = runDir();
   if (!dir) return;
   const rows = loadRows(dir);
-  const leftovers = killRecorded(dir);
+  const leftovers = cleanUpRecorded(dir);
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`\nDriver suite, T = ${T} ms (a fault passes when the shim ends it with ETIMEDOUT in T ± 20% and it still hangs at 2 × T without):\n\n`);
   process.stdout.write(`${formatTable(rows)}\n\n`);

@@ -7,7 +7,8 @@
  * one recorded at spawn, so a recycled PID is never hit.
  */
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** What /proc/<pid>/stat says about a process: its parent and its start time (clock ticks). */
@@ -121,36 +122,64 @@ export function killTreeNow(root: Started): void {
 
 const live = new Set<Started>();
 
-function registryFile(): string | undefined {
-  const dir = process.env.TIMEOUTSOCKET_DRIVERS_RUN_DIR;
-  return dir ? join(dir, 'pids') : undefined;
-}
-
 function remember(p: Started): void {
   live.add(p);
-  const file = registryFile();
-  if (file) appendFileSync(file, `${p.pid} ${procStat(p.pid)?.start ?? ''}\n`);
+  const base = process.env.DRIVER_SUITE_RUN_DIR;
+  if (base) appendFileSync(join(base, 'pids'), `${p.pid} ${procStat(p.pid)?.start ?? ''}\n`);
 }
 
-/** Kill every process tree recorded in a run directory's `pids` file (teardown, watchdog). */
-export function killRecorded(runDir: string): number {
-  let text = '';
+/**
+ * Record a temporary directory a server uses, so the global teardown or the watchdog removes
+ * it even if the worker that made it died before its afterAll.
+ */
+export function rememberDir(dir: string): void {
+  const base = process.env.DRIVER_SUITE_RUN_DIR;
+  if (base) appendFileSync(join(base, 'dirs'), `${dir}\n`);
+}
+
+function lines(file: string): string[] {
   try {
-    text = readFileSync(join(runDir, 'pids'), 'utf8');
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
   } catch {
-    return 0;
+    return [];
   }
+}
+
+/**
+ * Kill every process tree recorded in a run directory's `pids` file that is still the process
+ * that was recorded, and remove every recorded temporary directory (teardown, watchdog).
+ * Returns how many process trees were still alive.
+ */
+export function cleanUpRecorded(runDir: string): number {
   let killed = 0;
-  for (const line of text.split('\n')) {
+  for (const line of lines(join(runDir, 'pids'))) {
     const [pidText, start] = line.split(' ');
     const pid = Number(pidText);
-    if (!pid) continue;
-    const st = procStat(pid);
+    const st = pid ? procStat(pid) : undefined;
     if (!st || st.start !== start || st.state === 'Z') continue;
     killTreeNow(new Started(pid));
     killed++;
   }
+  for (const dir of lines(join(runDir, 'dirs'))) {
+    // Only what the suite made: temporary directories named for it.
+    if (dir.startsWith(join(tmpdir(), 'timeoutsocket-'))) rmSync(dir, { recursive: true, force: true });
+  }
   return killed;
+}
+
+/**
+ * The watchdog's hammer, run in Jest's parent process: SIGSTOP its direct children (the
+ * workers) so none of them starts anything more, then SIGKILL every descendant, workers last.
+ * Everything under this process was started by this run.
+ */
+export function killOwnDescendants(): number {
+  const workers = descendants(process.pid)
+    .filter((pid) => procStat(pid)?.ppid === process.pid)
+    .map((pid) => new Started(pid));
+  for (const w of workers) w.signal('SIGSTOP');
+  const everything = descendants(process.pid).map((pid) => new Started(pid));
+  for (const p of everything.reverse()) p.signal('SIGKILL');
+  return everything.length;
 }
 
 process.on('exit', () => {

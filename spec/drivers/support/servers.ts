@@ -10,7 +10,7 @@
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Spawned, freezeTree, spawnTracked, stopTree, thawTree } from './procs';
+import { Spawned, freezeTree, rememberDir, spawnTracked, stopTree, thawTree } from './procs';
 import { HOST, freePort, waitForPort } from './ports';
 
 /** A server the suite started and owns. */
@@ -79,6 +79,7 @@ export function startRedis(): Promise<Server> {
   const bin = process.env.TIMEOUTSOCKET_REDIS_SERVER ?? 'redis-server';
   return onFreePort(async (port) => {
     const dir = mkdtempSync(join(tmpdir(), 'timeoutsocket-redis-'));
+    rememberDir(dir);
     const spawned = spawnTracked(bin, [
       '--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no',
       '--daemonize', 'no', '--protected-mode', 'no', '--logfile', '',
@@ -146,6 +147,7 @@ function account(name: string): { uid: number; gid: number } {
 export async function startPostgres(): Promise<Server> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'timeoutsocket-pg-'));
+  rememberDir(dir);
   const as = process.getuid?.() === 0 ? account('postgres') : undefined;
   if (as) chownSync(dir, as.uid, as.gid);
   const data = join(dir, 'data');
