@@ -16,5 +16,13 @@ export default function globalTeardown(): void {
   rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`\nDriver suite, T = ${T} ms (a fault passes when the shim ends it with ETIMEDOUT in T ± 20% and it still hangs at 2 × T without):\n\n`);
   process.stdout.write(`${formatTable(rows)}\n\n`);
+  if (process.env.DRIVER_SUITE_VERBOSE) {
+    // What each client actually received with the shim, and where: message, error name, source.
+    for (const r of rows) {
+      const o = r.withShim;
+      if (o.status === 'error') process.stdout.write(`${r.driver} / ${r.row}: ${o.name} via ${o.source}: ${o.message}\n`);
+    }
+    process.stdout.write('\n');
+  }
   if (leftovers > 0) process.stdout.write(`driver suite: killed ${leftovers} leftover process tree(s)\n`);
 }
