@@ -25,8 +25,8 @@ function need(bin: string): void {
 }
 
 export default function globalSetup(): void {
-  need(process.env.TIMEOUTSOCKET_REDIS_SERVER ?? 'redis-server');
-  need(process.env.TIMEOUTSOCKET_MEMCACHED ?? 'memcached');
+  need(process.env.DRIVER_SUITE_REDIS_SERVER ?? 'redis-server');
+  need(process.env.DRIVER_SUITE_MEMCACHED ?? 'memcached');
   postgresBinDir();
   if (!existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run \`npm run build\` first`);
 

@@ -76,7 +76,7 @@ async function onFreePort(launch: (port: number) => Promise<Server>): Promise<Se
 
 /** redis-server, no persistence, on a free loopback port. */
 export function startRedis(): Promise<Server> {
-  const bin = process.env.TIMEOUTSOCKET_REDIS_SERVER ?? 'redis-server';
+  const bin = process.env.DRIVER_SUITE_REDIS_SERVER ?? 'redis-server';
   return onFreePort(async (port) => {
     const dir = mkdtempSync(join(tmpdir(), 'timeoutsocket-redis-'));
     rememberDir(dir);
@@ -98,7 +98,7 @@ export function startRedis(): Promise<Server> {
 
 /** memcached on a free loopback port, TCP only. */
 export function startMemcached(): Promise<Server> {
-  const bin = process.env.TIMEOUTSOCKET_MEMCACHED ?? 'memcached';
+  const bin = process.env.DRIVER_SUITE_MEMCACHED ?? 'memcached';
   return onFreePort(async (port) => {
     // memcached refuses to run as root unless told which user to become.
     const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
@@ -117,7 +117,7 @@ export function startMemcached(): Promise<Server> {
 
 /** Debian's PostgreSQL binaries: the newest /usr/lib/postgresql/<major>/bin, or the override. */
 export function postgresBinDir(): string {
-  const override = process.env.TIMEOUTSOCKET_PG_BIN;
+  const override = process.env.DRIVER_SUITE_PG_BIN;
   if (override) return override;
   const root = '/usr/lib/postgresql';
   const majors = existsSync(root)
