@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/spec'],
   testMatch: ['**/*.spec.ts'],
+  // spec/drivers/ is the driver suite, with its own config (jest.drivers.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/spec/drivers/'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }],
   },

@@ -1,0 +1,4 @@
+import { describeDriver } from './support/matrix';
+import { startRedis } from './support/servers';
+
+describeDriver({ driver: 'ioredis', start: startRedis, subscribe: true });

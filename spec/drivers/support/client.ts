@@ -1,0 +1,170 @@
+/**
+ * Runs one unmodified client script (clients/*.js) in a child process, with or without the
+ * shim preloaded, and turns its stdout into an Outcome: its first success or failure, or
+ * "hung" when it is still waiting after the patience it was given and had to be killed.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Spawned, spawnTracked, stopTree } from './procs';
+
+/** The built shim the children preload with `-r`. */
+export const REGISTER = resolve(__dirname, '..', '..', '..', 'dist', 'lib', 'register.js');
+
+const CLIENTS = join(__dirname, '..', 'clients');
+
+/** What the client script is asked to do (see clients/harness.js). */
+export type Scenario = 'request' | 'warm-request' | 'warm-write' | 'idle' | 'subscribe';
+
+/** How one client run ended. */
+export interface Outcome {
+  status: 'ok' | 'error' | 'hung' | 'crashed';
+  code?: string;
+  syscall?: string;
+  phase?: string;
+  name?: string;
+  message?: string;
+  /** Where the client saw it: 'error event', 'rejected', ... */
+  source?: string;
+  /** Milliseconds from the end of the call's synchronous part to the verdict, measured in the child. */
+  elapsedMs?: number;
+  /** Milliseconds the call itself took synchronously (serialising a large value, say). */
+  syncMs?: number;
+  /** Milliseconds the test waited after the call before the verdict or the kill. */
+  waitedMs: number;
+  /** The child's output, for diagnostics when something is off. */
+  output: string;
+}
+
+/** Options for one client run. */
+export interface ClientOptions {
+  driver: string;
+  scenario: Scenario;
+  port: number;
+  shim: boolean;
+  /** The timeout T given to the shim, in ms. */
+  timeoutMs: number;
+  idleMs?: number;
+  bigBytes?: number;
+}
+
+interface Verdict {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
+/** A client script running in a child process. */
+export class ClientRun {
+  private readonly spawned: Spawned;
+  private readonly verdict: Promise<Verdict | undefined>;
+  private readonly warmed: Promise<void>;
+  private readonly called: Promise<number>;
+
+  constructor(readonly options: ClientOptions) {
+    const script = join(CLIENTS, `${options.driver}.js`);
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) {
+      // A shim preloaded through NODE_OPTIONS, or settings meant for another run, would blur
+      // the one difference between the two columns: the -r flag.
+      if (key === 'NODE_OPTIONS' || key.startsWith('TIMEOUTSOCKET_')) continue;
+      env[key] = value;
+    }
+    env.TIMEOUTSOCKET_TIMEOUT = `${options.timeoutMs}ms`;
+    if (options.shim && !existsSync(REGISTER)) {
+      throw new Error(`${REGISTER} is missing: run \`npm run build\` first`);
+    }
+    const args = [...(options.shim ? ['-r', REGISTER] : []), script, JSON.stringify(options)];
+    this.spawned = spawnTracked(process.execPath, args, { env, cwd: CLIENTS });
+    let onWarm: () => void = () => {};
+    let onCall: (at: number) => void = () => {};
+    let onVerdict: (v: Verdict | undefined) => void = () => {};
+    this.warmed = new Promise((res) => (onWarm = res));
+    this.called = new Promise((res) => (onCall = res));
+    this.verdict = new Promise((res) => (onVerdict = res));
+    this.spawned.onLine((line) => {
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      if (record.event === 'warm') onWarm();
+      else if (record.event === 'call') onCall(Date.now());
+      else if (typeof record.ok === 'boolean') onVerdict(record as Verdict);
+    });
+    void this.spawned.exited.then(() => onVerdict(undefined));
+  }
+
+  /** Resolves once the client has warmed up; rejects if it ends or takes longer than `withinMs`. */
+  async warm(withinMs = 15000): Promise<void> {
+    const first = await within(
+      Promise.race([this.warmed.then(() => 'warm' as const), this.verdict]),
+      withinMs,
+    );
+    if (first !== 'warm') {
+      await this.kill();
+      const why = first === TIMED_OUT ? `no "warm" within ${withinMs} ms` : `ended first: ${JSON.stringify(first)}`;
+      throw new Error(`${this.options.driver} ${this.options.scenario} did not warm up (${why}): ${this.spawned.output()}`);
+    }
+  }
+
+  /** Let a warmed-up client go on to the operation under test. */
+  go(): void {
+    this.spawned.proc.signal('SIGUSR2');
+  }
+
+  /**
+   * The client's verdict. After it has called the operation under test, the client gets
+   * `patienceMs`; if it is still waiting then, it is killed and the outcome is "hung".
+   */
+  async outcome(patienceMs: number, startWithinMs = 15000): Promise<Outcome> {
+    const output = () => this.spawned.output().slice(-4000);
+    const calledAt = await within(Promise.race([this.called, this.verdict.then(() => undefined)]), startWithinMs);
+    if (typeof calledAt !== 'number') {
+      // Ended (or stalled) before calling the operation under test.
+      const v = await within(this.verdict, 0);
+      await this.kill();
+      return v && v !== TIMED_OUT ? toOutcome(v, 0, output()) : { status: 'crashed', waitedMs: 0, output: output() };
+    }
+    const v = await within(this.verdict, Math.max(0, calledAt + patienceMs - Date.now()));
+    const waitedMs = Date.now() - calledAt;
+    await this.kill();
+    if (v === TIMED_OUT) return { status: 'hung', waitedMs, output: output() };
+    return v ? toOutcome(v, waitedMs, output()) : { status: 'crashed', waitedMs, output: output() };
+  }
+
+  /** Kill the child (and anything it started), by PID. */
+  async kill(): Promise<void> {
+    await stopTree(this.spawned.proc, 'SIGKILL', 1000);
+    await within(this.spawned.exited, 1000);
+  }
+}
+
+function toOutcome(v: Verdict, waitedMs: number, output: string): Outcome {
+  const str = (x: unknown) => (typeof x === 'string' ? x : undefined);
+  const num = (x: unknown) => (typeof x === 'number' ? x : undefined);
+  return {
+    status: v.ok ? 'ok' : 'error',
+    code: str(v.code),
+    syscall: str(v.syscall),
+    phase: str(v.phase),
+    name: str(v.name),
+    message: str(v.message),
+    source: str(v.source),
+    elapsedMs: num(v.elapsedMs),
+    syncMs: num(v.syncMs),
+    waitedMs,
+    output,
+  };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`'s value, or TIMED_OUT if it has not settled within `ms` (the timer is cleared either way). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<typeof TIMED_OUT>((res) => (timer = setTimeout(() => res(TIMED_OUT), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * Real servers on 127.0.0.1, each on a free port with its own temporary directory: redis-server,
+ * memcached and postgres from Debian's packages (scripts/setup-servers.sh installs them), and
+ * small Node servers (http, a line protocol) in child processes so they can be SIGSTOPped too.
+ *
+ * Each server can be frozen (its whole process tree SIGSTOPped: the kernel still completes TCP
+ * handshakes into the listen backlog and buffers what clients send, but nothing answers),
+ * thawed, and stopped (SIGCONT first, then by PID, then its temporary directory removed).
+ */
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Spawned, freezeTree, rememberDir, spawnTracked, stopTree, thawTree } from './procs';
+import { HOST, freePort, waitForPort } from './ports';
+
+/** A server the suite started and owns. */
+export interface Server {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number;
+  /** SIGSTOP the server's whole process tree. */
+  freeze(): void;
+  /** SIGCONT the server's whole process tree. */
+  thaw(): void;
+  /** Stop it (SIGCONT, then its stop signal, then SIGKILL) and remove its temporary directory. */
+  stop(): Promise<void>;
+}
+
+const NODE_SERVER = join(__dirname, '..', 'servers', 'node-server.js');
+
+function makeServer(name: string, port: number, spawned: Spawned, stopSignal: NodeJS.Signals, dir?: string): Server {
+  let stopped = false;
+  return {
+    name,
+    port,
+    pid: spawned.proc.pid,
+    freeze: () => freezeTree(spawned.proc),
+    thaw: () => thawTree(spawned.proc),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await stopTree(spawned.proc, stopSignal);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when `pattern` shows in the process output; rejects if it exits or `withinMs` passes. */
+function waitForOutput(spawned: Spawned, pattern: RegExp, withinMs: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (pattern.test(spawned.output())) {
+        clearInterval(poll);
+        resolve();
+      } else if (!spawned.proc.alive || Date.now() - started > withinMs) {
+        clearInterval(poll);
+        reject(new Error(`${what} did not start: ${spawned.output().slice(-2000)}`));
+      }
+    }, 20);
+  });
+}
+
+/** Launch on a free port, retrying with another port if the first was taken in the meantime. */
+async function onFreePort(launch: (port: number) => Promise<Server>): Promise<Server> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await launch(await freePort());
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+/** redis-server, no persistence, on a free loopback port. */
+export function startRedis(): Promise<Server> {
+  const bin = process.env.DRIVER_SUITE_REDIS_SERVER ?? 'redis-server';
+  return onFreePort(async (port) => {
+    const dir = mkdtempSync(join(tmpdir(), 'timeoutsocket-redis-'));
+    rememberDir(dir);
+    const spawned = spawnTracked(bin, [
+      '--port', String(port), '--bind', HOST, '--dir', dir, '--save', '', '--appendonly', 'no',
+      '--daemonize', 'no', '--protected-mode', 'no', '--logfile', '',
+    ]);
+    const server = makeServer('redis-server', port, spawned, 'SIGTERM', dir);
+    try {
+      await waitForOutput(spawned, /Ready to accept connections/, 10000, 'redis-server');
+      await waitForPort(port, 5000);
+      return server;
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+  });
+}
+
+/** memcached on a free loopback port, TCP only. */
+export function startMemcached(): Promise<Server> {
+  const bin = process.env.DRIVER_SUITE_MEMCACHED ?? 'memcached';
+  return onFreePort(async (port) => {
+    // memcached refuses to run as root unless told which user to become.
+    const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
+    const spawned = spawnTracked(bin, ['-l', HOST, '-p', String(port), '-U', '0', '-m', '64', '-t', '1', ...user]);
+    const server = makeServer('memcached', port, spawned, 'SIGTERM');
+    try {
+      await waitForPort(port, 5000);
+      if (!spawned.proc.alive) throw new Error(`memcached exited: ${spawned.output()}`);
+      return server;
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+  });
+}
+
+/** Debian's PostgreSQL binaries: the newest /usr/lib/postgresql/<major>/bin, or the override. */
+export function postgresBinDir(): string {
+  const override = process.env.DRIVER_SUITE_PG_BIN;
+  if (override) return override;
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'postgres')) && existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (majors.length === 0) throw new Error('no PostgreSQL under /usr/lib/postgresql: run scripts/setup-servers.sh');
+  return join(root, majors[0], 'bin');
+}
+
+/** uid and gid of an account, from /etc/passwd. */
+function account(name: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`no '${name}' account`);
+  const fields = line.split(':');
+  return { uid: Number(fields[2]), gid: Number(fields[3]) };
+}
+
+/**
+ * postgres with a fresh cluster (initdb per call) in a temporary directory, listening on
+ * 127.0.0.1 only, its unix socket in that directory. PostgreSQL refuses to run as root, so
+ * under root both initdb and postgres run as the `postgres` account, which owns the directory.
+ */
+export async function startPostgres(): Promise<Server> {
+  const bin = postgresBinDir();
+  const dir = mkdtempSync(join(tmpdir(), 'timeoutsocket-pg-'));
+  rememberDir(dir);
+  const as = process.getuid?.() === 0 ? account('postgres') : undefined;
+  if (as) chownSync(dir, as.uid, as.gid);
+  const data = join(dir, 'data');
+  const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
+  const ids = as ? { uid: as.uid, gid: as.gid } : {};
+  const initdb = spawnTracked(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
+    cwd: dir,
+    env,
+    ...ids,
+  });
+  const code = await initdb.exited;
+  if (code !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`initdb failed (${code}): ${initdb.output().slice(-2000)}`);
+  }
+  try {
+    return await onFreePort(async (port) => {
+      const spawned = spawnTracked(join(bin, 'postgres'), [
+        '-D', data, '-h', HOST, '-p', String(port), '-k', dir,
+        '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+        '-c', 'max_connections=30', '-c', 'shared_buffers=16MB', '-c', 'logging_collector=off',
+      ], { cwd: dir, env, ...ids });
+      try {
+        await waitForOutput(spawned, /ready to accept connections/, 20000, 'postgres');
+        await waitForPort(port, 5000);
+      } catch (err) {
+        // Another port may do: keep the cluster for the next attempt.
+        await stopTree(spawned.proc, 'SIGQUIT');
+        throw err;
+      }
+      // SIGQUIT is postgres's immediate shutdown: the postmaster tells every backend to quit.
+      return makeServer('postgres', port, spawned, 'SIGQUIT', dir);
+    });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Kinds of Node server in servers/node-server.js. */
+export type NodeServerKind = 'http' | 'line' | 'backlog';
+
+/** One of the Node servers in servers/node-server.js, in its own process, on a port it picked. */
+export async function startNodeServer(kind: NodeServerKind): Promise<Server> {
+  const spawned = spawnTracked(process.execPath, [NODE_SERVER, kind], {
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${kind} server did not start: ${spawned.output()}`)), 10000);
+    spawned.onLine((line) => {
+      const match = /^listening (\d+)$/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    void spawned.exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`node ${kind} server exited: ${spawned.output()}`));
+    });
+  });
+  return makeServer(`node ${kind}`, port, spawned, 'SIGTERM');
+}
