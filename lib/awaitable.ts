@@ -131,6 +131,8 @@ class AwaitState {
   connectWaiters: Array<() => void> = [];
   /** accept(): connections that arrived with nobody listening for them. */
   readonly arrivals: net.Socket[] = [];
+  /** A server whose accept() was called: its waiting connections belong to the API. */
+  accepting = false;
   overflowWarned = false;
   private timer: NodeJS.Timeout | undefined = undefined;
   private timerDue = 0;
@@ -770,6 +772,11 @@ function resumeHeld(socket: net.Socket): void {
 export function accept(this: net.Server, options?: CallOptions): Promise<net.Socket> {
   try {
     const { signal } = checkOptions(options, 'accept');
+    const state = stateOf(this as AwaitTarget);
+    if (!state.accepting) {
+      state.accepting = true;
+      for (const socket of state.arrivals) stateOf(socket as AwaitTarget);
+    }
     return run(this as AwaitTarget, (resolve, reject) => new AcceptJob(this, resolve, reject, signal));
   } catch (error) {
     return Promise.reject(error);
@@ -785,8 +792,17 @@ export function onServerConnection(server: net.Server, socket: net.Socket): bool
   if (setting !== undefined) (socket as InternalSocket)[SETTING] = setting;
   if (server.listenerCount('connection') > 0) return false;
   const state = stateOf(server as AwaitTarget);
-  stateOf(socket as AwaitTarget); // its errors wait for the call that takes it
   state.arrivals.push(socket);
+  if (state.accepting) {
+    stateOf(socket as AwaitTarget); // its errors wait for the call that takes it
+  } else {
+    // A server nobody has called accept() on yet: the socket behaves exactly as in plain Node
+    // (no error listener of ours), and is forgotten once closed so the queue holds no garbage.
+    socket.once('close', () => {
+      const at = state.arrivals.indexOf(socket);
+      if (!state.accepting && at !== -1) state.arrivals.splice(at, 1);
+    });
+  }
   if (state.arrivals.length > ACCEPT_QUEUE_LIMIT) holdArrival(server, socket, state);
   state.pump('accept');
   return true;

@@ -1,4 +1,7 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import {
   closeAll,
@@ -19,6 +22,13 @@ import { install, uninstall } from '../lib/patch';
 import { activeResources, once, sleep } from './helpers';
 
 const T = 150;
+const TLS_KEY = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'tls', 'key.pem'));
+const TLS_CERT = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'tls', 'cert.pem'));
+
+/** The connections a server keeps for accept() (the API's own bookkeeping, read for the test). */
+function arrivalsOf(server: net.Server): net.Socket[] {
+  return (server as unknown as Record<symbol, { arrivals: net.Socket[] }>)[Symbol.for('timeoutsocket.await.v1')].arrivals;
+}
 const SLACK = 150;
 
 const fixtures: Closable[] = [];
@@ -208,6 +218,32 @@ describe('blocking mode', () => {
     const first = track(await server.accept());
     const second = track(await server.accept());
     expect([first.remotePort, second.remotePort]).toEqual(clients.map((c) => c.localPort));
+  });
+
+  it('works on TLS sockets too', async () => {
+    const server = tls.createServer({ key: TLS_KEY, cert: TLS_CERT }, (s) => s.on('data', (d) => s.write(d)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fixtures.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const socket = track(tls.connect({ port: portOf(server), host: '127.0.0.1', ca: TLS_CERT, servername: 'localhost' }));
+    socket.on('error', () => {});
+    await once(socket, 'secureConnect');
+    socket.setSocketTimeout(2000);
+    await socket.sendAll('secret');
+    expect((await socket.recv(100)).toString()).toBe('secret');
+    socket.setSocketTimeout(T);
+    await expect(socket.recv(100)).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'recv' });
+  });
+
+  it('leaves a server nobody accepts from as plain Node has it: no error listener on its sockets', async () => {
+    const server = await listeningServer();
+    const client = await connected(portOf(server));
+    await sleep(30);
+    const [queued] = await new Promise<net.Socket[]>((resolve) => setImmediate(() => resolve([...arrivalsOf(server)])));
+    expect(queued.remotePort).toBe(client.localPort);
+    expect(queued.listenerCount('error')).toBe(0);
+    const accepted = track(await server.accept());
+    expect(accepted).toBe(queued);
+    expect(accepted.listenerCount('error')).toBe(1);
   });
 
   it('createConnection rejects with the connect error itself', async () => {
