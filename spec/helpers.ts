@@ -1,6 +1,7 @@
 /**
  * Small helpers the specs share: waiting for a socket's fate with a bound, and timing it.
  */
+import { spawn } from 'node:child_process';
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -62,4 +63,31 @@ export function activeResources(): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
   return counts;
+}
+
+/** What a child Node process printed and how it ended. */
+export interface ChildResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node <args>` in `cwd` with only PATH and `env` in its environment, and kills it (by its
+ * PID) if it outlives `limitMs`.
+ */
+export function runNode(args: string[], env: NodeJS.ProcessEnv, cwd: string, limitMs = 10_000): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

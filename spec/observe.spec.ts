@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -15,7 +14,7 @@ import { getDefaultSocketTimeout, setDefaultSocketTimeout } from '../lib/config'
 import { SocketTimeoutError } from '../lib/errors';
 import { CHANNELS, getStats, type InstallMessage, type TimeoutMessage, type UninstallMessage } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
-import { blockEventLoop, fateOf, once, sleep } from './helpers';
+import { blockEventLoop, fateOf, once, runNode, sleep } from './helpers';
 
 const T = 150;
 const ROOT = path.resolve(__dirname, '..');
@@ -209,22 +208,6 @@ describe('install and uninstall', () => {
   });
 });
 
-/** What a child process printed and how it ended (killed by PID if it outlives the limit). */
-function runNode(script: string, env: NodeJS.ProcessEnv, limitMs = 10_000): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, env: { PATH: process.env.PATH, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(killer);
-      resolve({ stdout, stderr });
-    });
-  });
-}
 
 describe('NODE_DEBUG=timeoutsocket', () => {
   // One answered request and one a silent server never answers, in a child process that loads
@@ -251,7 +234,7 @@ describe('NODE_DEBUG=timeoutsocket', () => {
   `;
 
   it('prints one line per deadline armed, cleared and fired', async () => {
-    const { stdout, stderr } = await runNode(SCRIPT, { NODE_DEBUG: 'timeoutsocket' });
+    const { stdout, stderr } = await runNode(['-e', SCRIPT], { NODE_DEBUG: 'timeoutsocket' }, ROOT);
     const ports = JSON.parse(stdout);
     const lines = stderr.trim().split('\n').map((line) => line.replace(/^TIMEOUTSOCKET \d+: /, ''));
     const ms = '\\d+ ms';
@@ -268,7 +251,7 @@ describe('NODE_DEBUG=timeoutsocket', () => {
   });
 
   it('prints nothing when NODE_DEBUG does not name timeoutsocket', async () => {
-    const { stdout, stderr } = await runNode(SCRIPT, { NODE_DEBUG: 'net-not-this' });
+    const { stdout, stderr } = await runNode(['-e', SCRIPT], { NODE_DEBUG: 'net-not-this' }, ROOT);
     expect(JSON.parse(stdout)).toHaveProperty('silent');
     expect(stderr).toBe('');
   });

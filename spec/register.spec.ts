@@ -1,34 +1,10 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runNode } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
-
-/** What a child process printed and how it ended. */
-interface ChildResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs node with `args` in `cwd`, killing it (by PID) if it outlives `limitMs`. */
-function runNode(args: string[], env: NodeJS.ProcessEnv, cwd: string, limitMs = 10_000): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 // The child reports the default it sees and what happens to a request a silent server never answers.
 const PROBE = `
