@@ -588,7 +588,11 @@ function isConnected(socket: net.Socket): boolean {
 }
 
 /** Starts a connect attempt and records how it ends. */
-function startConnect(socket: net.Socket, state: AwaitState, args: unknown[]): void {
+/**
+ * Watches a connect attempt and records how it ends; with `args`, starts it first. A connect
+ * that throws at once (a bad port) leaves the socket as it was, so a later call can try again.
+ */
+function startConnect(socket: net.Socket, state: AwaitState, args?: unknown[]): void {
   state.connectState = 'pending';
   const settle = (outcome: 'connected' | 'failed') => {
     socket.removeListener('connect', onConnect);
@@ -604,7 +608,18 @@ function startConnect(socket: net.Socket, state: AwaitState, args: unknown[]): v
   const onClose = () => settle('failed');
   socket.once('connect', onConnect);
   socket.once('close', onClose);
-  (socket.connect as (...a: unknown[]) => net.Socket)(...args);
+  if (args === undefined) return;
+  try {
+    (socket.connect as (...a: unknown[]) => net.Socket)(...args);
+  } catch (error) {
+    socket.removeListener('connect', onConnect);
+    socket.removeListener('close', onClose);
+    state.connectState = 'idle';
+    // Node sets `connecting` before it validates the port (net.js connect → lookupAndConnect),
+    // so a throw there would leave the socket looking busy for ever.
+    (socket as { connecting: boolean }).connecting = false;
+    throw error;
+  }
 }
 
 function answer(socket: net.Socket, state: AwaitState): ConnectExResult {
@@ -640,6 +655,8 @@ export async function connectEx(this: net.Socket, ...args: unknown[]): Promise<C
   if (state.connectState === 'failed') return state.connectCode!;
   if (isConnected(this)) return 'EISCONN';
   if (state.connectState === 'pending' || this.connecting) {
+    // A connect Node or a driver started (net.connect) is watched like our own.
+    if (state.connectState !== 'pending') startConnect(this, state);
     if (nonBlocking) return 'EALREADY';
   } else {
     if (this.destroyed) throw new SocketClosedError('connect');
@@ -746,9 +763,43 @@ class AcceptJob extends Job<net.Socket> {
       resumeHeld(socket);
       return this.resolve(socket);
     }
-    if (!this.server.listening) return this.reject(new SocketClosedError('accept', 'server is not listening'));
+    if (!this.server.listening && !isStartingToListen(this.server)) {
+      return this.reject(new SocketClosedError('accept', 'server is not listening'));
+    }
     return false;
   }
+}
+
+/**
+ * `listen(port, 'localhost')` resolves the host first, so `listening` is false for a moment
+ * although the server is on its way: Node has not created the handle yet, and will (or emit
+ * 'error'). The patch's listen/close wrappers wake accept() when either settles.
+ */
+function isStartingToListen(server: net.Server): boolean {
+  return (server as unknown as { [LISTEN_PENDING]?: boolean })[LISTEN_PENDING] === true;
+}
+
+const LISTEN_PENDING = Symbol.for('timeoutsocket.listenPending.v1');
+
+/** Called by the patch around `server.listen()` and `server.close()`: wakes pending accept() calls. */
+export function onServerListenState(server: net.Server, pending: boolean): void {
+  const marked = server as unknown as { [LISTEN_PENDING]?: boolean };
+  if (pending) {
+    if (!server.listening) {
+      marked[LISTEN_PENDING] = true;
+      const settle = () => {
+        marked[LISTEN_PENDING] = false;
+        server.removeListener('listening', settle);
+        server.removeListener('error', settle);
+        (server as AwaitTarget)[AWAIT]?.pump('accept');
+      };
+      server.once('listening', settle);
+      server.once('error', settle);
+    }
+    return;
+  }
+  marked[LISTEN_PENDING] = false;
+  (server as AwaitTarget)[AWAIT]?.pump('accept');
 }
 
 function resumeHeld(socket: net.Socket): void {

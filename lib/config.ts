@@ -173,6 +173,9 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  * ```
  */
 export function parseDuration(text: string, name: string): number {
+  if (typeof text !== 'string') {
+    throw new TypeError(`${name} must be a duration string such as 400ms or 2s, got ${describeValue(text)}`);
+  }
   const match = DURATION.exec(text.trim());
   const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : NaN;
   if (!match || !(ms > 0) || ms > MAX_TIMEOUT_MS) {

@@ -41,6 +41,7 @@ export interface InternalSocket extends net.Socket {
   _server?: unknown;
   [STATE]?: SocketState | typeof NOT_TCP;
   [SETTING]?: PhaseTimeouts;
+  [CLIENT]?: true;
 }
 
 /** Where a socket keeps its engine state (a registry symbol, so every copy of the package finds it). */
@@ -51,6 +52,13 @@ export const STATE = Symbol.for('timeoutsocket.state.v1');
  * engine state because every socket has a mode, IPC ones included, while only TCP gets deadlines.
  */
 export const SETTING = Symbol.for('timeoutsocket.setting.v1');
+
+/**
+ * Marks a socket that went through `connect()`: only such a client (or a TLS client) gets a
+ * reply deadline. Not `socket.server`: a server-side socket handed to a worker process
+ * (`new net.Socket({ handle })`, the sticky-session pattern) has no `server` but is no client.
+ */
+export const CLIENT = Symbol.for('timeoutsocket.client.v1');
 
 /** Marks a socket that is not TCP (IPC pipe, TTY, child stdio): the engine never touches it. */
 export const NOT_TCP = Object.freeze({ notTcp: true as const });
@@ -66,8 +74,13 @@ export class SocketState {
   timerDue = 0;
   /** A lag check (`setImmediate`) is already queued. */
   confirming = false;
-  /** Sockets a server accepted get no reply deadline: a server waits for its clients. */
-  readonly serverSide: boolean;
+  /**
+   * Only clients get a reply deadline: sockets a server accepted wait for their clients, and
+   * idle policy is the server's.
+   */
+  readonly client: boolean;
+  /** A write came before the TLS handshake finished: the reply window opens at 'secureConnect'. */
+  awaitingSecure = false;
   /** Driven through the awaitable API: its calls have their own deadlines, only connect's stays. */
   awaitable = false;
   /** Where the socket connects to, for error messages. */
@@ -89,7 +102,7 @@ export class SocketState {
   writeDispatched = 0;
 
   constructor(socket: InternalSocket) {
-    this.serverSide = socket.server != null || socket._server != null || socket._tlsOptions?.isServer === true;
+    this.client = socket[CLIENT] === true || (socket.encrypted === true && socket._tlsOptions?.isServer !== true);
   }
 }
 
@@ -166,20 +179,48 @@ export function armAfterWrite(socket: InternalSocket): void {
   if (!hasAnyTimeout(timeouts) || socket.connecting) return; // writes made while connecting come back here on connect
   const state = (existing as SocketState | undefined) ?? stateFor(socket, true);
   if (state === undefined) return;
-  if (isOn(timeouts.read) && !state.serverSide) openReplyWindow(socket, state, timeouts.read);
+  if (isOn(timeouts.read) && state.client) {
+    if (isHandshaking(socket)) waitForHandshake(socket, state);
+    else openReplyWindow(socket, state, timeouts.read);
+  }
   if (!state.writeWatch && (isOn(timeouts.write) || isOn(timeouts.read))) watchWriteQueue(socket, state, timeouts);
 }
 
+/** A TLS client whose handshake is still running: that time is the connect phase's, not the reply's. */
+function isHandshaking(socket: InternalSocket): boolean {
+  return socket.encrypted === true && socket._secureEstablished !== true && socket._tlsOptions?.isServer !== true;
+}
+
+/** https and other TLS clients hand a request over before 'secureConnect'; open its window then. */
+function waitForHandshake(socket: InternalSocket, state: SocketState): void {
+  if (state.awaitingSecure) return;
+  state.awaitingSecure = true;
+  socket.once('secureConnect', () => {
+    state.awaitingSecure = false;
+    armAfterWrite(socket);
+  });
+}
+
 function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number): void {
+  if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
   const bytesRead = socket.bytesRead;
-  // A window still marked pending may belong to a request answered long ago (the check is
-  // lazy): if bytes arrived since it opened, this write starts a fresh one.
-  if (state.replyAt !== 0 && bytesRead === state.replyMark) return;
   const at = now();
+  if (state.replyAt !== 0 && bytesRead === state.replyMark) {
+    // Still no reply, and the request is still going out (a body streamed in chunks): the
+    // reply clock runs from the last write. The timer stays as it is; the check reschedules.
+    state.replyAt = at;
+    return;
+  }
+  // Otherwise a fresh window: none was pending, or the pending one belongs to a request that
+  // was answered meanwhile (the check is lazy, so it may not have noticed yet).
   state.replyAt = at;
   state.replyMark = bytesRead;
   noteArmed(socket, 'read', timeout, state.address, state.port);
   scheduleCheck(socket, state, at + timeout);
+}
+
+function readEnded(socket: InternalSocket): boolean {
+  return socket.readableEnded || (socket as { _readableState?: { ended?: boolean } })._readableState?.ended === true;
 }
 
 function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts): void {
@@ -300,7 +341,9 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   if (!state.writeWatch) return undefined;
   const handle = socket._handle;
   const queued = handle?.writeQueueSize ?? 0;
-  if (queued === 0 && socket.writableLength === 0) {
+  // Nothing held by libuv: no stall at the kernel boundary. Bytes still buffered in the stream
+  // are corked on purpose or about to be dispatched, and that dispatch re-arms the watch.
+  if (queued === 0) {
     if (timeouts.write !== null) noteCleared(socket, 'write', state.writeProgressAt, state.address, state.port);
     state.writeWatch = false;
     return undefined;
@@ -320,7 +363,7 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
 
 function checkReply(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
   if (state.replyAt === 0) return undefined;
-  if (!isOn(timeout) || state.awaitable || socket.bytesRead !== state.replyMark) {
+  if (!isOn(timeout) || state.awaitable || socket.bytesRead !== state.replyMark || readEnded(socket)) {
     if (isOn(timeout)) noteCleared(socket, 'read', state.replyAt, state.address, state.port);
     state.replyAt = 0;
     return undefined;

@@ -126,14 +126,11 @@ function defaultDelaySeconds(): number {
  * `'connection'` handler runs after and wins. After uninstall, the accessors answer with the
  * application's values only.
  */
-export function wrapListen(original: AnyFunction): AnyFunction {
-  return function listen(this: unknown, ...args: unknown[]) {
-    adoptServer(this as net.Server);
-    return original.apply(this, args);
-  };
-}
-
-function adoptServer(server: net.Server): void {
+/**
+ * Called by the patch when a server starts listening: its keep-alive fields follow the process
+ * default from then on, and Node's onconnection() applies them to every accepted socket.
+ */
+export function adoptServer(server: net.Server): void {
   const enabled = Object.getOwnPropertyDescriptor(server, 'keepAlive');
   const delay = Object.getOwnPropertyDescriptor(server, 'keepAliveInitialDelay');
   // Already adopted (accessors), or not the shape Node 20's Server constructor builds: leave it.
@@ -150,7 +147,8 @@ function adoptServer(server: net.Server): void {
       configurable: true,
     },
     keepAliveInitialDelay: {
-      get: () => (appEnabled ? appDelay : defaultDelaySeconds()),
+      // With no process default, the field reads exactly what the application (or Node) put there.
+      get: () => (appEnabled || defaultDelaySeconds() === 0 ? appDelay : defaultDelaySeconds()),
       set: (value: unknown) => {
         appDelay = value;
       },

@@ -11,13 +11,14 @@ import { normalizeTimeout, type PhaseTimeouts, type TimeoutSetting } from './con
 import {
   armAfterWrite,
   armConnect,
+  CLIENT,
   effectiveTimeouts,
   markNotTcp,
   release,
   SETTING,
   type InternalSocket,
 } from './engine';
-import { keepAliveBeforeConnect, keepAliveForOwnSetting, wrapListen, wrapSetKeepAlive } from './keepalive';
+import { adoptServer, keepAliveBeforeConnect, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
 import { runtime, type SavedProperty } from './runtime';
 import {
@@ -25,6 +26,7 @@ import {
   connectEx,
   getBlocking,
   onServerConnection,
+  onServerListenState,
   recv,
   recvInto,
   send,
@@ -110,7 +112,8 @@ export function connectTarget(args: readonly unknown[]): ConnectTarget {
     if (options.path !== undefined && options.path !== null) return { ipc: true, host: undefined, port: undefined };
     return { ipc: false, host: hostOf(options.host), port: portOf(options.port) };
   }
-  if (typeof first === 'string' && !/^\d+$/.test(first)) return { ipc: true, host: undefined, port: undefined };
+  // Node's own rule (net.js isPipeName): a string that is not a number >= 0 is a pipe path.
+  if (typeof first === 'string' && !(Number(first) >= 0)) return { ipc: true, host: undefined, port: undefined };
   return { ipc: false, host: hostOf(args[1]), port: portOf(first) };
 }
 
@@ -119,6 +122,8 @@ function hostOf(value: unknown): string {
 }
 
 function portOf(value: unknown): number | undefined {
+  // Only numbers and strings: anything else is Node's to reject, with its own error.
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
   const port = Number(value);
   return Number.isInteger(port) ? port : undefined;
 }
@@ -129,6 +134,7 @@ function wrapConnect(original: AnyFunction): AnyFunction {
     const target = connectTarget(args);
     if (target.ipc) markNotTcp(socket);
     else {
+      socket[CLIENT] = true;
       armConnect(socket, target.host, target.port);
       keepAliveBeforeConnect(socket, args);
     }
@@ -169,9 +175,28 @@ function getSocketTimeout(this: net.Socket | net.Server): PhaseTimeouts {
  */
 function wrapServerEmit(original: AnyFunction): AnyFunction {
   return function emit(this: unknown, event: unknown, socket: unknown) {
-    if (event === 'connection' && socket instanceof net.Socket && onServerConnection(this as net.Server, socket)) return true;
+    // A connection kept for accept() had no listener: emit() answers false, as plain Node would.
+    if (event === 'connection' && socket instanceof net.Socket && onServerConnection(this as net.Server, socket)) return false;
     // eslint-disable-next-line prefer-rest-params
     return original.apply(this, arguments as unknown as unknown[]);
+  };
+}
+
+function wrapServerListen(original: AnyFunction): AnyFunction {
+  return function listen(this: unknown, ...args: unknown[]) {
+    const server = this as net.Server;
+    adoptServer(server);
+    const result = original.apply(server, args);
+    onServerListenState(server, true);
+    return result;
+  };
+}
+
+function wrapServerClose(original: AnyFunction): AnyFunction {
+  return function close(this: unknown, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    onServerListenState(this as net.Server, false); // a pending accept() learns at once, not when the last connection ends
+    return result;
   };
 }
 
@@ -212,7 +237,8 @@ export function install(): boolean {
   for (const [key, method] of Object.entries({ recv, recvInto, send, sendAll, connectEx })) replace(saved, socketProto, key, method);
   replace(saved, serverProto, 'accept', accept);
   wrapMethod(saved, socketProto, 'setKeepAlive', wrapSetKeepAlive);
-  wrapMethod(saved, serverProto, 'listen', wrapListen);
+  wrapMethod(saved, serverProto, 'listen', wrapServerListen);
+  wrapMethod(saved, serverProto, 'close', wrapServerClose);
   shared.patched = saved;
   noteInstall(shared.defaults);
   return true;

@@ -206,6 +206,44 @@ describe('blocking mode', () => {
     expect(await track(new net.Socket()).connectEx({ port: 80, host: 'no-such-host.invalid' })).toBe('ENOTFOUND');
   });
 
+  it('connectEx watches a connect that Node or a driver already started', async () => {
+    const server = await listeningServer();
+    const blocking = track(net.connect(portOf(server), '127.0.0.1'));
+    expect(await blocking.connectEx(portOf(server), '127.0.0.1')).toBe(0);
+    const polled = track(net.connect(portOf(server), '127.0.0.1')).setBlocking(false);
+    expect(await polled.connectEx(portOf(server), '127.0.0.1')).toBe('EALREADY');
+  });
+
+  it('connectEx with a bad port throws Node\'s error and leaves the socket usable', async () => {
+    const server = await listeningServer();
+    const socket = track(new net.Socket());
+    await expect(socket.connectEx(70000, '127.0.0.1')).rejects.toMatchObject({ code: 'ERR_SOCKET_BAD_PORT' });
+    expect(await socket.connectEx(portOf(server), '127.0.0.1')).toBe(0);
+  });
+
+  it('accept waits for a server that is still resolving its listen host', async () => {
+    const server = net.createServer();
+    fixtures.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    server.listen(0, 'localhost');
+    const accepted = server.accept();
+    await once(server, 'listening');
+    const { port, address } = server.address() as net.AddressInfo;
+    const client = track(net.connect(port, address));
+    const peer = track(await accepted);
+    await once(client, 'connect');
+    expect(peer.remotePort).toBe(client.localPort);
+  });
+
+  it('a pending accept learns at once that the server was closed', async () => {
+    const server = await listeningServer();
+    const client = await connected(portOf(server));
+    track(await server.accept()); // an open connection keeps 'close' from being emitted
+    const pending = server.accept();
+    server.close();
+    await expect(pending).rejects.toMatchObject({ code: 'EBADF', syscall: 'accept' });
+    client.destroy();
+  });
+
   it('connectEx on a connected socket says EISCONN', async () => {
     const { client } = await pair();
     expect(await client.connectEx(1, '127.0.0.1')).toBe('EISCONN');

@@ -31,6 +31,14 @@ describe('parseDuration', () => {
   );
 });
 
+describe('parseDuration given something other than a string', () => {
+  it('throws a TypeError naming the value', () => {
+    expect(() => parseDuration(5000 as never, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(
+      new TypeError('TIMEOUTSOCKET_TIMEOUT must be a duration string such as 400ms or 2s, got 5000'),
+    );
+  });
+});
+
 describe('the TIMEOUTSOCKET_* environment', () => {
   it('is undefined when nothing is set, or everything is empty', () => {
     expect(timeoutsFromEnv({})).toBeUndefined();

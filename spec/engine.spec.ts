@@ -178,6 +178,58 @@ describe('the reply deadline', () => {
     expect(sinceWrite).toBeLessThan(T + SLACK);
   });
 
+  it('runs the reply clock from the last write while a request body is still going out', async () => {
+    // A body streamed in chunks for 3 x T; the server answers once it has it all.
+    const server = await serverOf((s) => {
+      let got = '';
+      s.on('data', (d: Buffer) => {
+        got += d.toString();
+        if (got.endsWith('END')) s.write('done');
+      });
+    });
+    const socket = connect(portOf(server));
+    await once(socket, 'connect');
+    for (let i = 0; i < 6; i++) {
+      socket.write(`chunk ${i};`);
+      await sleep(T / 2);
+    }
+    socket.write('END');
+    expect((await once<Buffer>(socket, 'data')).toString()).toBe('done');
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('does not charge a slow TLS handshake to the reply of a request written before it ended', async () => {
+    setDefaultSocketTimeout({ connect: 3000, read: T });
+    // The server holds its half of the handshake for 2 x T (SNICallback answers late).
+    const server = tls.createServer({
+      key: TLS_KEY,
+      cert: TLS_CERT,
+      SNICallback: (_name, done) => setTimeout(() => done(null, tls.createSecureContext({ key: TLS_KEY, cert: TLS_CERT })), T * 2),
+    }, (s) => s.on('data', (d) => s.write(d)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const socket = track(tls.connect({ port: portOf(server), host: '127.0.0.1', ca: TLS_CERT, servername: 'localhost' }));
+      socket.write('early request'); // handed over before 'secureConnect', as https does
+      const reply = await once<Buffer>(socket, 'data', 3000);
+      expect(reply.toString()).toBe('early request');
+      expect(socket.destroyed).toBe(false);
+    } finally {
+      for (const socket of sockets.splice(0)) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('settles after the peer ended its side: no reply can come on a half-open socket', async () => {
+    const server = await serverOf((s) => s.on('data', () => s.end()));
+    const socket = track(net.connect({ port: portOf(server), host: '127.0.0.1', allowHalfOpen: true }));
+    socket.on('connect', () => socket.write('bye'));
+    socket.resume();
+    await once(socket, 'end');
+    socket.write('still writing');
+    await sleep(T * 2);
+    expect(socket.destroyed).toBe(false);
+  });
+
   it('gives sockets a server accepted no reply deadline: a server waits for its clients', async () => {
     let accepted: net.Socket | undefined;
     const server = await serverOf((s) => {
@@ -230,6 +282,18 @@ describe('the write stall deadline', () => {
     // The kernel buffers fill within a few ms of the write, so the stall starts about then.
     expect(fate.elapsed).toBeGreaterThanOrEqual(T);
     expect(fate.elapsed).toBeLessThan(T + SLACK);
+  });
+
+  it('does not take a corked stream for a stalled one', async () => {
+    const server = await serverOf((s) => s.resume());
+    const socket = connect(portOf(server));
+    await once(socket, 'connect');
+    await new Promise((resolve) => socket.write(Buffer.alloc(8 << 20), resolve)); // was queued, then drained
+    socket.cork();
+    socket.write('held on purpose');
+    await sleep(T * 2);
+    expect(socket.destroyed).toBe(false);
+    socket.uncork();
   });
 
   it('guards sockets a server accepted too: a client that stopped reading', async () => {

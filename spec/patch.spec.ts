@@ -55,6 +55,8 @@ describe('connectTarget reads every form of connect()', () => {
     [[[{ port: 6379 }, () => {}]], { ipc: false, host: 'localhost', port: 6379 }],
     [[443, '127.0.0.1', () => {}], { ipc: false, host: '127.0.0.1', port: 443 }],
     [['8080'], { ipc: false, host: 'localhost', port: 8080 }],
+    [[' 8080'], { ipc: false, host: 'localhost', port: 8080 }],
+    [[{ port: Symbol('p') }], { ipc: false, host: 'localhost', port: undefined }],
     [['/tmp/app.sock'], { ipc: true, host: undefined, port: undefined }],
     [[{ path: '/tmp/app.sock' }], { ipc: true, host: undefined, port: undefined }],
   ])('%j', (args, expected) => {
