@@ -475,20 +475,57 @@ export function send(this: net.Socket, data: Buffer | Uint8Array | string, optio
   }
 }
 
-/** Bytes of a write that began at stream position `start` that have reached the kernel. */
-function bytesInKernel(socket: InternalSocket, start: number, total: number): number {
-  const handle = socket._handle;
+/** A stream handle's counters; a TLS handle's `_parent` is the TCP handle under it. */
+interface CountingHandle {
+  bytesWritten?: number;
+  writeQueueSize?: number;
+  _parent?: CountingHandle;
+}
+
+/** Where a write starts, in the units the kernel position is later measured in. */
+interface WriteMark {
+  /** Stream position (bytes the application wrote before this write). */
+  plain: number;
+  /** For TLS: ciphertext dispatched to the TCP handle before this write. */
+  cipher: number | undefined;
+}
+
+function markWrite(socket: InternalSocket): WriteMark {
+  const tcp = (socket._handle as CountingHandle | null)?._parent;
+  return { plain: socket.bytesWritten, cipher: tcp?.bytesWritten };
+}
+
+/** Where the kernel is in a handle's stream: libuv writes in order, so every dispatched byte not still queued. */
+function kernelPosition(handle: CountingHandle): number {
+  return (handle.bytesWritten ?? 0) - (handle.writeQueueSize ?? 0);
+}
+
+/**
+ * Bytes of a `total`-byte write that began at `mark` that have reached the kernel. Plain TCP:
+ * exact. TLS: the TLS handle only counts whole writes, so the kernel position is read on the TCP
+ * handle under it, in ciphertext, and scaled back to plaintext by this write's own ratio (an
+ * estimate within one TLS record, 16 KiB).
+ */
+function bytesInKernel(socket: InternalSocket, mark: WriteMark, total: number): number {
+  const handle = socket._handle as CountingHandle | null;
   if (handle == null) return 0;
-  // libuv writes in order: the kernel holds every byte dispatched except those still queued.
-  const position = (handle.bytesWritten ?? 0) - (handle.writeQueueSize ?? 0);
-  return Math.max(0, Math.min(total, position - start));
+  const tcp = handle._parent;
+  let sent: number;
+  if (tcp !== undefined && mark.cipher !== undefined) {
+    const cipherOfThisWrite = (tcp.bytesWritten ?? 0) - mark.cipher;
+    const cipherInKernel = kernelPosition(tcp) - mark.cipher;
+    sent = cipherOfThisWrite > 0 ? Math.floor((cipherInKernel * total) / cipherOfThisWrite) : 0;
+  } else {
+    sent = kernelPosition(handle) - mark.plain;
+  }
+  return Math.max(0, Math.min(total, sent));
 }
 
 class SendAllJob extends Job<void> {
   private started = false;
   private done = false;
   private failure: Error | null | undefined = undefined;
-  private start = 0;
+  private start: WriteMark = { plain: 0, cipher: undefined };
 
   constructor(
     private readonly socket: InternalSocket,
@@ -509,7 +546,7 @@ class SendAllJob extends Job<void> {
       return false; // would have to wait: the caller rejects with WouldBlockError, nothing written
     }
     this.started = true;
-    this.start = this.socket.bytesWritten;
+    this.start = markWrite(this.socket);
     this.socket.write(this.data, (error) => {
       this.done = true;
       this.failure = error;

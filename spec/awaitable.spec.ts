@@ -336,6 +336,32 @@ describe('timeout mode', () => {
     expect(sink.bytesReceived).toBe(bytesSent);
   });
 
+  it('sendAll on TLS reports bytesSent within one TLS record of what the peer reads', async () => {
+    let received = 0;
+    const peers: tls.TLSSocket[] = [];
+    const server = tls.createServer({ key: TLS_KEY, cert: TLS_CERT }, (s) => {
+      peers.push(s);
+      s.pause();
+      s.on('data', (d: Buffer) => (received += d.length));
+      s.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fixtures.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const socket = track(tls.connect({ port: portOf(server), host: '127.0.0.1', ca: TLS_CERT, servername: 'localhost' }));
+    socket.on('error', () => {});
+    await once(socket, 'secureConnect');
+    socket.setSocketTimeout(T);
+    const { error } = await rejectionOf(socket.sendAll(Buffer.alloc(32 << 20, 1)));
+    const bytesSent = error.bytesSent as number;
+    expect(bytesSent).toBeGreaterThan(0);
+    await once(socket, 'close');
+    for (const peer of peers) peer.resume();
+    const deadline = performance.now() + 5000;
+    while (received < bytesSent - 16384 && performance.now() < deadline) await sleep(20);
+    await sleep(100);
+    expect(Math.abs(received - bytesSent)).toBeLessThanOrEqual(16384);
+  });
+
   it('send waits for room and rejects at the timeout having accepted nothing', async () => {
     const sink = await startSinkServer();
     fixtures.push(sink);
