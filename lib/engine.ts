@@ -10,9 +10,10 @@
  * - write (the stall deadline): armed by a write that libuv could not flush at once, settled
  *   once nothing is queued; it fires when the queue made no progress for the timeout.
  *
- * The timer is refreshed (never re-created) to the earliest due time. When a check finds a
- * deadline past, it lets pending I/O run once (`setImmediate`) and checks again, so a loop
- * that was merely blocked does not turn an answer that already arrived into a timeout.
+ * The timer is refreshed (never re-created) to the earliest due time. When a timer that fired
+ * late (the loop was blocked) finds a deadline past, it lets pending I/O run once
+ * (`setImmediate`) and checks again, so a loop that was merely blocked does not turn an answer
+ * that already arrived into a timeout; a timer that fired on time decides at once.
  */
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -221,6 +222,24 @@ interface TimerInternals {
   _idleTimeout: number;
 }
 
+/**
+ * A deadline due within this many ms counts as reached. `refresh()` starts the delay from
+ * libuv's cached loop time (`getLibuvNow()` in lib/internal/timers.js), taken when the current
+ * loop turn began, so a timer armed late in a busy turn fires up to that much before the
+ * performance.now() due time; rescheduling for the last fraction of a ms would cost a whole
+ * further loop turn (the delay is at least 1 ms) for nothing.
+ */
+export const DUE_SLACK_MS = 1;
+
+/**
+ * A timer that fires at most this many ms after its due time was not held up by a blocked loop:
+ * the poll phase before it ran until about the due time, so I/O that arrived in time has been
+ * read, and the verdict is final at once. A later timer means the loop was busy (a long
+ * callback, a sync call) and the answer may be waiting unread in the kernel: then the verdict
+ * waits one `setImmediate` so pending I/O runs first (undici's connect timeout does the same).
+ */
+export const LAG_CHECK_AFTER_MS = 5;
+
 /** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
 function scheduleCheck(socket: InternalSocket, state: SocketState, due: number): void {
   if (state.timerDue !== 0 && state.timerDue <= due) return;
@@ -239,22 +258,32 @@ function scheduleCheck(socket: InternalSocket, state: SocketState, due: number):
 function onTimer(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
-  (state as SocketState).timerDue = 0;
-  check(socket, state as SocketState, false);
+  const s = state as SocketState;
+  const onTime = now() - s.timerDue <= LAG_CHECK_AFTER_MS;
+  s.timerDue = 0;
+  check(socket, s, onTime ? LOOK_FINAL : LOOK_FIRST);
 }
 
 function onConfirm(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
   (state as SocketState).confirming = false;
-  check(socket, state as SocketState, true);
+  check(socket, state as SocketState, LOOK_SECOND);
 }
+
+/** A look from a timer that fired late: an expired deadline gets a second look first. */
+const LOOK_FIRST = 0;
+/** A look from a timer that fired on time: its verdict is final. */
+const LOOK_FINAL = 1;
+/** The second look, after pending I/O had its turn: finding nothing expired is a false alarm avoided. */
+const LOOK_SECOND = 2;
+type Look = typeof LOOK_FIRST | typeof LOOK_FINAL | typeof LOOK_SECOND;
 
 /**
  * Settles what has settled, reschedules what is still pending, and fires a deadline that ran
- * out. `confirmed` is true on the second look after pending I/O had its turn.
+ * out, at once or after a second look (see {@link LAG_CHECK_AFTER_MS}).
  */
-function check(socket: InternalSocket, state: SocketState, confirmed: boolean): void {
+function check(socket: InternalSocket, state: SocketState, look: Look): void {
   if (socket.destroyed || runtime().patched === undefined) {
     release(socket);
     return;
@@ -266,10 +295,10 @@ function check(socket: InternalSocket, state: SocketState, confirmed: boolean): 
     checkWrite(socket, state, timeouts, at) ??
     checkReply(socket, state, timeouts.read, at);
   if (expired === undefined) {
-    if (confirmed) noteFalseAlarm(socket, state.address, state.port);
+    if (look === LOOK_SECOND) noteFalseAlarm(socket, state.address, state.port);
     return;
   }
-  if (!confirmed) {
+  if (look === LOOK_FIRST) {
     // The loop may have been blocked while the answer arrived: let pending I/O run, then look again.
     if (!state.confirming) {
       state.confirming = true;
@@ -311,7 +340,7 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
   const timeout = state.awaitable ? null : timeouts.write;
-  if (isOn(timeout) && at >= state.writeProgressAt + timeout) return 'write';
+  if (isOn(timeout) && at >= state.writeProgressAt + timeout - DUE_SLACK_MS) return 'write';
   const nextSample = at + sampleStep(timeouts);
   const due = isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
   scheduleCheck(socket, state, due);
@@ -334,7 +363,7 @@ function checkReply(socket: InternalSocket, state: SocketState, timeout: number 
 }
 
 function expireOrReschedule(socket: InternalSocket, state: SocketState, phase: Phase, due: number, at: number): Phase | undefined {
-  if (at >= due) return phase;
+  if (at >= due - DUE_SLACK_MS) return phase;
   scheduleCheck(socket, state, due);
   return undefined;
 }
