@@ -59,18 +59,26 @@ export const NOT_TCP = Object.freeze({ notTcp: true as const });
 /** Handle classes of TCP sockets: plain TCP, and TLS on top of it. */
 const TCP_HANDLES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
 
-/** The engine's record for one socket. Plain fields, allocated once per socket. */
+/** Bits of {@link SocketState.flags}. */
+const CONFIRMING = 1;
+const SERVER_SIDE = 2;
+const AWAITABLE = 4;
+const WRITE_WATCH = 8;
+
+/**
+ * The engine's record for one socket, allocated once per socket and kept small, since an idle
+ * connected socket holds it for its whole life: every field holds a small integer (a Smi) or a
+ * pointer. Times are whole milliseconds of {@link stamp}, since a field that ever held a
+ * fractional number is boxed by V8 (a 16-byte HeapNumber per field and socket); the booleans
+ * share one bit field.
+ */
 export class SocketState {
-  /** The single timer, created on first need, then refreshed. */
+  /** The single timer, created on first need, refreshed, and dropped when nothing is armed. */
   timer: NodeJS.Timeout | undefined = undefined;
-  /** When the timer is due (performance.now() ms), 0 while it is not running. */
+  /** When the timer is due ({@link stamp} ms), 0 while it is not running. */
   timerDue = 0;
-  /** A lag check (`setImmediate`) is already queued. */
-  confirming = false;
-  /** Sockets a server accepted get no reply deadline: a server waits for its clients. */
-  readonly serverSide: boolean;
-  /** Driven through the awaitable API: its calls have their own deadlines, only connect's stays. */
-  awaitable = false;
+  /** CONFIRMING | SERVER_SIDE | AWAITABLE | WRITE_WATCH, read through the accessors below. */
+  flags = 0;
   /** Where the socket connects to, for error messages. */
   address: string | undefined = undefined;
   port: number | undefined = undefined;
@@ -81,8 +89,6 @@ export class SocketState {
   replyAt = 0;
   /** read phase: `bytesRead` when the reply window opened. */
   replyMark = 0;
-  /** write phase: true while written bytes are queued. */
-  writeWatch = false;
   /** write phase: when the queue was last seen to make progress. */
   writeProgressAt = 0;
   /** write phase: the handle's `writeQueueSize` and `bytesWritten` at the last sample. */
@@ -90,11 +96,48 @@ export class SocketState {
   writeDispatched = 0;
 
   constructor(socket: InternalSocket) {
-    this.serverSide = socket.server != null || socket._server != null || socket._tlsOptions?.isServer === true;
+    if (socket.server != null || socket._server != null || socket._tlsOptions?.isServer === true) this.flags = SERVER_SIDE;
+  }
+
+  /** Sockets a server accepted get no reply deadline: a server waits for its clients. */
+  get serverSide(): boolean {
+    return (this.flags & SERVER_SIDE) !== 0;
+  }
+
+  /** A lag check (`setImmediate`) is already queued. */
+  get confirming(): boolean {
+    return (this.flags & CONFIRMING) !== 0;
+  }
+  set confirming(on: boolean) {
+    this.flags = on ? this.flags | CONFIRMING : this.flags & ~CONFIRMING;
+  }
+
+  /** Driven through the awaitable API: its calls have their own deadlines, only connect's stays. */
+  get awaitable(): boolean {
+    return (this.flags & AWAITABLE) !== 0;
+  }
+  set awaitable(on: boolean) {
+    this.flags = on ? this.flags | AWAITABLE : this.flags & ~AWAITABLE;
+  }
+
+  /** write phase: true while written bytes are queued. */
+  get writeWatch(): boolean {
+    return (this.flags & WRITE_WATCH) !== 0;
+  }
+  set writeWatch(on: boolean) {
+    this.flags = on ? this.flags | WRITE_WATCH : this.flags & ~WRITE_WATCH;
   }
 }
 
 const now = (): number => performance.now();
+
+/**
+ * A time to keep in {@link SocketState}: `performance.now()` rounded up to a whole ms, so V8
+ * stores it unboxed (a Smi, up to 2^31 ms, about 24 days of process uptime; later stamps are
+ * boxed again, which costs memory, not correctness). Rounding up starts a deadline's clock up
+ * to 1 ms late, never early.
+ */
+const stamp = (at: number): number => Math.ceil(at);
 
 /** The timeouts in force for a socket: its own setting, else the process default. */
 export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts }): PhaseTimeouts {
@@ -153,7 +196,7 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   state.port = port;
   const timeout = effectiveTimeouts(socket).connect;
   if (!isOn(timeout)) return;
-  const at = now();
+  const at = stamp(now());
   state.connectAt = at;
   noteArmed(socket, 'connect', timeout, address, port);
   scheduleCheck(socket, state, at + timeout);
@@ -176,7 +219,7 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   // A window still marked pending may belong to a request answered long ago (the check is
   // lazy): if bytes arrived since it opened, this write starts a fresh one.
   if (state.replyAt !== 0 && bytesRead === state.replyMark) return;
-  const at = now();
+  const at = stamp(now());
   state.replyAt = at;
   state.replyMark = bytesRead;
   noteArmed(socket, 'read', timeout, state.address, state.port);
@@ -187,7 +230,7 @@ function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: P
   const handle = socket._handle;
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
   if (handle === null || !(handle.writeQueueSize! > 0)) return;
-  const at = now();
+  const at = stamp(now());
   state.writeWatch = true;
   state.writeProgressAt = at;
   state.writeQueue = handle.writeQueueSize!;
@@ -244,7 +287,7 @@ export const LAG_CHECK_AFTER_MS = 5;
 function scheduleCheck(socket: InternalSocket, state: SocketState, due: number): void {
   if (state.timerDue !== 0 && state.timerDue <= due) return;
   const delay = Math.max(1, Math.ceil(due - now()));
-  state.timerDue = due;
+  state.timerDue = stamp(due);
   if (state.timer === undefined) {
     // Unref'd: the socket keeps the process alive if it should, a deadline never does.
     state.timer = setTimeout(onTimer, delay, socket).unref();
@@ -336,7 +379,7 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   }
   const dispatched = handle?.bytesWritten ?? 0;
   // Progress = the queue grew by less than what was dispatched into it since the last sample.
-  if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = at;
+  if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = stamp(at);
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
   const timeout = state.awaitable ? null : timeouts.write;
@@ -356,7 +399,7 @@ function checkReply(socket: InternalSocket, state: SocketState, timeout: number 
   }
   // Not the peer's fault while the application itself is not reading (the handle stopped
   // reading because nobody drained the buffer), so the reply cannot be seen yet.
-  if (socket._handle?.reading === false) state.replyAt = at;
+  if (socket._handle?.reading === false) state.replyAt = stamp(at);
   // The request is still going out: the reply clock runs from the last write progress.
   const since = state.writeWatch ? Math.max(state.replyAt, state.writeProgressAt) : state.replyAt;
   return expireOrReschedule(socket, state, 'read', since + timeout, at);
