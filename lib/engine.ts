@@ -187,9 +187,9 @@ export function wantsTimeouts(socket: InternalSocket): boolean {
 // Arming: called by the patch from connect(), writes and destroy.
 // ---------------------------------------------------------------------------------------------
 
-/** Arms the connect deadline; called just before the original `connect()` runs. */
+/** Arms the connect deadline; called just after the original `connect()` started connecting. */
 export function armConnect(socket: InternalSocket, address: string | undefined, port: number | undefined): void {
-  if (!wantsTimeouts(socket)) return;
+  if (!socket.connecting || !wantsTimeouts(socket)) return;
   const state = stateFor(socket, true);
   if (state === undefined) return;
   state.address = address;
@@ -200,6 +200,25 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   state.connectAt = at;
   noteArmed(socket, 'connect', timeout, address, port);
   scheduleCheck(socket, state, at + timeout);
+}
+
+/**
+ * Called by the patch from `Socket.prototype._unrefTimer`, which Node runs on I/O activity:
+ * in afterConnect() once the connection is up, and for every chunk read or written (net.js,
+ * stream_base_commons.js `stream[kUpdateTimer]()`). It settles the connect deadline at once
+ * instead of when its timer next fires (at the connect timeout), so a connection that then
+ * stays idle does not hold a Timeout (about 150 B, plus 56 B for its argument list) all that
+ * time. Per chunk it costs one property read and one comparison once connected. A TLS client
+ * is connected only after its handshake: until then its deadline stays with the timer.
+ */
+export function noteActivity(socket: InternalSocket): void {
+  const state = socket[STATE];
+  if (state === undefined || state === NOT_TCP || (state as SocketState).connectAt === 0) return;
+  const s = state as SocketState;
+  if (!isConnected(socket)) return;
+  if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
+  s.connectAt = 0;
+  if (nothingArmed(s)) dropTimer(s);
 }
 
 /** Opens a reply window and watches the write queue; called after each write is handed to the stream. */
@@ -255,6 +274,21 @@ export function release(socket: InternalSocket): void {
   const { timer } = state as SocketState;
   if (timer !== undefined) clearTimeout(timer);
   socket[STATE] = undefined;
+}
+
+function nothingArmed(state: SocketState): boolean {
+  return state.connectAt === 0 && state.replyAt === 0 && (state.flags & WRITE_WATCH) === 0;
+}
+
+/**
+ * Lets go of the timer of a socket with nothing armed, so an idle socket holds no Timeout; the
+ * next deadline armed creates a fresh one.
+ */
+function dropTimer(state: SocketState): void {
+  if (state.timer === undefined) return;
+  clearTimeout(state.timer);
+  state.timer = undefined;
+  state.timerDue = 0;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +373,7 @@ function check(socket: InternalSocket, state: SocketState, look: Look): void {
     checkReply(socket, state, timeouts.read, at);
   if (expired === undefined) {
     if (look === LOOK_SECOND) noteFalseAlarm(socket, state.address, state.port);
+    if (nothingArmed(state)) dropTimer(state);
     return;
   }
   if (look === LOOK_FIRST) {
@@ -460,8 +495,7 @@ export function standDown(socket: InternalSocket): void {
 export function isIdle(socket: InternalSocket): boolean {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return true;
-  const s = state as SocketState;
-  return s.connectAt === 0 && s.replyAt === 0 && !s.writeWatch;
+  return nothingArmed(state as SocketState);
 }
 
 export { NO_TIMEOUTS };

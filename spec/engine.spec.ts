@@ -436,6 +436,23 @@ describe('a blocked event loop', () => {
 });
 
 describe('resources', () => {
+  it('holds no timer for a connected socket with nothing armed, and arms a fresh one for the next request', async () => {
+    setDefaultSocketTimeout(T);
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port);
+    const state = () => (socket as InternalSocket)[STATE] as { timer?: NodeJS.Timeout; connectAt: number; replyAt: number };
+    expect(state().timer).toBeDefined(); // the connect deadline
+    await once(socket, 'connect');
+    expect(state()).toMatchObject({ timer: undefined, connectAt: 0 });
+    socket.write('ping');
+    expect(state().timer).toBeDefined(); // the reply deadline
+    await once(socket, 'data');
+    await sleep(T + 50); // its timer fired, found the reply, and let go
+    expect(state()).toMatchObject({ timer: undefined, replyAt: 0 });
+    expect(socket.destroyed).toBe(false);
+  });
+
   it('leaves no timer, listener or handle behind after 2,000 mixed connections', async () => {
     // Healthy connections get a generous deadline (this process is busy with 200 at a time);
     // the silent server's get 50 ms and must all time out.
