@@ -320,7 +320,9 @@ export const LAG_CHECK_AFTER_MS = 5;
 /** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
 function scheduleCheck(socket: InternalSocket, state: SocketState, due: number): void {
   if (state.timerDue !== 0 && state.timerDue <= due) return;
-  const delay = Math.max(1, Math.ceil(due - now()));
+  // Rounded down: stamps are rounded up, and a timer within DUE_SLACK_MS of its due time counts
+  // as reached, so rounding up here too would make every deadline about 1 ms late.
+  const delay = Math.max(1, Math.floor(due - now()));
   state.timerDue = stamp(due);
   if (state.timer === undefined) {
     // Unref'd: the socket keeps the process alive if it should, a deadline never does.
