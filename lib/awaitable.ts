@@ -15,7 +15,7 @@ import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setImmediate, setTimeout } from 'node:timers';
 import { isNonBlocking, normalizeTimeout, type PhaseTimeouts, type TimeoutSetting } from './config';
-import { effectiveTimeouts, isOn, SETTING, standDown, type InternalSocket } from './engine';
+import { DUE_SLACK_MS, effectiveTimeouts, isOn, LAG_CHECK_AFTER_MS, SETTING, standDown, type InternalSocket } from './engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from './errors';
 
 /** Options every awaitable call takes as its last argument. */
@@ -226,14 +226,21 @@ class AwaitState {
     }
   }
 
+  /**
+   * `confirmed`: a second look after pending I/O ran, or a timer that fired on time (see the
+   * engine's LAG_CHECK_AFTER_MS); either way an expired job's verdict is final.
+   */
   private onTimer(confirmed: boolean): void {
-    if (!confirmed) this.timerDue = 0;
     const at = now();
+    if (!confirmed) {
+      confirmed = at - this.timerDue <= LAG_CHECK_AFTER_MS;
+      this.timerDue = 0;
+    }
     let expired = false;
     for (const direction of ['recv', 'send', 'accept'] as const) {
       const job = this.queues[direction][0];
       if (job === undefined || job.due === 0) continue;
-      if (at < job.due) {
+      if (at < job.due - DUE_SLACK_MS) {
         this.schedule(job.due);
       } else if (!confirmed) {
         expired = true;

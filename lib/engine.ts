@@ -10,9 +10,10 @@
  * - write (the stall deadline): armed by a write that libuv could not flush at once, settled
  *   once nothing is queued; it fires when the queue made no progress for the timeout.
  *
- * The timer is refreshed (never re-created) to the earliest due time. When a check finds a
- * deadline past, it lets pending I/O run once (`setImmediate`) and checks again, so a loop
- * that was merely blocked does not turn an answer that already arrived into a timeout.
+ * The timer is refreshed (never re-created) to the earliest due time. When a timer that fired
+ * late (the loop was blocked) finds a deadline past, it lets pending I/O run once
+ * (`setImmediate`) and checks again, so a loop that was merely blocked does not turn an answer
+ * that already arrived into a timeout; a timer that fired on time decides at once.
  */
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -66,23 +67,27 @@ export const NOT_TCP = Object.freeze({ notTcp: true as const });
 /** Handle classes of TCP sockets: plain TCP, and TLS on top of it. */
 const TCP_HANDLES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
 
-/** The engine's record for one socket. Plain fields, allocated once per socket. */
+/** Bits of {@link SocketState.flags}. */
+const CONFIRMING = 1;
+const IS_CLIENT = 2;
+const AWAITABLE = 4;
+const WRITE_WATCH = 8;
+const AWAITING_SECURE = 16;
+
+/**
+ * The engine's record for one socket, allocated once per socket and kept small, since an idle
+ * connected socket holds it for its whole life: every field holds a small integer (a Smi) or a
+ * pointer. Times are whole milliseconds of {@link stamp}, since a field that ever held a
+ * fractional number is boxed by V8 (a 16-byte HeapNumber per field and socket); the booleans
+ * share one bit field.
+ */
 export class SocketState {
-  /** The single timer, created on first need, then refreshed. */
+  /** The single timer, created on first need, refreshed, and dropped when nothing is armed. */
   timer: NodeJS.Timeout | undefined = undefined;
-  /** When the timer is due (performance.now() ms), 0 while it is not running. */
+  /** When the timer is due ({@link stamp} ms), 0 while it is not running. */
   timerDue = 0;
-  /** A lag check (`setImmediate`) is already queued. */
-  confirming = false;
-  /**
-   * Only clients get a reply deadline: sockets a server accepted wait for their clients, and
-   * idle policy is the server's.
-   */
-  readonly client: boolean;
-  /** A write came before the TLS handshake finished: the reply window opens at 'secureConnect'. */
-  awaitingSecure = false;
-  /** Driven through the awaitable API: its calls have their own deadlines, only connect's stays. */
-  awaitable = false;
+  /** CONFIRMING | IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below. */
+  flags = 0;
   /** Where the socket connects to, for error messages. */
   address: string | undefined = undefined;
   port: number | undefined = undefined;
@@ -93,8 +98,6 @@ export class SocketState {
   replyAt = 0;
   /** read phase: `bytesRead` when the reply window opened. */
   replyMark = 0;
-  /** write phase: true while written bytes are queued. */
-  writeWatch = false;
   /** write phase: when the queue was last seen to make progress. */
   writeProgressAt = 0;
   /** write phase: the handle's `writeQueueSize` and `bytesWritten` at the last sample. */
@@ -102,11 +105,59 @@ export class SocketState {
   writeDispatched = 0;
 
   constructor(socket: InternalSocket) {
-    this.client = socket[CLIENT] === true || (socket.encrypted === true && socket._tlsOptions?.isServer !== true);
+    if (socket[CLIENT] === true || (socket.encrypted === true && socket._tlsOptions?.isServer !== true)) this.flags = IS_CLIENT;
+  }
+
+  /**
+   * Only clients get a reply deadline: sockets a server accepted wait for their clients, and
+   * idle policy is the server's.
+   */
+  get client(): boolean {
+    return (this.flags & IS_CLIENT) !== 0;
+  }
+
+  /** A write came before the TLS handshake finished: the reply window opens at 'secureConnect'. */
+  get awaitingSecure(): boolean {
+    return (this.flags & AWAITING_SECURE) !== 0;
+  }
+  set awaitingSecure(on: boolean) {
+    this.flags = on ? this.flags | AWAITING_SECURE : this.flags & ~AWAITING_SECURE;
+  }
+
+  /** A lag check (`setImmediate`) is already queued. */
+  get confirming(): boolean {
+    return (this.flags & CONFIRMING) !== 0;
+  }
+  set confirming(on: boolean) {
+    this.flags = on ? this.flags | CONFIRMING : this.flags & ~CONFIRMING;
+  }
+
+  /** Driven through the awaitable API: its calls have their own deadlines, only connect's stays. */
+  get awaitable(): boolean {
+    return (this.flags & AWAITABLE) !== 0;
+  }
+  set awaitable(on: boolean) {
+    this.flags = on ? this.flags | AWAITABLE : this.flags & ~AWAITABLE;
+  }
+
+  /** write phase: true while written bytes are queued. */
+  get writeWatch(): boolean {
+    return (this.flags & WRITE_WATCH) !== 0;
+  }
+  set writeWatch(on: boolean) {
+    this.flags = on ? this.flags | WRITE_WATCH : this.flags & ~WRITE_WATCH;
   }
 }
 
 const now = (): number => performance.now();
+
+/**
+ * A time to keep in {@link SocketState}: `performance.now()` rounded up to a whole ms, so V8
+ * stores it unboxed (a Smi, up to 2^31 ms, about 24 days of process uptime; later stamps are
+ * boxed again, which costs memory, not correctness). Rounding up starts a deadline's clock up
+ * to 1 ms late, never early.
+ */
+const stamp = (at: number): number => Math.ceil(at);
 
 /** The timeouts in force for a socket: its own setting, else the process default. */
 export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts }): PhaseTimeouts {
@@ -156,19 +207,38 @@ export function wantsTimeouts(socket: InternalSocket): boolean {
 // Arming: called by the patch from connect(), writes and destroy.
 // ---------------------------------------------------------------------------------------------
 
-/** Arms the connect deadline; called just before the original `connect()` runs. */
+/** Arms the connect deadline; called just after the original `connect()` started connecting. */
 export function armConnect(socket: InternalSocket, address: string | undefined, port: number | undefined): void {
-  if (!wantsTimeouts(socket)) return;
+  if (!socket.connecting || !wantsTimeouts(socket)) return;
   const state = stateFor(socket, true);
   if (state === undefined) return;
   state.address = address;
   state.port = port;
   const timeout = effectiveTimeouts(socket).connect;
   if (!isOn(timeout)) return;
-  const at = now();
+  const at = stamp(now());
   state.connectAt = at;
   noteArmed(socket, 'connect', timeout, address, port);
   scheduleCheck(socket, state, at + timeout);
+}
+
+/**
+ * Called by the patch from `Socket.prototype._unrefTimer`, which Node runs on I/O activity:
+ * in afterConnect() once the connection is up, and for every chunk read or written (net.js,
+ * stream_base_commons.js `stream[kUpdateTimer]()`). It settles the connect deadline at once
+ * instead of when its timer next fires (at the connect timeout), so a connection that then
+ * stays idle does not hold a Timeout (about 150 B, plus 56 B for its argument list) all that
+ * time. Per chunk it costs one property read and one comparison once connected. A TLS client
+ * is connected only after its handshake: until then its deadline stays with the timer.
+ */
+export function noteActivity(socket: InternalSocket): void {
+  const state = socket[STATE];
+  if (state === undefined || state === NOT_TCP || (state as SocketState).connectAt === 0) return;
+  const s = state as SocketState;
+  if (!isConnected(socket)) return;
+  if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
+  s.connectAt = 0;
+  if (nothingArmed(s)) dropTimer(s);
 }
 
 /** Opens a reply window and watches the write queue; called after each write is handed to the stream. */
@@ -204,7 +274,7 @@ function waitForHandshake(socket: InternalSocket, state: SocketState): void {
 function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
   const bytesRead = socket.bytesRead;
-  const at = now();
+  const at = stamp(now());
   if (state.replyAt !== 0 && bytesRead === state.replyMark) {
     // Still no reply, and the request is still going out (a body streamed in chunks): the
     // reply clock runs from the last write. The timer stays as it is; the check reschedules.
@@ -227,7 +297,7 @@ function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: P
   const handle = socket._handle;
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
   if (handle === null || !(handle.writeQueueSize! > 0)) return;
-  const at = now();
+  const at = stamp(now());
   state.writeWatch = true;
   state.writeProgressAt = at;
   state.writeQueue = handle.writeQueueSize!;
@@ -254,6 +324,21 @@ export function release(socket: InternalSocket): void {
   socket[STATE] = undefined;
 }
 
+function nothingArmed(state: SocketState): boolean {
+  return state.connectAt === 0 && state.replyAt === 0 && (state.flags & WRITE_WATCH) === 0;
+}
+
+/**
+ * Lets go of the timer of a socket with nothing armed, so an idle socket holds no Timeout; the
+ * next deadline armed creates a fresh one.
+ */
+function dropTimer(state: SocketState): void {
+  if (state.timer === undefined) return;
+  clearTimeout(state.timer);
+  state.timer = undefined;
+  state.timerDue = 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The one timer.
 // ---------------------------------------------------------------------------------------------
@@ -262,11 +347,31 @@ interface TimerInternals {
   _idleTimeout: number;
 }
 
+/**
+ * A deadline due within this many ms counts as reached. `refresh()` starts the delay from
+ * libuv's cached loop time (`getLibuvNow()` in lib/internal/timers.js), taken when the current
+ * loop turn began, so a timer armed late in a busy turn fires up to that much before the
+ * performance.now() due time; rescheduling for the last fraction of a ms would cost a whole
+ * further loop turn (the delay is at least 1 ms) for nothing.
+ */
+export const DUE_SLACK_MS = 1;
+
+/**
+ * A timer that fires at most this many ms after its due time was not held up by a blocked loop:
+ * the poll phase before it ran until about the due time, so I/O that arrived in time has been
+ * read, and the verdict is final at once. A later timer means the loop was busy (a long
+ * callback, a sync call) and the answer may be waiting unread in the kernel: then the verdict
+ * waits one `setImmediate` so pending I/O runs first (undici's connect timeout does the same).
+ */
+export const LAG_CHECK_AFTER_MS = 5;
+
 /** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
 function scheduleCheck(socket: InternalSocket, state: SocketState, due: number): void {
   if (state.timerDue !== 0 && state.timerDue <= due) return;
-  const delay = Math.max(1, Math.ceil(due - now()));
-  state.timerDue = due;
+  // Rounded down: stamps are rounded up, and a timer within DUE_SLACK_MS of its due time counts
+  // as reached, so rounding up here too would make every deadline about 1 ms late.
+  const delay = Math.max(1, Math.floor(due - now()));
+  state.timerDue = stamp(due);
   if (state.timer === undefined) {
     // Unref'd: the socket keeps the process alive if it should, a deadline never does.
     state.timer = setTimeout(onTimer, delay, socket).unref();
@@ -280,22 +385,32 @@ function scheduleCheck(socket: InternalSocket, state: SocketState, due: number):
 function onTimer(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
-  (state as SocketState).timerDue = 0;
-  check(socket, state as SocketState, false);
+  const s = state as SocketState;
+  const onTime = now() - s.timerDue <= LAG_CHECK_AFTER_MS;
+  s.timerDue = 0;
+  check(socket, s, onTime ? LOOK_FINAL : LOOK_FIRST);
 }
 
 function onConfirm(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
   (state as SocketState).confirming = false;
-  check(socket, state as SocketState, true);
+  check(socket, state as SocketState, LOOK_SECOND);
 }
+
+/** A look from a timer that fired late: an expired deadline gets a second look first. */
+const LOOK_FIRST = 0;
+/** A look from a timer that fired on time: its verdict is final. */
+const LOOK_FINAL = 1;
+/** The second look, after pending I/O had its turn: finding nothing expired is a false alarm avoided. */
+const LOOK_SECOND = 2;
+type Look = typeof LOOK_FIRST | typeof LOOK_FINAL | typeof LOOK_SECOND;
 
 /**
  * Settles what has settled, reschedules what is still pending, and fires a deadline that ran
- * out. `confirmed` is true on the second look after pending I/O had its turn.
+ * out, at once or after a second look (see {@link LAG_CHECK_AFTER_MS}).
  */
-function check(socket: InternalSocket, state: SocketState, confirmed: boolean): void {
+function check(socket: InternalSocket, state: SocketState, look: Look): void {
   if (socket.destroyed || runtime().patched === undefined) {
     release(socket);
     return;
@@ -307,10 +422,11 @@ function check(socket: InternalSocket, state: SocketState, confirmed: boolean): 
     checkWrite(socket, state, timeouts, at) ??
     checkReply(socket, state, timeouts.read, at);
   if (expired === undefined) {
-    if (confirmed) noteFalseAlarm(socket, state.address, state.port);
+    if (look === LOOK_SECOND) noteFalseAlarm(socket, state.address, state.port);
+    if (nothingArmed(state)) dropTimer(state);
     return;
   }
-  if (!confirmed) {
+  if (look === LOOK_FIRST) {
     // The loop may have been blocked while the answer arrived: let pending I/O run, then look again.
     if (!state.confirming) {
       state.confirming = true;
@@ -350,11 +466,11 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   }
   const dispatched = handle?.bytesWritten ?? 0;
   // Progress = the queue grew by less than what was dispatched into it since the last sample.
-  if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = at;
+  if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = stamp(at);
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
   const timeout = state.awaitable ? null : timeouts.write;
-  if (isOn(timeout) && at >= state.writeProgressAt + timeout) return 'write';
+  if (isOn(timeout) && at >= state.writeProgressAt + timeout - DUE_SLACK_MS) return 'write';
   const nextSample = at + sampleStep(timeouts);
   const due = isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
   scheduleCheck(socket, state, due);
@@ -370,14 +486,14 @@ function checkReply(socket: InternalSocket, state: SocketState, timeout: number 
   }
   // Not the peer's fault while the application itself is not reading (the handle stopped
   // reading because nobody drained the buffer), so the reply cannot be seen yet.
-  if (socket._handle?.reading === false) state.replyAt = at;
+  if (socket._handle?.reading === false) state.replyAt = stamp(at);
   // The request is still going out: the reply clock runs from the last write progress.
   const since = state.writeWatch ? Math.max(state.replyAt, state.writeProgressAt) : state.replyAt;
   return expireOrReschedule(socket, state, 'read', since + timeout, at);
 }
 
 function expireOrReschedule(socket: InternalSocket, state: SocketState, phase: Phase, due: number, at: number): Phase | undefined {
-  if (at >= due) return phase;
+  if (at >= due - DUE_SLACK_MS) return phase;
   scheduleCheck(socket, state, due);
   return undefined;
 }
@@ -431,8 +547,7 @@ export function standDown(socket: InternalSocket): void {
 export function isIdle(socket: InternalSocket): boolean {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return true;
-  const s = state as SocketState;
-  return s.connectAt === 0 && s.replyAt === 0 && !s.writeWatch;
+  return nothingArmed(state as SocketState);
 }
 
 export { NO_TIMEOUTS };

@@ -14,6 +14,7 @@ import {
   CLIENT,
   effectiveTimeouts,
   markNotTcp,
+  noteActivity,
   release,
   SETTING,
   type InternalSocket,
@@ -132,13 +133,18 @@ function wrapConnect(original: AnyFunction): AnyFunction {
   return function connect(this: unknown, ...args: unknown[]) {
     const socket = this as InternalSocket;
     const target = connectTarget(args);
-    if (target.ipc) markNotTcp(socket);
-    else {
-      socket[CLIENT] = true;
-      armConnect(socket, target.host, target.port);
-      keepAliveBeforeConnect(socket, args);
+    if (target.ipc) {
+      markNotTcp(socket);
+      return original.apply(socket, args);
     }
-    return original.apply(socket, args);
+    socket[CLIENT] = true;
+    keepAliveBeforeConnect(socket, args);
+    const result = original.apply(socket, args);
+    // Armed once connect() has set `connecting` (it calls _unrefTimer() just before, which
+    // must not look like a connection that is up); a connect that failed synchronously has
+    // already destroyed the socket and gets no deadline.
+    armConnect(socket, target.host, target.port);
+    return result;
   };
 }
 
@@ -147,6 +153,18 @@ function wrapWriteGeneric(original: AnyFunction): AnyFunction {
     const result = original.apply(this, args);
     armAfterWrite(this as InternalSocket);
     return result;
+  };
+}
+
+/**
+ * Node calls `_unrefTimer()` on I/O activity, the first time in afterConnect() right after the
+ * connection is up (net.js); the engine settles the connect deadline there. Reads reach it
+ * too, through `Socket.prototype[kUpdateTimer]`, a getter that returns `this._unrefTimer`.
+ */
+function wrapUnrefTimer(original: AnyFunction): AnyFunction {
+  return function _unrefTimer(this: unknown) {
+    noteActivity(this as InternalSocket);
+    return original.call(this);
   };
 }
 
@@ -227,6 +245,7 @@ export function install(): boolean {
   wrapMethod(saved, socketProto, 'connect', wrapConnect);
   wrapMethod(saved, socketProto, '_writeGeneric', wrapWriteGeneric);
   wrapMethod(saved, socketProto, '_destroy', wrapDestroy);
+  wrapMethod(saved, socketProto, '_unrefTimer', wrapUnrefTimer);
   const serverProto = net.Server.prototype;
   wrapMethod(saved, serverProto, 'emit', wrapServerEmit);
   const added = { setSocketTimeout, getSocketTimeout, setBlocking, getBlocking };

@@ -122,6 +122,24 @@ describe('getStats()', () => {
     expect(socket.destroyed).toBe(false);
     expect(getStats()).toMatchObject({ falseAlarmsAvoided: 1, timeouts: { connect: 0, read: 0, write: 0 } });
   });
+
+  it('counts no false alarm when the timer fired on time and found the reply, nor for a timeout on time', async () => {
+    setDefaultSocketTimeout({ read: T });
+    const echo = await startEchoServer();
+    const silent = await startSilentServer();
+    fixtures.push(echo, silent);
+    const answered = connect(echo.port);
+    const unanswered = connect(silent.port);
+    await Promise.all([once(answered, 'connect'), once(unanswered, 'connect')]);
+    answered.write('ping');
+    unanswered.write('ping');
+    await once(answered, 'data');
+    const fate = await fateOf(unanswered, 5000);
+    expect(fate.error).toBeInstanceOf(SocketTimeoutError);
+    await sleep(20); // the answered socket's timer has fired too by now: it found the reply
+    expect(answered.destroyed).toBe(false);
+    expect(getStats()).toMatchObject({ falseAlarmsAvoided: 0, timeouts: { connect: 0, read: 1, write: 0 } });
+  });
 });
 
 describe('a deadline that fires', () => {
