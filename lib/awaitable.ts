@@ -67,6 +67,11 @@ abstract class Job<T> {
   /** Tries to complete now; true once the job is settled. */
   abstract attempt(nonBlocking: boolean): boolean;
 
+  /** Whether the job waits for its direction's stream event (false: its own callback wakes it). */
+  waitsForEvent(): boolean {
+    return true;
+  }
+
   /** The deadline ran out. Receives and accepts reject and consume nothing. */
   expire(owner: AwaitTarget, timeout: number): void {
     const socket = owner as Partial<net.Socket>;
@@ -182,7 +187,7 @@ class AwaitState {
         job.due = now() + timeout;
         this.schedule(job.due);
       }
-      this.listen(direction, true);
+      this.listen(direction, job.waitsForEvent());
       return;
     }
     this.listen(direction, false);
@@ -194,23 +199,46 @@ class AwaitState {
     this.pump(job.direction);
   }
 
-  /** Adds the listeners a waiting direction needs, and removes them when nothing waits. */
+  /**
+   * Adds the one listener a waiting direction needs, and removes it when nothing waits:
+   * 'readable' (which Node also emits at EOF) for receives, 'drain' for sends. Accepts are woken
+   * by the patch (a new connection, listen, close), and a socket's 'close' by the listener
+   * {@link stateOf} adds once.
+   */
   private listen(direction: Direction, on: boolean): void {
+    if (direction === 'recv') {
+      if (on) this.keepReadable();
+      return;
+    }
     if (this.listening[direction] === on) return;
     this.listening[direction] = on;
+    if (direction === 'send') (this.target as EventEmitter)[on ? 'on' : 'removeListener']('drain', this.onSendEvent);
+  }
+
+  /**
+   * Once a receive had to wait, the 'readable' listener stays: adding and removing it around
+   * every call costs two stream state changes and a tick per message. It keeps the stream in
+   * paused mode, never flowing; the moment the application adds a 'data' listener (a pipe, a
+   * stream reader) it is taken off again, and Node resumes the flow for that reader.
+   */
+  private keepReadable(): void {
+    if (this.listening.recv) return;
+    this.listening.recv = true;
     const emitter = this.target as EventEmitter;
-    const method = on ? 'on' : 'removeListener';
-    if (direction === 'recv') {
-      emitter[method]('readable', this.onRecvEvent);
-      emitter[method]('end', this.onRecvEvent);
-    } else if (direction === 'send') {
-      emitter[method]('drain', this.onSendEvent);
-    }
-    const waiting = this.listening.recv || this.listening.send || this.listening.accept;
-    if (waiting !== (emitter.listeners('close') as unknown[]).includes(this.onCloseEvent)) {
-      emitter[waiting ? 'on' : 'removeListener']('close', this.onCloseEvent);
+    emitter.on('readable', this.onRecvEvent);
+    if (!this.watchingDataListeners) {
+      this.watchingDataListeners = true;
+      emitter.on('newListener', this.onNewListener);
     }
   }
+
+  private watchingDataListeners = false;
+
+  readonly onNewListener = (event: string | symbol): void => {
+    if (event !== 'data' || !this.listening.recv) return;
+    this.listening.recv = false;
+    (this.target as EventEmitter).removeListener('readable', this.onRecvEvent);
+  };
 
   // The one timer: refreshed to the earliest due job, checked lazily, lag-proof.
 
@@ -273,6 +301,7 @@ function stateOf(target: AwaitTarget): AwaitState {
       // (the one listener the API adds for good).
       standDown(target as InternalSocket);
       target.on('error', state.onError);
+      target.on('close', state.onCloseEvent);
     }
   }
   return state;
@@ -294,8 +323,10 @@ function run<T>(target: AwaitTarget, make: (resolve: (v: T) => void, reject: (e:
 // Argument checks: bad input names the bad value.
 // ---------------------------------------------------------------------------------------------
 
+const NO_OPTIONS: CallOptions = Object.freeze({});
+
 function checkOptions(options: unknown, call: string): CallOptions {
-  if (options === undefined) return {};
+  if (options === undefined) return NO_OPTIONS;
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${call}: options must be an object like { signal }, got ${String(options)}`);
   }
@@ -567,6 +598,11 @@ class SendAllJob extends Job<void> {
    * rest after the caller was told it failed. So it is destroyed, and `bytesSent` is exactly
    * what reached the kernel, which is what the peer can still read.
    */
+  /** Once the write is handed over, its own callback says when it is done: no 'drain' needed. */
+  override waitsForEvent(): boolean {
+    return !this.started;
+  }
+
   override expire(owner: AwaitTarget, timeout: number): void {
     const error = new SocketTimeoutError({
       phase: 'send',

