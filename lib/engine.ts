@@ -238,8 +238,14 @@ export function noteActivity(socket: InternalSocket): void {
   if (!isConnected(socket)) return;
   if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
   s.connectAt = 0;
-  if (nothingArmed(s)) dropTimer(s);
+  // Not dropped at once: most clients write right after connecting, and their reply window
+  // then refreshes this same timer instead of creating another. A socket that stays idle lets
+  // it go at the check a moment later.
+  if (nothingArmed(s)) scheduleCheck(socket, s, now() + IDLE_GRACE_MS);
 }
+
+/** How long a freshly connected socket keeps its timer in case a deadline is armed right away. */
+const IDLE_GRACE_MS = 100;
 
 /** Opens a reply window and watches the write queue; called after each write is handed to the stream. */
 export function armAfterWrite(socket: InternalSocket): void {

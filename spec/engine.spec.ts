@@ -500,7 +500,7 @@ describe('a blocked event loop', () => {
 });
 
 describe('resources', () => {
-  it('holds no timer for a connected socket with nothing armed, and arms a fresh one for the next request', async () => {
+  it('lets an idle connected socket\'s timer go, and arms a fresh one for the next request', async () => {
     setDefaultSocketTimeout(T);
     const echo = await startEchoServer();
     fixtures.push(echo);
@@ -508,6 +508,8 @@ describe('resources', () => {
     const state = () => (socket as InternalSocket)[STATE] as { timer?: NodeJS.Timeout; connectAt: number; replyAt: number };
     expect(state().timer).toBeDefined(); // the connect deadline
     await once(socket, 'connect');
+    expect(state().connectAt).toBe(0); // settled at connect, not at the connect timeout
+    await sleep(150); // idle: the timer is let go a moment later
     expect(state()).toMatchObject({ timer: undefined, connectAt: 0 });
     socket.write('ping');
     expect(state().timer).toBeDefined(); // the reply deadline
