@@ -280,7 +280,7 @@ describe('the write stall deadline', () => {
     socket.write(Buffer.alloc(32 << 20));
     const fate = await fateOf(socket, 5000);
     // The kernel buffers fill within a few ms of the write, so the stall starts about then.
-    expect(fate.elapsed).toBeGreaterThanOrEqual(T);
+    expect(fate.elapsed).toBeGreaterThanOrEqual(T - 2); // a deadline may land up to DUE_SLACK_MS early
     expect(fate.elapsed).toBeLessThan(T + SLACK);
   });
 
