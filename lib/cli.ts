@@ -43,6 +43,7 @@ Commands:
         --connect-timeout D   connect, DNS included (TIMEOUTSOCKET_CONNECT_TIMEOUT)
         --read-timeout D      wait for a reply      (TIMEOUTSOCKET_READ_TIMEOUT)
         --write-timeout D     a stalled write       (TIMEOUTSOCKET_WRITE_TIMEOUT)
+        --keepalive D         TCP keep-alive delay  (TIMEOUTSOCKET_KEEPALIVE)
 
 Options:
   --json          print one JSON object (errno, probe)
@@ -274,6 +275,7 @@ const RUN_TIMEOUTS = {
   'connect-timeout': ENV.connect,
   'read-timeout': ENV.read,
   'write-timeout': ENV.write,
+  'keepalive': ENV.keepAlive,
 } as const;
 
 /** The signals `run` passes on to the command (the ones a terminal or a supervisor sends). */

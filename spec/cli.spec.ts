@@ -272,6 +272,16 @@ describe('timeoutsocket run', () => {
     expect(JSON.parse(result.stdout)).toEqual({ connect: 1500, read: 300, write: 1500, keepAlive: null });
   });
 
+  it('sets TIMEOUTSOCKET_KEEPALIVE from --keepalive, validated like the timeouts', async () => {
+    const script = `console.log(JSON.stringify(new (require('net').Socket)().getSocketTimeout()))`;
+    const result = await cli(['run', '--keepalive', '30s', '--', NODE, '-e', script]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ connect: null, read: null, write: null, keepAlive: 30000 });
+    const bad = await cli(['run', '--keepalive', 'soon', '--', NODE, '-e', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--keepalive');
+  });
+
   it('keeps NODE_OPTIONS and appends the preload', async () => {
     const script = 'console.log(process.env.NODE_OPTIONS)';
     const result = await cli(['run', '--', NODE, '-e', script], { NODE_OPTIONS: '--no-warnings' });
