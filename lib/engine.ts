@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 // Timers from the module, not the global: in module sandboxes (Jest) the global belongs to
 // whichever file loaded this copy and may be torn down while sockets still need the timer.
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
-import { NO_TIMEOUTS, type Phase, type PhaseTimeouts } from './config';
+import type { Phase, PhaseTimeouts } from './config';
 import { SocketTimeoutError } from './errors';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteSocket } from './observe';
 import { runtime } from './runtime';
@@ -199,7 +199,7 @@ export function markNotTcp(socket: InternalSocket): void {
 }
 
 /** Is a timeout in force for this socket (its own setting, else the process default)? */
-export function wantsTimeouts(socket: InternalSocket): boolean {
+function wantsTimeouts(socket: InternalSocket): boolean {
   return socket[STATE] !== NOT_TCP && hasAnyTimeout(effectiveTimeouts(socket));
 }
 
@@ -548,12 +548,3 @@ export function standDown(socket: InternalSocket): void {
   state.replyAt = 0;
   state.writeWatch = false;
 }
-
-/** Whether a socket's state is all disarmed (for tests and leak checks). */
-export function isIdle(socket: InternalSocket): boolean {
-  const state = socket[STATE];
-  if (state === undefined || state === NOT_TCP) return true;
-  return nothingArmed(state as SocketState);
-}
-
-export { NO_TIMEOUTS };
