@@ -15,7 +15,7 @@ import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setImmediate, setTimeout } from 'node:timers';
 import { isNonBlocking, normalizeTimeout, type PhaseTimeouts, type TimeoutSetting } from './config';
-import { DUE_SLACK_MS, effectiveTimeouts, isOn, LAG_CHECK_AFTER_MS, SETTING, standDown, type InternalSocket } from './engine';
+import { DUE_SLACK_MS, effectiveTimeouts, isOn, SETTING, standDown, type InternalSocket } from './engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from './errors';
 
 /** Options every awaitable call takes as its last argument. */
@@ -255,15 +255,12 @@ class AwaitState {
   }
 
   /**
-   * `confirmed`: a second look after pending I/O ran, or a timer that fired on time (see the
-   * engine's LAG_CHECK_AFTER_MS); either way an expired job's verdict is final.
+   * `confirmed`: the second look, after pending I/O ran (as in the engine: a loop blocked across
+   * the deadline may hold the answer unread); only then is an expired job's verdict final.
    */
   private onTimer(confirmed: boolean): void {
     const at = now();
-    if (!confirmed) {
-      confirmed = at - this.timerDue <= LAG_CHECK_AFTER_MS;
-      this.timerDue = 0;
-    }
+    if (!confirmed) this.timerDue = 0;
     let expired = false;
     for (const direction of ['recv', 'send', 'accept'] as const) {
       const job = this.queues[direction][0];
@@ -587,7 +584,9 @@ class SendAllJob extends Job<void> {
     this.start = markWrite(this.socket);
     this.socket.write(this.data, (error) => {
       this.done = true;
-      this.failure = error;
+      // Node completes a write with no error when its socket was destroyed meanwhile (a reset):
+      // that is a failure, with the bytes that made it out.
+      this.failure = error ?? (this.socket.destroyed ? this.destroyedError() : null);
       (this.socket as AwaitTarget)[AWAIT]?.pump('send');
     });
     return nonBlocking ? this.resolve() : false;
@@ -598,6 +597,12 @@ class SendAllJob extends Job<void> {
    * rest after the caller was told it failed. So it is destroyed, and `bytesSent` is exactly
    * what reached the kernel, which is what the peer can still read.
    */
+  private destroyedError(): Error {
+    const error = (this.socket as { errored?: Error | null }).errored ?? new SocketClosedError('send');
+    (error as { bytesSent?: number }).bytesSent = bytesInKernel(this.socket, this.start, this.data.length);
+    return error;
+  }
+
   /** Once the write is handed over, its own callback says when it is done: no 'drain' needed. */
   override waitsForEvent(): boolean {
     return !this.started;
@@ -865,21 +870,22 @@ const LISTEN_PENDING = Symbol.for('timeoutsocket.listenPending.v1');
 export function onServerListenState(server: net.Server, pending: boolean): void {
   const marked = server as unknown as { [LISTEN_PENDING]?: boolean };
   if (pending) {
-    if (!server.listening) {
-      marked[LISTEN_PENDING] = true;
-      const settle = () => {
-        marked[LISTEN_PENDING] = false;
-        server.removeListener('listening', settle);
-        server.removeListener('error', settle);
-        (server as AwaitTarget)[AWAIT]?.pump('accept');
-      };
-      server.once('listening', settle);
-      server.once('error', settle);
-    }
+    // No listener of ours: an 'error' listener would swallow EADDRINUSE for a server that has
+    // none. The patch's emit wrapper reports 'listening' and 'error' through onServerListenEvent.
+    if (!server.listening) marked[LISTEN_PENDING] = true;
     return;
   }
   marked[LISTEN_PENDING] = false;
   (server as AwaitTarget)[AWAIT]?.pump('accept');
+}
+
+/** A server emitted 'listening' or 'error': a listen that was on its way has settled. */
+export function onServerListenEvent(server: net.Server): void {
+  const marked = server as unknown as { [LISTEN_PENDING]?: boolean };
+  if (marked[LISTEN_PENDING] !== true) return;
+  marked[LISTEN_PENDING] = false;
+  const state = (server as AwaitTarget)[AWAIT];
+  if (state !== undefined) queueMicrotask(() => state.pump('accept'));
 }
 
 function resumeHeld(socket: net.Socket): void {

@@ -267,13 +267,18 @@ function isHandshaking(socket: InternalSocket): boolean {
   return socket.encrypted === true && socket._secureEstablished !== true && socket._tlsOptions?.isServer !== true;
 }
 
-/** https and other TLS clients hand a request over before 'secureConnect'; open its window then. */
+/**
+ * https and other TLS clients hand a request over before the handshake ends; its window opens
+ * then. 'secure', not 'secureConnect': every TLS client emits it (a hand-built
+ * `new tls.TLSSocket(socket)` gets no 'secureConnect'), and a socket that failed verification is
+ * destroyed by then.
+ */
 function waitForHandshake(socket: InternalSocket, state: SocketState): void {
   if (state.awaitingSecure) return;
   state.awaitingSecure = true;
-  socket.once('secureConnect', () => {
+  socket.once('secure', () => {
     state.awaitingSecure = false;
-    armAfterWrite(socket);
+    if (!socket.destroyed) armAfterWrite(socket);
   });
 }
 
@@ -362,15 +367,6 @@ interface TimerInternals {
  */
 export const DUE_SLACK_MS = 1;
 
-/**
- * A timer that fires at most this many ms after its due time was not held up by a blocked loop:
- * the poll phase before it ran until about the due time, so I/O that arrived in time has been
- * read, and the verdict is final at once. A later timer means the loop was busy (a long
- * callback, a sync call) and the answer may be waiting unread in the kernel: then the verdict
- * waits one `setImmediate` so pending I/O runs first (undici's connect timeout does the same).
- */
-export const LAG_CHECK_AFTER_MS = 5;
-
 /** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
 function scheduleCheck(socket: InternalSocket, state: SocketState, due: number): void {
   if (state.timerDue !== 0 && state.timerDue <= due) return;
@@ -392,9 +388,8 @@ function onTimer(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
   const s = state as SocketState;
-  const onTime = now() - s.timerDue <= LAG_CHECK_AFTER_MS;
   s.timerDue = 0;
-  check(socket, s, onTime ? LOOK_FINAL : LOOK_FIRST);
+  check(socket, s, LOOK_FIRST);
 }
 
 function onConfirm(socket: InternalSocket): void {
@@ -404,17 +399,21 @@ function onConfirm(socket: InternalSocket): void {
   check(socket, state as SocketState, LOOK_SECOND);
 }
 
-/** A look from a timer that fired late: an expired deadline gets a second look first. */
+/**
+ * The timer's look: an expired deadline gets a second look before it fires. A timer that fires
+ * on time does not prove the loop just polled for I/O: a synchronous task may have run across
+ * the deadline, and the timers phase runs before the poll phase, so an answer may be waiting
+ * unread in the kernel. The verdict waits one `setImmediate` so pending I/O runs first (undici's
+ * connect timeout does the same); it costs nothing unless a deadline really ran out.
+ */
 const LOOK_FIRST = 0;
-/** A look from a timer that fired on time: its verdict is final. */
-const LOOK_FINAL = 1;
 /** The second look, after pending I/O had its turn: finding nothing expired is a false alarm avoided. */
 const LOOK_SECOND = 2;
-type Look = typeof LOOK_FIRST | typeof LOOK_FINAL | typeof LOOK_SECOND;
+type Look = typeof LOOK_FIRST | typeof LOOK_SECOND;
 
 /**
  * Settles what has settled, reschedules what is still pending, and fires a deadline that ran
- * out, at once or after a second look (see {@link LAG_CHECK_AFTER_MS}).
+ * out after a second look (see {@link LOOK_FIRST}).
  */
 function check(socket: InternalSocket, state: SocketState, look: Look): void {
   if (socket.destroyed || runtime().patched === undefined) {

@@ -27,6 +27,7 @@ import {
   connectEx,
   getBlocking,
   onServerConnection,
+  onServerListenEvent,
   onServerListenState,
   recv,
   recvInto,
@@ -195,6 +196,7 @@ function wrapServerEmit(original: AnyFunction): AnyFunction {
   return function emit(this: unknown, event: unknown, socket: unknown) {
     // A connection kept for accept() had no listener: emit() answers false, as plain Node would.
     if (event === 'connection' && socket instanceof net.Socket && onServerConnection(this as net.Server, socket)) return false;
+    if (event === 'listening' || event === 'error') onServerListenEvent(this as net.Server);
     // eslint-disable-next-line prefer-rest-params
     return original.apply(this, arguments as unknown as unknown[]);
   };

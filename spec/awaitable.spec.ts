@@ -375,6 +375,17 @@ describe('timeout mode', () => {
     expect(Math.abs(received - bytesSent)).toBeLessThanOrEqual(16384);
   });
 
+  it('sendAll rejects when the peer resets in the middle of the write', async () => {
+    const server = await listeningServer();
+    const socket = await connected(portOf(server), null);
+    const peer = track(await server.accept());
+    peer.pause(); // the write cannot finish...
+    setTimeout(() => peer.resetAndDestroy(), 100); // ...before the peer resets
+    const { error } = await rejectionOf(socket.sendAll(Buffer.alloc(32 << 20)));
+    expect(error).toMatchObject({ code: expect.stringMatching(/^(ECONNRESET|EPIPE|EBADF)$/) });
+    expect(error.bytesSent).toEqual(expect.any(Number));
+  });
+
   it('send waits for room and rejects at the timeout having accepted nothing', async () => {
     const sink = await startSinkServer();
     fixtures.push(sink);

@@ -487,6 +487,40 @@ describe('a blocked event loop', () => {
     expect(socket.destroyed).toBe(false);
   });
 
+  it('is not a reply timeout when the block ends just after the deadline', async () => {
+    setDefaultSocketTimeout({ read: T });
+    const echo = await startHungServer(); // a child process: its answer waits in the kernel
+    fixtures.push(echo);
+    const socket = connect(echo.port);
+    await once(socket, 'connect');
+    const wroteAt = performance.now();
+    socket.write('ping');
+    await sleep(T / 4);
+    blockEventLoop(wroteAt + T + 2 - performance.now()); // the timer then fires on time
+    const reply = await once<Buffer>(socket, 'data');
+    expect(reply.toString()).toBe('ping');
+    await sleep(20);
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('opens the reply window of a hand-built TLS client once its handshake is done', async () => {
+    setDefaultSocketTimeout({ read: T });
+    const server = tls.createServer({ key: TLS_KEY, cert: TLS_CERT }, (s) => s.resume()); // handshakes, then silent
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const plain = connect(portOf(server));
+      await once(plain, 'connect');
+      const secure = track(new tls.TLSSocket(plain, { isServer: false, secureContext: tls.createSecureContext({ ca: TLS_CERT }) }));
+      (secure as unknown as { _start(): void })._start(); // as STARTTLS clients (mysqljs) do
+      secure.write('request'); // before the handshake is done
+      const fate = await fateOf(secure, 3000);
+      expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'read' });
+    } finally {
+      for (const socket of sockets.splice(0)) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('is not a connect timeout when the connection completed while the loop was blocked', async () => {
     setDefaultSocketTimeout({ connect: T });
     const echo = await startEchoServer();

@@ -91,6 +91,20 @@ describe('the register entry', () => {
     );
   });
 
+  it('leaves a listen error to crash a server with no error handler, as in plain Node', async () => {
+    const script = `
+      const net = require('net');
+      const first = net.createServer().listen(0, '127.0.0.1', () => {
+        net.createServer().listen(first.address().port, '127.0.0.1'); // EADDRINUSE, no 'error' handler
+        setTimeout(() => { console.log('still running'); process.exit(0); }, 1000);
+      });
+    `;
+    const result = await runNode(['-r', 'timeoutsocket/register', '-e', script], {}, app);
+    expect(result.stdout).not.toContain('still running');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('EADDRINUSE');
+  });
+
   it('works as an ES module import with named exports', async () => {
     const script = `import { install, isInstalled, SocketTimeoutError } from 'timeoutsocket';
       console.log(JSON.stringify([typeof install, isInstalled(), typeof SocketTimeoutError]));`;
