@@ -1,17 +1,11 @@
 import { constants } from 'node:os';
 import { DARWIN_ERRNO } from '../../lib/errno/darwin';
-import { duplicates, expectCategory, NAME } from './rows';
+import { duplicates, expectErrnoRow } from './rows';
 
 describe('macOS errno table', () => {
   it.each(DARWIN_ERRNO.map((row) => [row.number, row.names.join('/'), row] as const))(
     '%i (%s) has a positive number, E-names and a published category',
-    (_number, _names, row) => {
-      expect(Number.isInteger(row.number) && row.number > 0 && row.number < 10000).toBe(true);
-      expect(row.names.length).toBeGreaterThan(0);
-      for (const name of row.names) expect(name).toMatch(NAME);
-      expectCategory(row.category);
-      expect(row.message).not.toBe('');
-    },
+    (_number, _names, row) => expectErrnoRow(row),
   );
 
   it('has one row per number from 1 to 106 (ELAST) and each name once', () => {

@@ -14,3 +14,12 @@ export function duplicates<T>(values: readonly T[]): T[] {
   const seen = new Set<T>();
   return values.filter((value) => (seen.has(value) ? true : (seen.add(value), false)));
 }
+
+/** Asserts what every row of a POSIX errno table (Linux, macOS) must be: a positive number, E-names, a category, a message. */
+export function expectErrnoRow(row: { number: number; names: readonly string[]; category: string; message: string }): void {
+  expect(Number.isInteger(row.number) && row.number > 0 && row.number < 10000).toBe(true);
+  expect(row.names.length).toBeGreaterThan(0);
+  for (const name of row.names) expect(name).toMatch(NAME);
+  expectCategory(row.category);
+  expect(row.message).not.toBe('');
+}
