@@ -142,7 +142,7 @@ class AwaitState {
   private timer: NodeJS.Timeout | undefined = undefined;
   private timerDue = 0;
   private confirming = false;
-  private listening = { recv: false, send: false, accept: false };
+  private listening = { recv: false, send: false };
 
   /** Bound once, so adding and removing them allocates nothing per call. */
   readonly onRecvEvent = (): void => this.pump('recv');
@@ -208,11 +208,10 @@ class AwaitState {
   private listen(direction: Direction, on: boolean): void {
     if (direction === 'recv') {
       if (on) this.keepReadable();
-      return;
+    } else if (direction === 'send' && this.listening.send !== on) {
+      this.listening.send = on;
+      (this.target as EventEmitter)[on ? 'on' : 'removeListener']('drain', this.onSendEvent);
     }
-    if (this.listening[direction] === on) return;
-    this.listening[direction] = on;
-    if (direction === 'send') (this.target as EventEmitter)[on ? 'on' : 'removeListener']('drain', this.onSendEvent);
   }
 
   /**

@@ -313,7 +313,7 @@ function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: P
   state.writeProgressAt = at;
   state.writeQueue = handle.writeQueueSize!;
   state.writeDispatched = handle.bytesWritten ?? 0;
-  if (timeouts.write !== null) noteArmed(socket, 'write', timeouts.write, state.address, state.port);
+  if (isOn(timeouts.write)) noteArmed(socket, 'write', timeouts.write, state.address, state.port);
   scheduleCheck(socket, state, at + sampleStep(timeouts));
 }
 
@@ -465,7 +465,7 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   // Nothing held by libuv: no stall at the kernel boundary. Bytes still buffered in the stream
   // are corked on purpose or about to be dispatched, and that dispatch re-arms the watch.
   if (queued === 0) {
-    if (timeouts.write !== null) noteCleared(socket, 'write', state.writeProgressAt, state.address, state.port);
+    if (isOn(timeouts.write)) noteCleared(socket, 'write', state.writeProgressAt, state.address, state.port);
     state.writeWatch = false;
     return undefined;
   }
