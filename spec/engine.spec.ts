@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -19,6 +20,7 @@ import {
 import { setDefaultSocketTimeout } from '../lib/config';
 import { STATE, type InternalSocket } from '../lib/engine';
 import { SocketTimeoutError } from '../lib/errors';
+import { getStats } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
 import { activeResources, blockEventLoop, fateOf, once, sleep } from './helpers';
 
@@ -57,6 +59,40 @@ function serverOf(listener: (socket: net.Socket) => void): Promise<net.Server & 
       resolve(closable);
     });
   });
+}
+
+/** An http server in a child process, answering every request with `ok`; `close()` kills it by its handle. */
+async function startChildHttpServer(): Promise<Closable & { port: number }> {
+  const source = `
+    const http = require('node:http');
+    const server = http.createServer((req, res) => { req.resume(); req.on('end', () => res.end('ok')); });
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+    process.stdin.on('end', () => process.exit(0)).resume();
+  `;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const close = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const limit = setTimeout(() => reject(new Error('child http server: no port within 10 s')), 10_000);
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (!out.includes('\n')) return;
+        clearTimeout(limit);
+        resolve(Number(out.trim()));
+      });
+      child.once('exit', () => reject(new Error('child http server exited before listening')));
+    });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { port, close };
 }
 
 function portOf(server: net.Server): number {
@@ -519,6 +555,87 @@ describe('a blocked event loop', () => {
       for (const socket of sockets.splice(0)) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+
+  describe('blocked again by the callback that delivered the previous answer', () => {
+    // The pattern of back-to-back blocks: the reply deadline of request N runs out while the
+    // loop is blocked, and before its second look runs, the I/O callback that delivers N's
+    // answer writes request N + 1 and blocks again. The second look belongs to N's deadline
+    // (answered); N + 1's window never had a first look of its own, nor a turn of I/O.
+    const READ = 100;
+    const BLOCK = 1.5 * READ;
+
+    it('is never a false timeout over 50 rounds on a raw socket', async () => {
+      setDefaultSocketTimeout({ read: READ });
+      const echo = await startHungServer(); // a child process: it answers while this loop is blocked
+      fixtures.push(echo);
+      const socket = connect(echo.port);
+      await once(socket, 'connect');
+      const rounds = 50;
+      let answered = 0;
+      const armedBefore = getStats().armed;
+      const done = new Promise<void>((resolve, reject) => {
+        socket.on('error', reject);
+        socket.on('data', () => {
+          if (++answered === rounds) return resolve();
+          socket.write('ping');
+          blockEventLoop(BLOCK);
+        });
+      });
+      socket.write('ping');
+      blockEventLoop(BLOCK);
+      await done;
+      expect(getStats().armed - armedBefore).toBe(rounds); // every request had its reply deadline
+      expect(socket.destroyed).toBe(false);
+    });
+
+    it('is never a false timeout over 25 rounds through a keep-alive http Agent', async () => {
+      setDefaultSocketTimeout({ read: READ });
+      const server = await startChildHttpServer(); // a child process: it answers while this loop is blocked
+      fixtures.push(server);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const rounds = 25;
+      let answered = 0;
+      const armedBefore = getStats().armed;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const request = () => {
+            const req = http.get({ host: '127.0.0.1', port: server.port, path: '/', agent }, (res) => {
+              res.resume();
+              // 'end' runs in the turn of the I/O callback that delivered the response.
+              res.on('end', () => (++answered === rounds ? resolve() : request()));
+            });
+            req.on('error', reject);
+            req.on('finish', () => blockEventLoop(BLOCK)); // the request is on the wire
+          };
+          request();
+        });
+        expect(getStats().armed - armedBefore).toBeGreaterThanOrEqual(rounds);
+        expect(getStats().timeouts.read).toBe(0);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it('still times out a request that is never answered, within T + the block + 25%', async () => {
+      // Answers the first request only; the callback that delivers that answer writes the
+      // second and blocks.
+      let requests = 0;
+      const server = await serverOf((s) => s.on('data', () => ++requests === 1 && s.write('ok')));
+      setDefaultSocketTimeout({ read: READ });
+      const socket = connect(portOf(server), (s) => s.write('one'));
+      let wroteAt = 0;
+      socket.once('data', () => {
+        wroteAt = performance.now();
+        socket.write('two');
+        blockEventLoop(BLOCK);
+      });
+      const fate = await fateOf(socket, 3000);
+      expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'read', timeout: READ });
+      const sinceWrite = performance.now() - wroteAt;
+      expect(sinceWrite).toBeGreaterThanOrEqual(READ - 2);
+      expect(sinceWrite).toBeLessThan((READ + BLOCK) * 1.25);
+    });
   });
 
   it('is not a connect timeout when the connection completed while the loop was blocked', async () => {
