@@ -463,15 +463,23 @@ function phaseClock(state: SocketState, phase: Phase): number {
 }
 
 /**
- * Node completes a write that was in flight when its stream is destroyed with no error
- * (stream_base_commons.js onWriteComplete: `if (stream.destroyed) this.callback(null)`), so
- * its callback would report success for bytes that never went out. Buffered writes already
- * get the destroy error (writable.js errorBuffer); this gives the in-flight one the same.
+ * Gives the write that was in flight when the deadline destroyed the socket the deadline's
+ * error. Destroying closes the handle, and libuv then completes the queued write with
+ * `UV_ECANCELED`; what Node hands the write's callback differs by line
+ * (lib/internal/stream_base_commons.js `onWriteComplete`):
+ * - Node 20 checks `stream.destroyed` first and calls back with `null`, whatever the status:
+ *   the write would report success for bytes that never went out.
+ * - Node 22, 24 and 26 check `status < 0` first (nodejs/node#54032) and call back with
+ *   `write ECANCELED`, an error that says nothing of why.
+ * Either way it is the deadline that ended the write, so its callback gets the deadline's error
+ * on every line, as the buffered writes already do (writable.js `errorBuffer` hands them the
+ * destroy error). `_writableState.writecb` is the in-flight write's callback, called from
+ * `onwrite` with what `onWriteComplete` reported.
  */
 function failInFlightWrite(socket: InternalSocket, error: Error): void {
   const state = (socket as { _writableState?: { writecb?: ((err?: Error | null) => void) | null } })._writableState;
   const callback = state?.writecb;
-  if (state && typeof callback === 'function') state.writecb = (err?: Error | null) => callback(err ?? error);
+  if (state && typeof callback === 'function') state.writecb = () => callback(error);
 }
 
 /**
