@@ -18,10 +18,11 @@ import {
   type Closable,
 } from '../fixtures/servers';
 import { setDefaultSocketTimeout } from '../lib/config';
-import { STATE, type InternalSocket } from '../lib/engine';
+import { IDLE_GRACE_MS, STATE, type InternalSocket } from '../lib/engine';
 import { SocketTimeoutError } from '../lib/errors';
 import { getStats } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
+import { waitUntil } from '../fixtures/bounded';
 import { activeResources, blockEventLoop, fateOf, once, sleep } from './helpers';
 
 const T = 200;
@@ -151,8 +152,10 @@ describe('the connect deadline', () => {
   it('stands down once connected: an idle connection stays open past the timeout', async () => {
     const echo = await startEchoServer();
     fixtures.push(echo);
+    const armed = getStats().armed;
     const socket = connect(echo.port);
     await once(socket, 'connect');
+    expect(getStats().armed - armed).toBe(1); // the connect deadline was armed
     await sleep(T * 2);
     expect(socket.destroyed).toBe(false);
   });
@@ -180,8 +183,11 @@ describe('the reply deadline', () => {
   it('is disarmed by the first byte of a reply, however slowly the rest drips', async () => {
     const drip = await startSlowDripServer({ chunk: 1, intervalMs: 50 });
     fixtures.push(drip);
+    const armed = getStats().armed;
     const socket = connect(drip.port, (s) => s.write('go'));
     socket.resume();
+    await once(socket, 'data');
+    expect(getStats().armed - armed).toBe(1); // the reply deadline was armed by 'go'
     await sleep(T * 3);
     expect(socket.destroyed).toBe(false);
   });
@@ -257,13 +263,16 @@ describe('the reply deadline', () => {
 
   it('settles after the peer ended its side: no reply can come on a half-open socket', async () => {
     const server = await serverOf((s) => s.on('data', () => s.end()));
+    const armed = getStats().armed;
     const socket = track(net.connect({ port: portOf(server), host: '127.0.0.1', allowHalfOpen: true }));
     socket.on('connect', () => socket.write('bye'));
     socket.resume();
     await once(socket, 'end');
+    expect(getStats().armed - armed).toBe(1); // 'bye' had its reply deadline
     socket.write('still writing');
     await sleep(T * 2);
     expect(socket.destroyed).toBe(false);
+    expect(getStats().armed - armed).toBe(1); // and the write after EOF armed none
   });
 
   it('gives sockets a server accepted no reply deadline: a server waits for its clients', async () => {
@@ -275,6 +284,7 @@ describe('the reply deadline', () => {
     const client = connect(portOf(server));
     client.resume();
     await once(client, 'data');
+    expect((accepted as InternalSocket)[STATE]).toBeDefined(); // the engine saw its write
     await sleep(T * 2);
     expect(accepted!.destroyed).toBe(false);
   });
@@ -283,13 +293,16 @@ describe('the reply deadline', () => {
     // The server floods, then answers nothing; the client never reads, so its handle stops
     // reading once the buffer is full and bytesRead stands still.
     const server = await serverOf((s) => s.write(Buffer.alloc(4 << 20)));
-    const socket = connect(portOf(server));
+    const socket = connect(portOf(server)) as InternalSocket;
     socket.pause();
     await once(socket, 'connect');
-    await sleep(100);
+    await waitUntil(() => socket._handle?.reading === false, 2000, 'the handle stopped reading');
+    const before = getStats();
     socket.write('request');
+    expect(getStats().armed - before.armed).toBe(1); // the reply deadline was armed
     await sleep(T * 2);
     expect(socket.destroyed).toBe(false);
+    expect(getStats().timeouts.read - before.timeouts.read).toBe(0);
   });
 });
 
@@ -596,7 +609,7 @@ describe('a blocked event loop', () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       const rounds = 25;
       let answered = 0;
-      const armedBefore = getStats().armed;
+      const before = getStats();
       try {
         await new Promise<void>((resolve, reject) => {
           const request = () => {
@@ -610,8 +623,8 @@ describe('a blocked event loop', () => {
           };
           request();
         });
-        expect(getStats().armed - armedBefore).toBeGreaterThanOrEqual(rounds);
-        expect(getStats().timeouts.read).toBe(0);
+        expect(getStats().armed - before.armed).toBeGreaterThanOrEqual(rounds); // every request had its reply deadline
+        expect(getStats().timeouts.read - before.timeouts.read).toBe(0);
       } finally {
         agent.destroy();
       }
@@ -660,12 +673,14 @@ describe('resources', () => {
     expect(state().timer).toBeDefined(); // the connect deadline
     await once(socket, 'connect');
     expect(state().connectAt).toBe(0); // settled at connect, not at the connect timeout
-    await sleep(150); // idle: the timer is let go a moment later
+    // Idle: the timer is let go IDLE_GRACE_MS later.
+    await waitUntil(() => state().timer === undefined, IDLE_GRACE_MS + SLACK, 'the idle timer let go');
     expect(state()).toMatchObject({ timer: undefined, connectAt: 0 });
     socket.write('ping');
     expect(state().timer).toBeDefined(); // the reply deadline
     await once(socket, 'data');
-    await sleep(T + 50); // its timer fired, found the reply, and let go
+    // Its timer fires at the reply timeout, finds the reply, and lets go.
+    await waitUntil(() => state().timer === undefined, T + SLACK, 'the answered timer let go');
     expect(state()).toMatchObject({ timer: undefined, replyAt: 0 });
     expect(socket.destroyed).toBe(false);
   });
