@@ -96,8 +96,9 @@ export class DeadlineTimer {
       // Unref'd: the socket keeps the process alive if it should, a deadline never does.
       this.timer = setTimeout(onTimeout, delay, owner, key).unref();
     } else {
-      // `refresh()` re-inserts the same Timeout with its `_idleTimeout` as the delay (also after
-      // it fired: a fired Timeout is reactivated), and keeps it unref'd; the same on Node 20–26.
+      // `refresh()` re-inserts the same Timeout with `_idleTimeout` as the delay, from libuv's
+      // cached loop time, and keeps it unref'd; a Timeout that already fired is reactivated
+      // (lib/internal/timers.js `refresh()` → `insertGuarded()`, the same on Node 20 to 26).
       (this.timer as unknown as TimerInternals)._idleTimeout = delay;
       this.timer.refresh();
     }
