@@ -10,17 +10,16 @@
  * - write (the stall deadline): armed by a write that libuv could not flush at once, settled
  *   once nothing is queued; it fires when the queue made no progress for the timeout.
  *
- * The timer is refreshed (never re-created) to the earliest due time. When a timer that fired
- * late (the loop was blocked) finds a deadline past, it lets pending I/O run once
- * (`setImmediate`) and checks again, so a loop that was merely blocked does not turn an answer
- * that already arrived into a timeout; a timer that fired on time decides at once.
+ * The timer (lib/deadline-timer.ts) is refreshed, never re-created, to the earliest due time.
+ * A deadline found past is never fired on that first look: pending I/O runs once
+ * (`setImmediate`) and a second look decides, so a loop that was merely blocked does not turn
+ * an answer that already arrived into a timeout. The second look fires only a deadline that was
+ * already past at the first look; a reply window opened since gets a look of its own.
  */
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-// Timers from the module, not the global: in module sandboxes (Jest) the global belongs to
-// whichever file loaded this copy and may be torn down while sockets still need the timer.
-import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import type { Phase, PhaseTimeouts } from './config';
+import { DeadlineTimer, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
 import { SocketTimeoutError } from './errors';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteSocket } from './observe';
 import { runtime } from './runtime';
@@ -32,7 +31,13 @@ interface StreamHandle {
   writeQueueSize?: number;
 }
 
-/** The Node internals of `net.Socket` read here; see shared/node-internals.md. */
+/**
+ * The Node internals of `net.Socket` read here, the same on Node 20 to 26: `_handle` is the
+ * libuv stream handle (class `TCP`, or `TLSWrap` for TLS), null until connect and after destroy;
+ * a `tls.TLSSocket` has `encrypted: true`, `_tlsOptions.isServer` on the server side, and sets
+ * `_secureEstablished` once the handshake is verified (just before 'secure'); `server` and
+ * `_server` are set on a socket a `net.Server` accepted, just before 'connection'.
+ */
 export interface InternalSocket extends net.Socket {
   _handle: StreamHandle | null;
   _secureEstablished?: boolean;
@@ -44,6 +49,9 @@ export interface InternalSocket extends net.Socket {
   [SETTING]?: PhaseTimeouts;
   [CLIENT]?: true;
 }
+
+/** Re-exported for the awaitable API, which still imports it from here. */
+export { DUE_SLACK_MS } from './deadline-timer';
 
 /** Where a socket keeps its engine state (a registry symbol, so every copy of the package finds it). */
 export const STATE = Symbol.for('timeoutsocket.state.v1');
@@ -68,7 +76,6 @@ export const NOT_TCP = Object.freeze({ notTcp: true as const });
 const TCP_HANDLES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
 
 /** Bits of {@link SocketState.flags}. */
-const CONFIRMING = 1;
 const IS_CLIENT = 2;
 const AWAITABLE = 4;
 const WRITE_WATCH = 8;
@@ -81,12 +88,8 @@ const AWAITING_SECURE = 16;
  * fractional number is boxed by V8 (a 16-byte HeapNumber per field and socket); the booleans
  * share one bit field.
  */
-export class SocketState {
-  /** The single timer, created on first need, refreshed, and dropped when nothing is armed. */
-  timer: NodeJS.Timeout | undefined = undefined;
-  /** When the timer is due ({@link stamp} ms), 0 while it is not running. */
-  timerDue = 0;
-  /** CONFIRMING | IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below. */
+export class SocketState extends DeadlineTimer {
+  /** IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below. */
   flags = 0;
   /** Where the socket connects to, for error messages. */
   address: string | undefined = undefined;
@@ -105,6 +108,7 @@ export class SocketState {
   writeDispatched = 0;
 
   constructor(socket: InternalSocket) {
+    super();
     if (socket[CLIENT] === true || (socket.encrypted === true && socket._tlsOptions?.isServer !== true)) this.flags = IS_CLIENT;
   }
 
@@ -122,14 +126,6 @@ export class SocketState {
   }
   set awaitingSecure(on: boolean) {
     this.flags = on ? this.flags | AWAITING_SECURE : this.flags & ~AWAITING_SECURE;
-  }
-
-  /** A lag check (`setImmediate`) is already queued. */
-  get confirming(): boolean {
-    return (this.flags & CONFIRMING) !== 0;
-  }
-  set confirming(on: boolean) {
-    this.flags = on ? this.flags | CONFIRMING : this.flags & ~CONFIRMING;
   }
 
   /** Driven through the awaitable API: its calls have their own deadlines, only connect's stays. */
@@ -245,7 +241,7 @@ export function noteActivity(socket: InternalSocket): void {
 }
 
 /** How long a freshly connected socket keeps its timer in case a deadline is armed right away. */
-const IDLE_GRACE_MS = 100;
+export const IDLE_GRACE_MS = 100;
 
 /** Opens a reply window and watches the write queue; called after each write is handed to the stream. */
 export function armAfterWrite(socket: InternalSocket): void {
@@ -330,8 +326,7 @@ function sampleStep(timeouts: PhaseTimeouts): number {
 export function release(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
-  const { timer } = state as SocketState;
-  if (timer !== undefined) clearTimeout(timer);
+  (state as SocketState).schedule(NOTHING_DUE, ENGINE_TIMER, socket);
   socket[STATE] = undefined;
 }
 
@@ -339,117 +334,65 @@ function nothingArmed(state: SocketState): boolean {
   return state.connectAt === 0 && state.replyAt === 0 && (state.flags & WRITE_WATCH) === 0;
 }
 
-/**
- * Lets go of the timer of a socket with nothing armed, so an idle socket holds no Timeout; the
- * next deadline armed creates a fresh one.
- */
-function dropTimer(state: SocketState): void {
-  if (state.timer === undefined) return;
-  clearTimeout(state.timer);
-  state.timer = undefined;
-  state.timerDue = 0;
-}
-
 // ---------------------------------------------------------------------------------------------
-// The one timer.
+// The one timer (lib/deadline-timer.ts) and its check.
 // ---------------------------------------------------------------------------------------------
 
-interface TimerInternals {
-  _idleTimeout: number;
-}
+/** The engine's side of the timer: called back with the socket, the state found on it. */
+const ENGINE_TIMER: DeadlineOwner<InternalSocket, SocketState> = { timerOf: liveState, check };
 
-/**
- * A deadline due within this many ms counts as reached. `refresh()` starts the delay from
- * libuv's cached loop time (`getLibuvNow()` in lib/internal/timers.js), taken when the current
- * loop turn began, so a timer armed late in a busy turn fires up to that much before the
- * performance.now() due time; rescheduling for the last fraction of a ms would cost a whole
- * further loop turn (the delay is at least 1 ms) for nothing.
- */
-export const DUE_SLACK_MS = 1;
+function liveState(socket: InternalSocket): SocketState | undefined {
+  const state = socket[STATE];
+  return state === undefined || state === NOT_TCP ? undefined : (state as SocketState);
+}
 
 /** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
 function scheduleCheck(socket: InternalSocket, state: SocketState, due: number): void {
-  if (state.timerDue !== 0 && state.timerDue <= due) return;
-  // Rounded down: stamps are rounded up, and a timer within DUE_SLACK_MS of its due time counts
-  // as reached, so rounding up here too would make every deadline about 1 ms late.
-  const delay = Math.max(1, Math.floor(due - now()));
-  state.timerDue = stamp(due);
-  if (state.timer === undefined) {
-    // Unref'd: the socket keeps the process alive if it should, a deadline never does.
-    state.timer = setTimeout(onTimer, delay, socket).unref();
-  } else {
-    // Node's own socket timer works the same way: change the delay, refresh the same Timeout.
-    (state.timer as unknown as TimerInternals)._idleTimeout = delay;
-    state.timer.refresh();
-  }
-}
-
-function onTimer(socket: InternalSocket): void {
-  const state = socket[STATE];
-  if (state === undefined || state === NOT_TCP) return;
-  const s = state as SocketState;
-  s.timerDue = 0;
-  check(socket, s, LOOK_FIRST);
-}
-
-function onConfirm(socket: InternalSocket): void {
-  const state = socket[STATE];
-  if (state === undefined || state === NOT_TCP) return;
-  (state as SocketState).confirming = false;
-  check(socket, state as SocketState, LOOK_SECOND);
+  state.schedule(due, ENGINE_TIMER, socket);
 }
 
 /**
- * The timer's look: an expired deadline gets a second look before it fires. A timer that fires
- * on time does not prove the loop just polled for I/O: a synchronous task may have run across
- * the deadline, and the timers phase runs before the poll phase, so an answer may be waiting
- * unread in the kernel. The verdict waits one `setImmediate` so pending I/O runs first (undici's
- * connect timeout does the same); it costs nothing unless a deadline really ran out.
+ * What the timer runs: settles what has settled, fires a deadline that ran out and has had its
+ * second look ({@link hasExpired}), and returns when the timer is next needed: the earliest due
+ * time of what is still armed, or {@link NOTHING_DUE}, which lets the timer go (an idle socket
+ * holds no Timeout; the next deadline armed creates a fresh one).
  */
-const LOOK_FIRST = 0;
-/** The second look, after pending I/O had its turn: finding nothing expired is a false alarm avoided. */
-const LOOK_SECOND = 2;
-type Look = typeof LOOK_FIRST | typeof LOOK_SECOND;
-
-/**
- * Settles what has settled, reschedules what is still pending, and fires a deadline that ran
- * out after a second look (see {@link LOOK_FIRST}).
- */
-function check(socket: InternalSocket, state: SocketState, look: Look): void {
+function check(socket: InternalSocket, state: SocketState, at: number, lookedAt: number): number {
   if (socket.destroyed || runtime().patched === undefined) {
     release(socket);
-    return;
+    return NOTHING_DUE;
   }
   const timeouts = effectiveTimeouts(socket);
-  const at = now();
-  const expired =
-    checkConnect(socket, state, timeouts.connect, at) ??
-    checkWrite(socket, state, timeouts, at) ??
-    checkReply(socket, state, timeouts.read, at);
-  if (expired === undefined) {
-    if (look === LOOK_SECOND) noteFalseAlarm(socket, state.address, state.port);
-    if (nothingArmed(state)) dropTimer(state);
-    return;
+  // In this order: the reply check reads the write progress (writeProgressAt, writeWatch) that
+  // the write check has just sampled, since the reply clock runs from the last write progress.
+  const connectDue = checkConnect(socket, state, timeouts.connect);
+  const writeDue = checkWrite(socket, state, timeouts, at);
+  const replyDue = checkReply(socket, state, timeouts.read, at);
+  const expired: Phase | undefined = hasExpired(connectDue, lookedAt)
+    ? 'connect'
+    : hasExpired(writeDue, lookedAt)
+      ? 'write'
+      : hasExpired(replyDue, lookedAt)
+        ? 'read'
+        : undefined;
+  if (expired !== undefined) {
+    fire(socket, state, expired, timeouts[expired]!);
+    return NOTHING_DUE;
   }
-  if (look === LOOK_FIRST) {
-    // The loop may have been blocked while the answer arrived: let pending I/O run, then look again.
-    if (!state.confirming) {
-      state.confirming = true;
-      setImmediate(onConfirm, socket);
-    }
-    return;
-  }
-  fire(socket, state, expired, timeouts[expired]!);
+  // A second look that fires nothing: what the first look found past had arrived meanwhile.
+  if (lookedAt !== FIRST_LOOK) noteFalseAlarm(socket, state.address, state.port);
+  return earliestDue(earliestDue(connectDue, writeDue), replyDue);
 }
 
-function checkConnect(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
-  if (state.connectAt === 0) return undefined;
+/** The connect deadline's due time, or NOTHING_DUE once connected (or not armed). */
+function checkConnect(socket: InternalSocket, state: SocketState, timeout: number | null): number {
+  if (state.connectAt === 0) return NOTHING_DUE;
   if (!isOn(timeout) || isConnected(socket)) {
     if (isOn(timeout)) noteCleared(socket, 'connect', state.connectAt, state.address, state.port);
     state.connectAt = 0;
-    return undefined;
+    return NOTHING_DUE;
   }
-  return expireOrReschedule(socket, state, 'connect', state.connectAt + timeout, at);
+  return state.connectAt + timeout;
 }
 
 function isConnected(socket: InternalSocket): boolean {
@@ -458,8 +401,12 @@ function isConnected(socket: InternalSocket): boolean {
   return !tlsClient || socket._secureEstablished === true;
 }
 
-function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts, at: number): Phase | undefined {
-  if (!state.writeWatch) return undefined;
+/**
+ * Samples the write queue; returns the stall deadline's due time, or the next sample's while
+ * it comes first (a stall is only seen at a sample), or NOTHING_DUE once nothing is queued.
+ */
+function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts, at: number): number {
+  if (!state.writeWatch) return NOTHING_DUE;
   const handle = socket._handle;
   const queued = handle?.writeQueueSize ?? 0;
   // Nothing held by libuv: no stall at the kernel boundary. Bytes still buffered in the stream
@@ -467,7 +414,7 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   if (queued === 0) {
     if (isOn(timeouts.write)) noteCleared(socket, 'write', state.writeProgressAt, state.address, state.port);
     state.writeWatch = false;
-    return undefined;
+    return NOTHING_DUE;
   }
   const dispatched = handle?.bytesWritten ?? 0;
   // Progress = the queue grew by less than what was dispatched into it since the last sample.
@@ -475,32 +422,24 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
   const timeout = state.awaitable ? null : timeouts.write;
-  if (isOn(timeout) && at >= state.writeProgressAt + timeout - DUE_SLACK_MS) return 'write';
   const nextSample = at + sampleStep(timeouts);
-  const due = isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
-  scheduleCheck(socket, state, due);
-  return undefined;
+  return isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
 }
 
-function checkReply(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): Phase | undefined {
-  if (state.replyAt === 0) return undefined;
+/** The reply deadline's due time, or NOTHING_DUE once a reply came (or none is pending). */
+function checkReply(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): number {
+  if (state.replyAt === 0) return NOTHING_DUE;
   if (!isOn(timeout) || state.awaitable || socket.bytesRead !== state.replyMark || readEnded(socket)) {
     if (isOn(timeout)) noteCleared(socket, 'read', state.replyAt, state.address, state.port);
     state.replyAt = 0;
-    return undefined;
+    return NOTHING_DUE;
   }
   // Not the peer's fault while the application itself is not reading (the handle stopped
   // reading because nobody drained the buffer), so the reply cannot be seen yet.
   if (socket._handle?.reading === false) state.replyAt = stamp(at);
   // The request is still going out: the reply clock runs from the last write progress.
   const since = state.writeWatch ? Math.max(state.replyAt, state.writeProgressAt) : state.replyAt;
-  return expireOrReschedule(socket, state, 'read', since + timeout, at);
-}
-
-function expireOrReschedule(socket: InternalSocket, state: SocketState, phase: Phase, due: number, at: number): Phase | undefined {
-  if (at >= due - DUE_SLACK_MS) return phase;
-  scheduleCheck(socket, state, due);
-  return undefined;
+  return since + timeout;
 }
 
 function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): void {
@@ -524,15 +463,23 @@ function phaseClock(state: SocketState, phase: Phase): number {
 }
 
 /**
- * Node completes a write that was in flight when its stream is destroyed with no error
- * (stream_base_commons.js onWriteComplete: `if (stream.destroyed) this.callback(null)`), so
- * its callback would report success for bytes that never went out. Buffered writes already
- * get the destroy error (writable.js errorBuffer); this gives the in-flight one the same.
+ * Gives the write that was in flight when the deadline destroyed the socket the deadline's
+ * error. Destroying closes the handle, and libuv then completes the queued write with
+ * `UV_ECANCELED`; what Node hands the write's callback differs by line
+ * (lib/internal/stream_base_commons.js `onWriteComplete`):
+ * - Node 20 checks `stream.destroyed` first and calls back with `null`, whatever the status:
+ *   the write would report success for bytes that never went out.
+ * - Node 22, 24 and 26 check `status < 0` first (nodejs/node#54032) and call back with
+ *   `write ECANCELED`, an error that says nothing of why.
+ * Either way it is the deadline that ended the write, so its callback gets the deadline's error
+ * on every line, as the buffered writes already do (writable.js `errorBuffer` hands them the
+ * destroy error). `_writableState.writecb` is the in-flight write's callback, called from
+ * `onwrite` with what `onWriteComplete` reported.
  */
 function failInFlightWrite(socket: InternalSocket, error: Error): void {
   const state = (socket as { _writableState?: { writecb?: ((err?: Error | null) => void) | null } })._writableState;
   const callback = state?.writecb;
-  if (state && typeof callback === 'function') state.writecb = (err?: Error | null) => callback(err ?? error);
+  if (state && typeof callback === 'function') state.writecb = () => callback(error);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -17,9 +18,11 @@ import {
   type Closable,
 } from '../fixtures/servers';
 import { setDefaultSocketTimeout } from '../lib/config';
-import { STATE, type InternalSocket } from '../lib/engine';
+import { IDLE_GRACE_MS, STATE, type InternalSocket } from '../lib/engine';
 import { SocketTimeoutError } from '../lib/errors';
+import { getStats } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
+import { waitUntil } from '../fixtures/bounded';
 import { activeResources, blockEventLoop, fateOf, once, sleep } from './helpers';
 
 const T = 200;
@@ -57,6 +60,40 @@ function serverOf(listener: (socket: net.Socket) => void): Promise<net.Server & 
       resolve(closable);
     });
   });
+}
+
+/** An http server in a child process, answering every request with `ok`; `close()` kills it by its handle. */
+async function startChildHttpServer(): Promise<Closable & { port: number }> {
+  const source = `
+    const http = require('node:http');
+    const server = http.createServer((req, res) => { req.resume(); req.on('end', () => res.end('ok')); });
+    server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+    process.stdin.on('end', () => process.exit(0)).resume();
+  `;
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const close = async () => {
+    child.kill('SIGKILL');
+    await exited;
+  };
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const limit = setTimeout(() => reject(new Error('child http server: no port within 10 s')), 10_000);
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (!out.includes('\n')) return;
+        clearTimeout(limit);
+        resolve(Number(out.trim()));
+      });
+      child.once('exit', () => reject(new Error('child http server exited before listening')));
+    });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { port, close };
 }
 
 function portOf(server: net.Server): number {
@@ -115,8 +152,10 @@ describe('the connect deadline', () => {
   it('stands down once connected: an idle connection stays open past the timeout', async () => {
     const echo = await startEchoServer();
     fixtures.push(echo);
+    const armed = getStats().armed;
     const socket = connect(echo.port);
     await once(socket, 'connect');
+    expect(getStats().armed - armed).toBe(1); // the connect deadline was armed
     await sleep(T * 2);
     expect(socket.destroyed).toBe(false);
   });
@@ -144,8 +183,11 @@ describe('the reply deadline', () => {
   it('is disarmed by the first byte of a reply, however slowly the rest drips', async () => {
     const drip = await startSlowDripServer({ chunk: 1, intervalMs: 50 });
     fixtures.push(drip);
+    const armed = getStats().armed;
     const socket = connect(drip.port, (s) => s.write('go'));
     socket.resume();
+    await once(socket, 'data');
+    expect(getStats().armed - armed).toBe(1); // the reply deadline was armed by 'go'
     await sleep(T * 3);
     expect(socket.destroyed).toBe(false);
   });
@@ -221,13 +263,16 @@ describe('the reply deadline', () => {
 
   it('settles after the peer ended its side: no reply can come on a half-open socket', async () => {
     const server = await serverOf((s) => s.on('data', () => s.end()));
+    const armed = getStats().armed;
     const socket = track(net.connect({ port: portOf(server), host: '127.0.0.1', allowHalfOpen: true }));
     socket.on('connect', () => socket.write('bye'));
     socket.resume();
     await once(socket, 'end');
+    expect(getStats().armed - armed).toBe(1); // 'bye' had its reply deadline
     socket.write('still writing');
     await sleep(T * 2);
     expect(socket.destroyed).toBe(false);
+    expect(getStats().armed - armed).toBe(1); // and the write after EOF armed none
   });
 
   it('gives sockets a server accepted no reply deadline: a server waits for its clients', async () => {
@@ -239,6 +284,7 @@ describe('the reply deadline', () => {
     const client = connect(portOf(server));
     client.resume();
     await once(client, 'data');
+    expect((accepted as InternalSocket)[STATE]).toBeDefined(); // the engine saw its write
     await sleep(T * 2);
     expect(accepted!.destroyed).toBe(false);
   });
@@ -247,13 +293,16 @@ describe('the reply deadline', () => {
     // The server floods, then answers nothing; the client never reads, so its handle stops
     // reading once the buffer is full and bytesRead stands still.
     const server = await serverOf((s) => s.write(Buffer.alloc(4 << 20)));
-    const socket = connect(portOf(server));
+    const socket = connect(portOf(server)) as InternalSocket;
     socket.pause();
     await once(socket, 'connect');
-    await sleep(100);
+    await waitUntil(() => socket._handle?.reading === false, 2000, 'the handle stopped reading');
+    const before = getStats();
     socket.write('request');
+    expect(getStats().armed - before.armed).toBe(1); // the reply deadline was armed
     await sleep(T * 2);
     expect(socket.destroyed).toBe(false);
+    expect(getStats().timeouts.read - before.timeouts.read).toBe(0);
   });
 });
 
@@ -521,6 +570,87 @@ describe('a blocked event loop', () => {
     }
   });
 
+  describe('blocked again by the callback that delivered the previous answer', () => {
+    // The pattern of back-to-back blocks: the reply deadline of request N runs out while the
+    // loop is blocked, and before its second look runs, the I/O callback that delivers N's
+    // answer writes request N + 1 and blocks again. The second look belongs to N's deadline
+    // (answered); N + 1's window never had a first look of its own, nor a turn of I/O.
+    const READ = 100;
+    const BLOCK = 1.5 * READ;
+
+    it('is never a false timeout over 50 rounds on a raw socket', async () => {
+      setDefaultSocketTimeout({ read: READ });
+      const echo = await startHungServer(); // a child process: it answers while this loop is blocked
+      fixtures.push(echo);
+      const socket = connect(echo.port);
+      await once(socket, 'connect');
+      const rounds = 50;
+      let answered = 0;
+      const armedBefore = getStats().armed;
+      const done = new Promise<void>((resolve, reject) => {
+        socket.on('error', reject);
+        socket.on('data', () => {
+          if (++answered === rounds) return resolve();
+          socket.write('ping');
+          blockEventLoop(BLOCK);
+        });
+      });
+      socket.write('ping');
+      blockEventLoop(BLOCK);
+      await done;
+      expect(getStats().armed - armedBefore).toBe(rounds); // every request had its reply deadline
+      expect(socket.destroyed).toBe(false);
+    });
+
+    it('is never a false timeout over 25 rounds through a keep-alive http Agent', async () => {
+      setDefaultSocketTimeout({ read: READ });
+      const server = await startChildHttpServer(); // a child process: it answers while this loop is blocked
+      fixtures.push(server);
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const rounds = 25;
+      let answered = 0;
+      const before = getStats();
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const request = () => {
+            const req = http.get({ host: '127.0.0.1', port: server.port, path: '/', agent }, (res) => {
+              res.resume();
+              // 'end' runs in the turn of the I/O callback that delivered the response.
+              res.on('end', () => (++answered === rounds ? resolve() : request()));
+            });
+            req.on('error', reject);
+            req.on('finish', () => blockEventLoop(BLOCK)); // the request is on the wire
+          };
+          request();
+        });
+        expect(getStats().armed - before.armed).toBeGreaterThanOrEqual(rounds); // every request had its reply deadline
+        expect(getStats().timeouts.read - before.timeouts.read).toBe(0);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    it('still times out a request that is never answered, within T + the block + 25%', async () => {
+      // Answers the first request only; the callback that delivers that answer writes the
+      // second and blocks.
+      let requests = 0;
+      const server = await serverOf((s) => s.on('data', () => ++requests === 1 && s.write('ok')));
+      setDefaultSocketTimeout({ read: READ });
+      const socket = connect(portOf(server), (s) => s.write('one'));
+      let wroteAt = 0;
+      socket.once('data', () => {
+        wroteAt = performance.now();
+        socket.write('two');
+        blockEventLoop(BLOCK);
+      });
+      const fate = await fateOf(socket, 3000);
+      expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'read', timeout: READ });
+      const sinceWrite = performance.now() - wroteAt;
+      expect(sinceWrite).toBeGreaterThanOrEqual(READ - 2);
+      expect(sinceWrite).toBeLessThan((READ + BLOCK) * 1.25);
+    });
+  });
+
   it('is not a connect timeout when the connection completed while the loop was blocked', async () => {
     setDefaultSocketTimeout({ connect: T });
     const echo = await startEchoServer();
@@ -543,12 +673,14 @@ describe('resources', () => {
     expect(state().timer).toBeDefined(); // the connect deadline
     await once(socket, 'connect');
     expect(state().connectAt).toBe(0); // settled at connect, not at the connect timeout
-    await sleep(150); // idle: the timer is let go a moment later
+    // Idle: the timer is let go IDLE_GRACE_MS later.
+    await waitUntil(() => state().timer === undefined, IDLE_GRACE_MS + SLACK, 'the idle timer let go');
     expect(state()).toMatchObject({ timer: undefined, connectAt: 0 });
     socket.write('ping');
     expect(state().timer).toBeDefined(); // the reply deadline
     await once(socket, 'data');
-    await sleep(T + 50); // its timer fired, found the reply, and let go
+    // Its timer fires at the reply timeout, finds the reply, and lets go.
+    await waitUntil(() => state().timer === undefined, T + SLACK, 'the answered timer let go');
     expect(state()).toMatchObject({ timer: undefined, replyAt: 0 });
     expect(socket.destroyed).toBe(false);
   });

@@ -1,0 +1,160 @@
+/**
+ * The one deadline timer of an owner (a socket's engine state; an awaitable socket or server),
+ * and the lag-proof second look that comes before any deadline fires.
+ *
+ * One Node `Timeout` per owner, created on first need, then refreshed (never re-created) to the
+ * earliest due time, unref'd, and let go when nothing is armed. Everything goes through one
+ * method, {@link DeadlineTimer.schedule}: a due time arms or refreshes it, {@link NOTHING_DUE}
+ * clears it (undici's HTTP/1 parser owns its timer the same way, through one `setTimeout()`).
+ *
+ * When the timer fires, the owner's {@link DeadlineOwner.check} looks at its deadlines and
+ * returns the earliest one still armed. A deadline found due is never fired on that first look:
+ * a timer that fires on time does not prove that the loop has just polled for I/O (a synchronous
+ * task may have run across the deadline, and the timers phase runs before the poll phase), so
+ * the answer may be waiting unread in the kernel. The verdict waits one `setImmediate`, which
+ * runs after the poll phase, and the second look fires only a deadline that was already due at
+ * the first look ({@link hasExpired}). A deadline that came due since (the callback that
+ * delivered the previous answer wrote the next request and blocked the loop again), or that
+ * moved (its window was settled, or renewed), gets a second look of its own. undici's connect
+ * timeout defers its verdict with `setImmediate` for the same reason.
+ *
+ * Nothing here allocates on the hot path: the timer calls module-level functions with the owner
+ * hooks and the owner's key as arguments (no closure per owner), and the fields are small
+ * integers. Times are milliseconds of `performance.now()`.
+ */
+import { performance } from 'node:perf_hooks';
+// Timers from the module, not the global: in module sandboxes (Jest) the global belongs to
+// whichever file loaded this copy and may be torn down while sockets still need the timer.
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
+
+/**
+ * A deadline due within this many ms counts as reached. `refresh()` starts the delay from
+ * libuv's cached loop time (taken when the current loop turn began; lib/internal/timers.js
+ * `insert()` uses `getLibuvNow()`), so a timer armed late in a busy turn fires up to that much
+ * before the `performance.now()` due time; rescheduling for the last fraction of a ms would cost
+ * a whole further loop turn (a delay is at least 1 ms) for nothing.
+ */
+export const DUE_SLACK_MS = 1;
+
+/** The due time that means "nothing armed": {@link DeadlineTimer.schedule} clears the timer. */
+export const NOTHING_DUE = 0;
+
+/** `lookedAt` of a first look: no deadline has had a look yet, so none may fire. */
+export const FIRST_LOOK = -1;
+
+/**
+ * How an owner's deadlines are looked at. One shared object per kind of owner, holding
+ * module-level functions: the timer passes it and the owner's key along, so no owner needs a
+ * closure or a back pointer.
+ *
+ * @typeParam K - What the timer is called with: the socket or server the deadlines belong to.
+ * @typeParam T - The owner's record that holds the timer.
+ */
+export interface DeadlineOwner<K, T extends DeadlineTimer = DeadlineTimer> {
+  /** The timer record of `key`, or `undefined` once it has gone (then the callback does nothing). */
+  timerOf(key: K): T | undefined;
+  /**
+   * Looks at every deadline at `at`: settles what has settled, fires each deadline for which
+   * {@link hasExpired}`(due, lookedAt)` holds, and returns the earliest due time among those
+   * still armed, due or not ({@link earliestDue}), or {@link NOTHING_DUE}. A returned time
+   * already due gets a second look; a later one is where the timer goes next.
+   */
+  check(key: K, timer: T, at: number, lookedAt: number): number;
+}
+
+/** The timer fields of an owner; extend it (no extra object per owner) or hold one. */
+export class DeadlineTimer {
+  /** The single Timeout, created on first need, refreshed, and dropped when nothing is armed. */
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** When the timer is due (whole ms, rounded up), 0 while it is not running. */
+  timerDue = 0;
+  /**
+   * While a second look is queued: when the first look was made (whole ms, rounded up), so the
+   * second fires only what was already due then. {@link FIRST_LOOK} when none is queued.
+   */
+  lookedAt = FIRST_LOOK;
+
+  /**
+   * The one way to change the timer: makes sure it fires no later than `due` (a later due time
+   * waits for the check the earlier one brings), or clears it for {@link NOTHING_DUE}. `owner`
+   * and `key` are what the timer calls back with; only read when a Timeout is created.
+   */
+  schedule<K, T extends DeadlineTimer>(due: number, owner: DeadlineOwner<K, T>, key: K): void {
+    if (due === NOTHING_DUE) {
+      if (this.timer === undefined) return;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerDue = 0;
+      return;
+    }
+    if (this.timerDue !== 0 && this.timerDue <= due) return;
+    // Rounded down: owners stamp their clocks rounded up, and a timer within DUE_SLACK_MS of its
+    // due time counts as reached, so rounding up here too would make every deadline about 1 ms late.
+    const delay = Math.max(1, Math.floor(due - performance.now()));
+    this.timerDue = Math.ceil(due);
+    if (this.timer === undefined) {
+      // Unref'd: the socket keeps the process alive if it should, a deadline never does.
+      this.timer = setTimeout(onTimeout, delay, owner, key).unref();
+    } else {
+      // `refresh()` re-inserts the same Timeout with `_idleTimeout` as the delay, from libuv's
+      // cached loop time, and keeps it unref'd; a Timeout that already fired is reactivated
+      // (lib/internal/timers.js `refresh()` → `insertGuarded()`, the same on Node 20 to 26).
+      (this.timer as unknown as TimerInternals)._idleTimeout = delay;
+      this.timer.refresh();
+    }
+  }
+}
+
+interface TimerInternals {
+  _idleTimeout: number;
+}
+
+/**
+ * On a second look (`lookedAt` from {@link DeadlineOwner.check}): has the deadline due at `due`
+ * run out for good? True only for a deadline that was already due at the first look; the
+ * pending I/O has had its turn since. Never true on a first look. (A deadline opened after the
+ * first look always comes due after it, unless its timeout is under 2 ms.)
+ */
+export function hasExpired(due: number, lookedAt: number): boolean {
+  return due !== NOTHING_DUE && due - DUE_SLACK_MS <= lookedAt;
+}
+
+/** The earlier of two due times, where {@link NOTHING_DUE} means none. */
+export function earliestDue(a: number, b: number): number {
+  if (a === NOTHING_DUE) return b;
+  if (b === NOTHING_DUE) return a;
+  return a < b ? a : b;
+}
+
+function onTimeout<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K): void {
+  const timer = owner.timerOf(key);
+  if (timer === undefined) return;
+  timer.timerDue = 0;
+  look(owner, key, timer, FIRST_LOOK);
+}
+
+function onSecondLook<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K): void {
+  const timer = owner.timerOf(key);
+  if (timer === undefined) return;
+  const lookedAt = timer.lookedAt;
+  timer.lookedAt = FIRST_LOOK;
+  look(owner, key, timer, lookedAt);
+}
+
+/**
+ * One look: the owner checks, then the timer goes to the earliest due time, or a second look is
+ * queued if that time is already due. A look that finds due deadlines while another look is
+ * queued moves the queued one's mark to now: that look runs after this turn's poll phase, so
+ * the deadlines seen due now have had their turn of I/O by then too.
+ */
+function look<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K, timer: T, lookedAt: number): void {
+  const at = performance.now();
+  const next = owner.check(key, timer, at, lookedAt);
+  if (next !== NOTHING_DUE && next - DUE_SLACK_MS <= at) {
+    const queued = timer.lookedAt !== FIRST_LOOK;
+    timer.lookedAt = Math.ceil(at);
+    if (!queued) setImmediate(onSecondLook, owner, key);
+    return;
+  }
+  timer.schedule(next, owner, key);
+}
