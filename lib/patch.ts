@@ -19,6 +19,7 @@ import {
   SETTING,
   type InternalSocket,
 } from './engine';
+import { matchOnConnect } from './rules/index';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
 import { runtime, type SavedProperty } from './runtime';
@@ -139,6 +140,8 @@ function wrapConnect(original: AnyFunction): AnyFunction {
       return original.apply(socket, args);
     }
     socket[CLIENT] = true;
+    // The rule first: the connect deadline armed below may be the rule's.
+    matchOnConnect(socket, target.host, target.port);
     keepAliveBeforeConnect(socket, args);
     const result = original.apply(socket, args);
     // Armed once connect() has set `connecting` (it calls _unrefTimer() just before, which
