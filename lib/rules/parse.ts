@@ -10,8 +10,11 @@ import { CompiledRule } from './rule';
 import { isSetting, listOf, SETTING_NAMES, SettingError, settingFromText, settingFromValue, settingsText } from './settings';
 import type { RuleSettings, SocketTimeoutRule, SocketTimeoutRuleInput, SocketTimeoutRules } from './types';
 
-/** The keys a rule object may have besides its settings. */
-const OBJECT_KEYS: ReadonlySet<string> = new Set(['destination', 'text', ...SETTING_NAMES]);
+/**
+ * The keys a rule object may have besides its settings. `index` is what
+ * `getSocketTimeoutRules()` adds; it is ignored, so its result can be given back as it is.
+ */
+const OBJECT_KEYS: ReadonlySet<string> = new Set(['destination', 'text', 'index', ...SETTING_NAMES]);
 
 /** A problem in one rule: which class to throw and what to say. */
 class Problem extends Error {
