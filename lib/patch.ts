@@ -50,7 +50,10 @@ export interface TimeoutSocketMethods {
    * ```
    */
   setSocketTimeout(setting: TimeoutSetting): this;
-  /** This socket's deadlines in force: its own setting, else the process default. */
+  /**
+   * This socket's deadlines in force: its own setting, else the rule its destination matched
+   * (`TIMEOUTSOCKET_RULES`, merged over the process default), else the process default.
+   */
   getSocketTimeout(): PhaseTimeouts;
 }
 
