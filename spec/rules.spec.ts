@@ -157,7 +157,7 @@ describe('parsing TIMEOUTSOCKET_RULES text', () => {
     const rules = getSocketTimeoutRules();
     expect(Object.isFrozen(rules)).toBe(true);
     expect(Object.isFrozen(rules[0])).toBe(true);
-    expect(() => (rules as SocketTimeoutRuleInput[]).push({ destination: 'b', read: 1 })).toThrow(TypeError);
+    expect(() => (rules as unknown as SocketTimeoutRuleInput[]).push({ destination: 'b', read: 1 })).toThrow(TypeError);
     expect(getSocketTimeoutRules()).toHaveLength(1);
   });
 
@@ -395,6 +395,30 @@ describe('precedence on real sockets: own setting, then the first matching rule,
     expect(ruleAtConnect).toMatchObject({ index: 1, protocol: 'stream' });
     expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
     within20(performance.now() - wroteAt, T);
+  });
+
+  it('ruleFor() is final as soon as the connection is up, before any connect listener ran', async () => {
+    const silent = await silentServer();
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} protocol=stream; localhost protocol=redis`);
+    const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 })) as net.Socket & { _unrefTimer(): void };
+    let seen: unknown;
+    // What the engine's code in afterConnect sees: Node runs _unrefTimer() before emitting 'connect'.
+    const original = socket._unrefTimer;
+    socket._unrefTimer = function (this: typeof socket) {
+      if (seen === undefined && !this.connecting) seen = ruleFor(this);
+      return original.call(this);
+    };
+    await once(socket, 'connect');
+    expect(seen).toMatchObject({ index: 1, protocol: 'stream' });
+  });
+
+  it('an IPv4-mapped IPv6 host matches an IPv4 rule', async () => {
+    const silent = await silentServer();
+    setSocketTimeoutRules(`127.0.0.1:${silent.port} read=${T}ms`);
+    const { socket, wrote } = request(silent.port, '::ffff:127.0.0.1');
+    const fate = await fateOf(socket, 3000);
+    expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
+    within20(performance.now() - wrote(), T);
   });
 
   it('a rule set after a socket connected does not change it; the next connection gets it', async () => {

@@ -170,17 +170,25 @@ export function matchOnConnect(socket: RuledSocket, host: string | undefined, po
 }
 
 function settleOnConnect(this: RuledSocket): void {
-  const pending = this[PENDING];
+  settle(this);
+}
+
+/** Chooses again with the address connected to, once; a no-op unless the choice was waiting for it. */
+function settle(socket: RuledSocket): void {
+  const pending = socket[PENDING];
+  if (pending === undefined) return;
+  socket[PENDING] = undefined;
   const set = store().set;
-  this[PENDING] = undefined;
-  if (pending === undefined || set === undefined) return;
-  this[RULE] = firstMatch(set.list, targetOf(pending.host, pending.port, this.remoteAddress)).rule;
+  if (set === undefined) return;
+  socket[RULE] = firstMatch(set.list, targetOf(pending.host, pending.port, socket.remoteAddress)).rule;
 }
 
 /**
  * The rule that applies to a socket: the first that matched its destination, or `undefined`.
  * Its `protocol` is what the protocol engine starts from; `text` and `index` name it in logs.
- * Final once `'connect'` was emitted (see {@link matchOnConnect}).
+ * Final as soon as the TCP connection is up: a choice still waiting for the address is made
+ * here if the socket is already connected (Node's afterConnect runs `_unrefTimer()` before it
+ * emits `'connect'`, so engine code running there sees the final rule too).
  *
  * @example
  * ```ts
@@ -189,7 +197,9 @@ function settleOnConnect(this: RuledSocket): void {
  * ```
  */
 export function ruleFor(socket: net.Socket): SocketTimeoutRule | undefined {
-  return (socket as RuledSocket)[RULE]?.rule;
+  const ruled = socket as RuledSocket;
+  if (ruled[PENDING] !== undefined && !ruled.connecting && ruled.remoteAddress !== undefined) settle(ruled);
+  return ruled[RULE]?.rule;
 }
 
 /** What {@link findRule} answers. */
