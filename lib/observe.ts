@@ -130,7 +130,7 @@ function describeSocket(socket: InternalSocket, address: string | undefined, por
 }
 
 /** How debug lines name a rule. */
-export function describeRule(rule: SocketTimeoutRule | undefined): string {
+function describeRule(rule: SocketTimeoutRule | undefined): string {
   return rule === undefined ? 'no rule' : `rule ${rule.index} ${JSON.stringify(rule.text)}`;
 }
 
