@@ -14,10 +14,12 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describe, OPERATIONS, type ClassifyContext, type Description, type Operation } from './classify';
-import { ENV, parseDuration } from './config';
+import { ENV, parseDuration, timeoutsFromEnv } from './config';
 import { PLATFORMS, type Platform } from './errno/index';
 import { normalizeError } from './normalize';
 import { install } from './patch';
+import { checkRules, RULES_ENV } from './rules/index';
+import { describeExplanation, explainDestination, type Explanation } from './rules/explain';
 
 /** The text `--help` prints. */
 export const USAGE = `Usage: timeoutsocket <command> [options]
@@ -31,10 +33,14 @@ Commands:
         --platform P    whose numbers a bare number is in: ${[...PLATFORMS].join(', ')}
                         (default: this machine)
 
-  probe <host:port> [--timeout DURATION] [--json]
+  probe <host:port> [--timeout DURATION] [--explain [--rules RULES]] [--json]
       Connect once with a deadline and report the outcome, its category and
       the time it took. Use [::1]:port for IPv6 addresses.
         --timeout D     the connect deadline, DNS included (default 2s)
+        --explain       also print which rule, protocol and deadlines apply
+                        to this destination (from TIMEOUTSOCKET_RULES and
+                        TIMEOUTSOCKET_*, or --rules)
+        --rules RULES   the rules to explain instead of TIMEOUTSOCKET_RULES
 
   run [timeouts] [--] <command> [args...]
       Run a command with the shim preloaded into every Node process it starts
@@ -44,6 +50,8 @@ Commands:
         --read-timeout D      wait for a reply      (TIMEOUTSOCKET_READ_TIMEOUT)
         --write-timeout D     a stalled write       (TIMEOUTSOCKET_WRITE_TIMEOUT)
         --keepalive D         TCP keep-alive delay  (TIMEOUTSOCKET_KEEPALIVE)
+        --rules RULES         rules per destination (TIMEOUTSOCKET_RULES), e.g.
+                              "db.internal:5432 read=60s; *:6379 protocol=redis"
 
 Options:
   --json          print one JSON object (errno, probe)
@@ -94,6 +102,8 @@ export interface ProbeReport {
   readonly errno: number | null;
   readonly syscall: string | null;
   readonly message: string | null;
+  /** With `--explain` only: the rule, protocol and deadlines for this destination. */
+  readonly explain?: Explanation;
 }
 
 /** Runs the command line `argv` (without `node` and the script) and resolves with the exit status. */
@@ -192,17 +202,54 @@ const SOURCES: Readonly<Record<Description['source'], string>> = {
 const DEFAULT_PROBE_TIMEOUT = '2s';
 
 async function probeCommand(args: readonly string[]): Promise<number> {
-  const { values, positionals } = parse(args, { timeout: { type: 'string' }, json: { type: 'boolean' } });
+  const { values, positionals } = parse(args, {
+    timeout: { type: 'string' },
+    json: { type: 'boolean' },
+    explain: { type: 'boolean' },
+    rules: { type: 'string' },
+  });
   if (values.help) return help();
+  if (values.rules !== undefined && !values.explain) throw new UsageError('probe: --rules goes with --explain');
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'probe: missing <host:port>' : `probe: expected one <host:port>, got ${positionals.length}`);
   }
   const { host, port } = parseTarget(positionals[0]);
   const timeoutMs = duration(values.timeout ?? DEFAULT_PROBE_TIMEOUT, '--timeout');
-  const report = await probe(host, port, timeoutMs);
+  // Checked before connecting: a bad rule is a usage error, not a probe outcome.
+  const given = typeof values.rules === 'string' ? values.rules : undefined;
+  const rules = values.explain ? rulesOption(given ?? process.env[RULES_ENV] ?? null, given !== undefined ? '--rules' : RULES_ENV) : null;
+  const probed = await probe(host, port, timeoutMs);
+  const report: ProbeReport = values.explain ? { ...probed, explain: explainProbe(probed, rules) } : probed;
   if (values.json) print(report);
-  else process.stdout.write(`${describeProbe(report)}\n`);
+  else process.stdout.write(`${describeProbe(report)}\n${report.explain === undefined ? '' : `${describeExplanation(report.explain).join('\n')}\n`}`);
   return report.ok ? 0 : 1;
+}
+
+/**
+ * `--explain`: the rule, protocol and deadlines of this destination, as a process started with
+ * this environment would get them: the defaults from `TIMEOUTSOCKET_*`, the rules from
+ * `--rules` or `TIMEOUTSOCKET_RULES`, matched against the address connected to when the probe
+ * connected.
+ */
+function explainProbe(report: ProbeReport, rules: string | null): Explanation {
+  let defaults;
+  try {
+    defaults = timeoutsFromEnv(process.env);
+  } catch (error) {
+    throw new UsageError(`probe: ${(error as Error).message}`);
+  }
+  return explainDestination(report.host, report.port, { rules, defaults, address: report.ok ? (report.address ?? undefined) : undefined });
+}
+
+/** Rules given on the command line or in the environment, checked as the shim would check them. */
+function rulesOption(text: string | null, name: string): string | null {
+  if (text === null) return null;
+  try {
+    checkRules(text, name);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return text;
 }
 
 /**
@@ -278,12 +325,15 @@ const RUN_TIMEOUTS = {
   'keepalive': ENV.keepAlive,
 } as const;
 
+/** `run`'s option that sets TIMEOUTSOCKET_RULES (a text, not a duration). */
+const RUN_RULES = 'rules';
+
 /** The signals `run` passes on to the command (the ones a terminal or a supervisor sends). */
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 async function runCommand(args: readonly string[]): Promise<number> {
   const [head, command] = splitCommand(args);
-  const options = Object.fromEntries(Object.keys(RUN_TIMEOUTS).map((name) => [name, { type: 'string' as const }]));
+  const options = Object.fromEntries([...Object.keys(RUN_TIMEOUTS), RUN_RULES].map((name) => [name, { type: 'string' as const }]));
   const { values } = parse(head, options, false, false);
   if (values.help) return help();
   if (command.length === 0) throw new UsageError('run: missing the command to run: timeoutsocket run [timeouts] -- <command> [args...]');
@@ -292,6 +342,8 @@ async function runCommand(args: readonly string[]): Promise<number> {
     const value = values[name];
     if (typeof value === 'string') env[variable] = String(duration(value, `--${name}`));
   }
+  // Validated here, so a bad rule stops `run` before anything starts (the child would stop too, later).
+  if (typeof values[RUN_RULES] === 'string') env[RULES_ENV] = rulesOption(values[RUN_RULES] as string, '--rules') ?? '';
   env.NODE_OPTIONS = withPreload(process.env.NODE_OPTIONS, path.join(__dirname, 'register.js'));
   return runChild(command[0], command.slice(1), env);
 }
@@ -306,7 +358,7 @@ function splitCommand(args: readonly string[]): [string[], string[]] {
   let index = 0;
   while (index < args.length && args[index].startsWith('-')) {
     const option = args[index].slice(2);
-    index += option in RUN_TIMEOUTS ? 2 : 1; // `--timeout 2s` takes the next argument; `--timeout=2s` does not
+    index += option in RUN_TIMEOUTS || option === RUN_RULES ? 2 : 1; // `--timeout 2s` takes the next argument; `--timeout=2s` does not
   }
   return [args.slice(0, index), args.slice(index)];
 }

@@ -22,6 +22,7 @@ import type { Phase, PhaseTimeouts } from './config';
 import { DeadlineTimer, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
 import { SocketTimeoutError } from './errors';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteSocket } from './observe';
+import { RULE, type CompiledRule } from './rules/index';
 import { runtime } from './runtime';
 
 /** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
@@ -155,9 +156,16 @@ const now = (): number => performance.now();
  */
 const stamp = (at: number): number => Math.ceil(at);
 
-/** The timeouts in force for a socket: its own setting, else the process default. */
-export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts }): PhaseTimeouts {
-  return socket[SETTING] ?? runtime().defaults;
+/**
+ * The timeouts in force for a socket: its own setting, else the rule its destination matched
+ * (merged over the process default, cached per rule), else the process default. Called on every
+ * write: a few property reads, no matching and no allocation (the rule was chosen at connect).
+ */
+export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts; [RULE]?: CompiledRule }): PhaseTimeouts {
+  const own = socket[SETTING];
+  if (own !== undefined) return own;
+  const rule = socket[RULE];
+  return rule === undefined ? runtime().defaults : rule.timeoutsOver(runtime().defaults);
 }
 
 /** A phase has a deadline when its value is > 0: `null` is blocking, 0 non-blocking (never a timer). */

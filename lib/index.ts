@@ -4,6 +4,7 @@
  */
 import { applyEnvironment } from './config';
 import { install } from './patch';
+import { applyRulesEnvironment } from './rules/index';
 
 export {
   ENV,
@@ -16,6 +17,16 @@ export {
   type PhaseTimeouts,
   type TimeoutSetting,
 } from './config';
+export {
+  RULES_ENV,
+  getSocketTimeoutRules,
+  setSocketTimeoutRules,
+  type RuleSettings,
+  type SocketTimeoutRule,
+  type SocketTimeoutRuleInput,
+  type SocketTimeoutRules,
+} from './rules/index';
+export { PROTOCOL_SETTINGS, type ProtocolName, type ProtocolSetting } from './protocols/names';
 export {
   AbortError,
   BlockingIOError,
@@ -70,4 +81,5 @@ export { normalizeError, type NormalizeContext, type NormalizedError, type Norma
 export const VERSION = '0.1.0';
 
 applyEnvironment();
+applyRulesEnvironment();
 install();

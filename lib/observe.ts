@@ -19,6 +19,8 @@ import * as util from 'node:util';
 import type { Phase, PhaseTimeouts } from './config';
 import type { InternalSocket } from './engine';
 import type { SocketTimeoutError } from './errors';
+import type { ProtocolName } from './protocols/names';
+import { ruleFor, type SocketTimeoutRule } from './rules/index';
 import { newCounters, runtime, type Counters } from './runtime';
 
 /**
@@ -54,6 +56,13 @@ export interface TimeoutMessage {
   error: SocketTimeoutError;
   /** Milliseconds since the phase's clock started (connect called, request written, last write progress); at least `timeout`. */
   elapsed: number;
+  /** The rule per destination that applied (`TIMEOUTSOCKET_RULES`), or `undefined` when none did. */
+  rule: SocketTimeoutRule | undefined;
+  /**
+   * The protocol the connection ran under, when known: for now the protocol a rule named
+   * (`protocol=stream`), `undefined` otherwise (no rule, or `protocol=auto`).
+   */
+  protocol: ProtocolName | undefined;
 }
 
 /** What {@link CHANNELS}`.install` carries. */
@@ -111,10 +120,23 @@ function sharedCounters(): Counters {
 /** Taken once: the record is zeroed in place on install, never replaced. */
 const counters: Counters = sharedCounters();
 
-/** Who a debug line is about: the peer, and the local port that tells connections to it apart. */
+/**
+ * Who a debug line is about: the peer, the local port that tells connections to it apart, and
+ * the rule that applied (`rule 2 "*:6379 protocol=redis"`, or `no rule`).
+ */
 function describeSocket(socket: InternalSocket, address: string | undefined, port: number | undefined): string {
   const peer = address ?? socket.remoteAddress ?? '?';
-  return `${peer}:${port ?? socket.remotePort ?? '?'} (local port ${socket.localPort ?? '-'})`;
+  return `${peer}:${port ?? socket.remotePort ?? '?'} (local port ${socket.localPort ?? '-'}, ${describeRule(ruleFor(socket))})`;
+}
+
+/** How debug lines name a rule. */
+function describeRule(rule: SocketTimeoutRule | undefined): string {
+  return rule === undefined ? 'no rule' : `rule ${rule.index} ${JSON.stringify(rule.text)}`;
+}
+
+/** The protocol a socket runs under, as far as observability knows it: the one its rule names. */
+function protocolOf(rule: SocketTimeoutRule | undefined): ProtocolName | undefined {
+  return rule?.protocol === undefined || rule.protocol === 'auto' ? undefined : rule.protocol;
 }
 
 /** The engine created state for a socket (see {@link TimeoutSocketStats.sockets}). */
@@ -150,7 +172,8 @@ export function noteFired(socket: InternalSocket, phase: Phase, timeout: number,
     debug('fired %s after %d ms (timeout %d ms) %s', phase, Math.round(elapsed), timeout, describeSocket(socket, error.address, error.port));
   }
   if (timeoutChannel.hasSubscribers) {
-    const message: TimeoutMessage = { socket, phase, timeout, error, elapsed };
+    const rule = ruleFor(socket);
+    const message: TimeoutMessage = { socket, phase, timeout, error, elapsed, rule, protocol: protocolOf(rule) };
     timeoutChannel.publish(message);
   }
 }

@@ -19,6 +19,7 @@ import {
   SETTING,
   type InternalSocket,
 } from './engine';
+import { matchOnConnect } from './rules/index';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
 import { runtime, type SavedProperty } from './runtime';
@@ -49,7 +50,10 @@ export interface TimeoutSocketMethods {
    * ```
    */
   setSocketTimeout(setting: TimeoutSetting): this;
-  /** This socket's deadlines in force: its own setting, else the process default. */
+  /**
+   * This socket's deadlines in force: its own setting, else the rule its destination matched
+   * (`TIMEOUTSOCKET_RULES`, merged over the process default), else the process default.
+   */
   getSocketTimeout(): PhaseTimeouts;
 }
 
@@ -139,6 +143,8 @@ function wrapConnect(original: AnyFunction): AnyFunction {
       return original.apply(socket, args);
     }
     socket[CLIENT] = true;
+    // The rule first: the connect deadline armed below may be the rule's.
+    matchOnConnect(socket, target.host, target.port);
     keepAliveBeforeConnect(socket, args);
     const result = original.apply(socket, args);
     // Armed once connect() has set `connecting` (it calls _unrefTimer() just before, which

@@ -2,14 +2,17 @@
  * The preload entry: `node -r timeoutsocket/register`, `node --import timeoutsocket/register`,
  * or either through `NODE_OPTIONS` (which child processes inherit).
  *
- * A bad `TIMEOUTSOCKET_*` value must stop the process before the application runs, with one
- * line naming the variable and the value, rather than leave it running without deadlines.
+ * A bad `TIMEOUTSOCKET_*` value (a bad rule in `TIMEOUTSOCKET_RULES` too) must stop the process
+ * before the application runs, with one line naming the variable and the value (or quoting the
+ * rule), rather than leave it running without deadlines.
  */
 import { applyEnvironment } from './config';
 import { install } from './patch';
+import { applyRulesEnvironment } from './rules/index';
 
 try {
   applyEnvironment();
+  applyRulesEnvironment();
   install();
 } catch (error) {
   process.stderr.write(`timeoutsocket: ${(error as Error).message}\n`);

@@ -256,7 +256,7 @@ describe('NODE_DEBUG=timeoutsocket', () => {
     const ports = JSON.parse(stdout);
     const lines = stderr.trim().split('\n').map((line) => line.replace(/^TIMEOUTSOCKET \d+: /, ''));
     const ms = '\\d+ ms';
-    const about = (port: number, local: number) => `127\\.0\\.0\\.1:${port} \\(local port ${local}\\)`;
+    const about = (port: number, local: number) => `127\\.0\\.0\\.1:${port} \\(local port ${local}, no rule\\)`;
     const expected = [
       /^installed, defaults/,
       new RegExp(`^armed read 100 ms ${about(ports.echo, ports.local[0])}$`),
