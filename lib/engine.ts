@@ -15,14 +15,20 @@
  * (`setImmediate`) and a second look decides, so a loop that was merely blocked does not turn
  * an answer that already arrived into a timeout. The second look fires only a deadline that was
  * already past at the first look; a reply window opened since gets a look of its own.
+ *
+ * Report mode (lib/mode.ts) changes one thing, where a deadline fires: instead of destroying
+ * the socket, {@link fire} reports it and marks the phase overdue ({@link Overdue}). The engine
+ * then keeps watching that phase, at the timer's looks and when the socket closes (never per
+ * chunk), until what it waited for comes (late) or the socket closes first (never).
  */
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Phase, PhaseTimeouts } from './config';
-import { DeadlineTimer, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
+import { DeadlineTimer, DUE_SLACK_MS, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
 import { SocketTimeoutError } from './errors';
-import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteSocket } from './observe';
-import { RULE, type CompiledRule } from './rules/index';
+import { getDeadlineMode } from './mode';
+import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteLate, noteNever, noteSocket } from './observe';
+import { RULE, ruleFor, type CompiledRule } from './rules/index';
 import { runtime } from './runtime';
 
 /** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
@@ -107,6 +113,8 @@ export class SocketState extends DeadlineTimer {
   /** write phase: the handle's `writeQueueSize` and `bytesWritten` at the last sample. */
   writeQueue = 0;
   writeDispatched = 0;
+  /** Report mode: the deadline that ran out and was reported, while its answer is awaited. */
+  overdue: Overdue | undefined = undefined;
 
   constructor(socket: InternalSocket) {
     super();
@@ -145,6 +153,30 @@ export class SocketState extends DeadlineTimer {
     this.flags = on ? this.flags | WRITE_WATCH : this.flags & ~WRITE_WATCH;
   }
 }
+
+/**
+ * Report mode: a deadline that ran out and was reported instead of enforced, while the engine
+ * waits to see whether its answer comes late or never. Allocated only then (the rare path).
+ */
+interface Overdue {
+  readonly phase: Phase;
+  /** The timeout that ran out, ms. */
+  readonly timeout: number;
+  /** When the phase's clock started ({@link stamp} ms): lateness is measured from here. */
+  readonly since: number;
+  /** `bytesRead` when it ran out: a byte more is the reply. */
+  readonly mark: number;
+  /** `bytesWritten` when it ran out: what the application wrote after it. */
+  readonly wrote: number;
+}
+
+/**
+ * An overdue phase is looked at every `elapsed / OVERDUE_PRECISION` ms (at least
+ * {@link OVERDUE_MIN_STEP_MS}): lateness is known to about 5%, and a phase that stays overdue for
+ * long (a stream nobody answers) costs a number of looks that grows with the log of its age.
+ */
+const OVERDUE_PRECISION = 20;
+const OVERDUE_MIN_STEP_MS = 5;
 
 const now = (): number => performance.now();
 
@@ -242,6 +274,8 @@ export function noteActivity(socket: InternalSocket): void {
   if (!isConnected(socket)) return;
   if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
   s.connectAt = 0;
+  if (s.overdue !== undefined) settleOverdue(socket, s, now()); // a reported connect is late: timed exactly, here
+
   // Not dropped at once: most clients write right after connecting, and their reply window
   // then refreshes this same timer instead of creating another. A socket that stays idle lets
   // it go at the check a moment later.
@@ -336,6 +370,7 @@ export function release(socket: InternalSocket): void {
   if (state === undefined || state === NOT_TCP) return;
   (state as SocketState).schedule(NOTHING_DUE, ENGINE_TIMER, socket);
   socket[STATE] = undefined;
+  if ((state as SocketState).overdue !== undefined) settleAtClose(socket, state as SocketState);
 }
 
 function nothingArmed(state: SocketState): boolean {
@@ -376,6 +411,7 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
   const connectDue = checkConnect(socket, state, timeouts.connect);
   const writeDue = checkWrite(socket, state, timeouts, at);
   const replyDue = checkReply(socket, state, timeouts.read, at);
+  if (state.overdue !== undefined && !settleOverdue(socket, state, at)) return dueWhileOverdue(state.overdue, at, connectDue, writeDue, replyDue);
   const expired: Phase | undefined = hasExpired(connectDue, lookedAt)
     ? 'connect'
     : hasExpired(writeDue, lookedAt)
@@ -384,8 +420,8 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
         ? 'read'
         : undefined;
   if (expired !== undefined) {
-    fire(socket, state, expired, timeouts[expired]!);
-    return NOTHING_DUE;
+    if (fire(socket, state, expired, timeouts[expired]!)) return NOTHING_DUE;
+    return dueWhileOverdue(state.overdue!, at, connectDue, writeDue, replyDue);
   }
   // A second look that fires nothing: what the first look found past had arrived meanwhile.
   if (lookedAt !== FIRST_LOOK) noteFalseAlarm(socket, state.address, state.port);
@@ -425,13 +461,17 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
     return NOTHING_DUE;
   }
   const dispatched = handle?.bytesWritten ?? 0;
-  // Progress = the queue grew by less than what was dispatched into it since the last sample.
-  if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = stamp(at);
+  if (writeProgressed(state, queued, dispatched)) state.writeProgressAt = stamp(at);
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
   const timeout = state.awaitable ? null : timeouts.write;
   const nextSample = at + sampleStep(timeouts);
   return isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
+}
+
+/** Progress = the queue grew by less than what was dispatched into it since the last sample. */
+function writeProgressed(state: SocketState, queued: number, dispatched: number): boolean {
+  return queued < state.writeQueue + (dispatched - state.writeDispatched);
 }
 
 /** The reply deadline's due time, or NOTHING_DUE once a reply came (or none is pending). */
@@ -450,17 +490,81 @@ function checkReply(socket: InternalSocket, state: SocketState, timeout: number 
   return since + timeout;
 }
 
-function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): void {
+/**
+ * A deadline ran out. Enforce mode: destroys the socket with the deadline's error and returns
+ * true. Report mode (the rule's `mode=`, else the process mode): reports it, leaves the socket
+ * exactly as it is, marks the phase overdue and returns false.
+ */
+function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): boolean {
   const error = new SocketTimeoutError({
     phase,
     timeout,
     address: state.address ?? socket.remoteAddress,
     port: state.port ?? socket.remotePort,
   });
-  noteFired(socket, phase, timeout, error, now() - phaseClock(state, phase));
+  const since = phaseClock(state, phase);
+  const enforced = (ruleFor(socket)?.mode ?? getDeadlineMode()) === 'enforce';
+  noteFired(socket, phase, timeout, error, now() - since, enforced, state.address);
+  if (!enforced) {
+    state.overdue = { phase, timeout, since, mark: socket.bytesRead, wrote: socket.bytesWritten };
+    return false;
+  }
   release(socket);
   failInFlightWrite(socket, error);
   socket.destroy(error);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report mode: an overdue phase, watched until its answer comes (late) or the socket closes (never).
+// ---------------------------------------------------------------------------------------------
+
+/** Has what the overdue phase waited for come: the connection, a byte of reply, write progress? */
+function answered(socket: InternalSocket, state: SocketState, overdue: Overdue): boolean {
+  if (overdue.phase === 'connect') return isConnected(socket);
+  if (overdue.phase === 'read') return socket.bytesRead !== overdue.mark;
+  return !state.writeWatch || state.writeProgressAt > overdue.since;
+}
+
+/** Reports the overdue phase late if its answer came (`at` is when that was seen); true if it did. */
+function settleOverdue(socket: InternalSocket, state: SocketState, at: number): boolean {
+  const overdue = state.overdue!;
+  if (!answered(socket, state, overdue)) return false;
+  state.overdue = undefined;
+  noteLate(socket, overdue.phase, overdue.timeout, at - overdue.since, state.address, state.port);
+  return true;
+}
+
+/**
+ * The socket is closing (`_destroy`) with a phase overdue: late if its answer came since the
+ * last look (a client that closes as soon as the reply arrives), else never.
+ */
+function settleAtClose(socket: InternalSocket, state: SocketState): void {
+  const overdue = state.overdue!;
+  const at = now();
+  const handle = overdue.phase === 'write' ? socket._handle : null;
+  if (handle !== null && state.writeWatch && writeProgressed(state, handle.writeQueueSize ?? 0, handle.bytesWritten ?? 0)) {
+    state.writeProgressAt = stamp(at);
+  }
+  if (settleOverdue(socket, state, at)) return;
+  state.overdue = undefined;
+  noteNever(socket, overdue.phase, overdue.timeout, at - overdue.since, socket.bytesWritten - overdue.wrote, state.address, state.port);
+}
+
+/**
+ * When to look next while a phase is overdue: at its next sample, or earlier for a deadline
+ * still to come. A due time already past (the overdue phase's own, or another phase's that ran
+ * out meanwhile) waits until the overdue phase settles: it would have gone with the socket in
+ * enforce mode, and it is reported then if it is still past.
+ */
+function dueWhileOverdue(overdue: Overdue, at: number, connectDue: number, writeDue: number, replyDue: number): number {
+  const next = at + Math.max(OVERDUE_MIN_STEP_MS, (at - overdue.since) / OVERDUE_PRECISION);
+  return futureDue(futureDue(futureDue(next, connectDue, at), writeDue, at), replyDue, at);
+}
+
+/** The earlier of `next` and `due`, ignoring a `due` that is not in the future. */
+function futureDue(next: number, due: number, at: number): number {
+  return due !== NOTHING_DUE && due - DUE_SLACK_MS > at && due < next ? due : next;
 }
 
 /** When the clock of `phase` started: the time that ran out is measured from here. */
@@ -501,4 +605,5 @@ export function standDown(socket: InternalSocket): void {
   state.awaitable = true;
   state.replyAt = 0;
   state.writeWatch = false;
+  state.overdue = undefined; // report mode: the awaitable API's own deadlines take over
 }

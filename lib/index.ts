@@ -3,6 +3,7 @@
  * `TIMEOUTSOCKET_*` environment (a bad value throws a RangeError naming it).
  */
 import { applyEnvironment } from './config';
+import { applyModeEnvironment } from './mode';
 import { install } from './patch';
 import { applyRulesEnvironment } from './rules/index';
 
@@ -26,6 +27,7 @@ export {
   type SocketTimeoutRuleInput,
   type SocketTimeoutRules,
 } from './rules/index';
+export { DEADLINE_MODES, MODE_ENV, getDeadlineMode, setDeadlineMode, type DeadlineMode } from './mode';
 export { PROTOCOL_SETTINGS, type ProtocolName, type ProtocolSetting } from './protocols/names';
 export {
   AbortError,
@@ -55,7 +57,10 @@ export {
 export {
   CHANNELS,
   getStats,
+  type DeadlineDestination,
   type InstallMessage,
+  type LateMessage,
+  type NeverMessage,
   type TimeoutMessage,
   type TimeoutSocketStats,
   type UninstallMessage,
@@ -82,4 +87,5 @@ export const VERSION = '0.1.0';
 
 applyEnvironment();
 applyRulesEnvironment();
+applyModeEnvironment();
 install();

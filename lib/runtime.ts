@@ -10,6 +10,7 @@
  */
 import * as net from 'node:net';
 import type { PhaseTimeouts } from './config';
+import type { DeadlineMode } from './mode';
 
 /** One replaced or added property: what to put back on uninstall. */
 export interface SavedProperty {
@@ -29,6 +30,10 @@ export interface Runtime {
   envApplied: boolean;
   /** The counters behind `getStats()`: shared, so every copy of the package counts into one record. */
   stats: Counters;
+  /** The process deadline mode (lib/mode.ts); `undefined` until set: `enforce`. */
+  mode?: DeadlineMode;
+  /** Whether `TIMEOUTSOCKET_MODE` was already applied (only the first load applies it). */
+  modeEnvApplied?: boolean;
 }
 
 /**
@@ -44,11 +49,28 @@ export interface Counters {
   readTimeouts: number;
   writeTimeouts: number;
   falseAlarmsAvoided: number;
+  /** Report mode: deadlines that ran out and were reported, not enforced. */
+  reported: number;
+  /** Report mode: of those, the ones whose answer came after all. */
+  late: number;
+  /** Report mode: of those, the ones whose socket closed before the answer came. */
+  never: number;
 }
 
 /** Fresh counters, all zero. */
 export function newCounters(): Counters {
-  return { since: Date.now(), sockets: 0, armed: 0, connectTimeouts: 0, readTimeouts: 0, writeTimeouts: 0, falseAlarmsAvoided: 0 };
+  return {
+    since: Date.now(),
+    sockets: 0,
+    armed: 0,
+    connectTimeouts: 0,
+    readTimeouts: 0,
+    writeTimeouts: 0,
+    falseAlarmsAvoided: 0,
+    reported: 0,
+    late: 0,
+    never: 0,
+  };
 }
 
 const RUNTIME_KEY = Symbol.for('timeoutsocket.runtime.v1');
