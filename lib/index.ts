@@ -2,20 +2,19 @@
  * timeoutsocket: the public surface. Importing it installs the patch and applies the
  * `TIMEOUTSOCKET_*` environment (a bad value throws a RangeError naming it).
  */
-import { applyEnvironment } from './config';
 import { install } from './patch';
+import { applyEnvironment } from './runtime';
 
 export {
   ENV,
   MAX_TIMEOUT_MS,
   PHASES,
-  getDefaultSocketTimeout,
   parseDuration,
-  setDefaultSocketTimeout,
   type Phase,
   type PhaseTimeouts,
   type TimeoutSetting,
 } from './config';
+export { getDefaultSocketTimeout, setDefaultSocketTimeout } from './runtime';
 export {
   AbortError,
   BlockingIOError,

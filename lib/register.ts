@@ -5,8 +5,8 @@
  * A bad `TIMEOUTSOCKET_*` value must stop the process before the application runs, with one
  * line naming the variable and the value, rather than leave it running without deadlines.
  */
-import { applyEnvironment } from './config';
 import { install } from './patch';
+import { applyEnvironment } from './runtime';
 
 try {
   applyEnvironment();

@@ -16,10 +16,10 @@ import {
   startSlowDripServer,
   type Closable,
 } from '../fixtures/servers';
-import { setDefaultSocketTimeout } from '../lib/config';
 import { STATE, type InternalSocket } from '../lib/engine';
 import { SocketTimeoutError } from '../lib/errors';
 import { install, uninstall } from '../lib/patch';
+import { setDefaultSocketTimeout } from '../lib/runtime';
 import { activeResources, blockEventLoop, fateOf, once, sleep } from './helpers';
 
 const T = 200;

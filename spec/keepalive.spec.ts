@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { setDefaultSocketTimeout } from '../lib/config';
 import { install, uninstall } from '../lib/patch';
+import { setDefaultSocketTimeout } from '../lib/runtime';
 import { once } from './helpers';
 
 /**
