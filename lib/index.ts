@@ -48,22 +48,8 @@ export {
   type TimeoutSocketStats,
   type UninstallMessage,
 } from './observe';
-export {
-  CATEGORIES,
-  CATEGORY_MEANINGS,
-  OPERATIONS,
-  classify,
-  describe,
-  type Category,
-  type ClassifyContext,
-  type Description,
-  type ErrorCode,
-  type ErrorLike,
-  type Operation,
-  type Platform,
-  type Source,
-} from './classify';
-export { normalizeError, type NormalizeContext, type NormalizedError, type NormalizedFields } from './normalize';
+/** Everything of the side-effect-free `timeoutsocket/errno` entry: classify, describe, normalizeError, the tables. */
+export * from './errno';
 
 /** The package version. */
 export const VERSION = '0.1.0';
