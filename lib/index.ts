@@ -51,8 +51,7 @@ export {
 /** Everything of the side-effect-free `timeoutsocket/errno` entry: classify, describe, normalizeError, the tables. */
 export * from './errno';
 
-/** The package version. */
-export const VERSION = '0.1.0';
+export { VERSION } from './version';
 
 applyEnvironment();
 install();
