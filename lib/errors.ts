@@ -3,19 +3,10 @@
  * `syscall`, `address`, `port`) so drivers, agents and pools that already branch on
  * `err.code === 'ETIMEDOUT'` handle them without changes.
  */
-import * as util from 'node:util';
 import type { Phase } from './config';
+import { libuvErrno } from './errno/system';
 
-/**
- * The negative libuv number Node reports for an error name on this platform
- * (`ETIMEDOUT` is -110 on Linux, -60 on macOS, -4039 on Windows), from `util.getSystemErrorMap()`.
- */
-export function libuvErrno(name: string): number {
-  for (const [errno, [errName]] of util.getSystemErrorMap()) {
-    if (errName === name) return errno;
-  }
-  throw new RangeError(`no libuv errno for ${JSON.stringify(name)} on ${process.platform}`);
-}
+export { libuvErrno };
 
 /** The libuv number of ETIMEDOUT on this platform, as Node's own errors carry it. */
 export const ETIMEDOUT_ERRNO = libuvErrno('ETIMEDOUT');
@@ -51,7 +42,7 @@ abstract class BrandedError extends Error {
     Object.defineProperty(this, BRAND, { value: [...existing, name], enumerable: false, configurable: true });
   }
 
-  static override [Symbol.hasInstance](this: { readonly brandName: string }, value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     return hasBrand(value, this.brandName);
   }
 }
