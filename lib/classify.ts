@@ -94,8 +94,12 @@ const CONTEXT_RULES: ReadonlyArray<{
   },
 ];
 
-/** How deep `cause` chains are followed. */
-const MAX_CAUSE_DEPTH = 4;
+/**
+ * How deep `cause` chains are followed, by `classify` for a code and by `normalizeError` for
+ * `syscall`, `hostname`, `address` and `port`: deep enough for a wrapper of a wrapper (`fetch
+ * failed` around an undici error around the system error), bounded against cycles.
+ */
+export const MAX_CAUSE_DEPTH = 4;
 
 /** Codes found inside a message (`connect ECONNREFUSED 127.0.0.1:80`, `[WinError 10061] …`). */
 const MESSAGE_NUMBER = /\[(?:Errno|WinError) (-?\d+)\]|^\((-?\d+), /;

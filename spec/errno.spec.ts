@@ -50,6 +50,7 @@ describe('the timeoutsocket/errno entry', () => {
         'errno/linux.js',
         'errno/node.js',
         'errno/phrases.js',
+        'errno/system.js',
         'errno/winsock.js',
         'normalize.js',
       ],

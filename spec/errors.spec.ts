@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as util from 'node:util';
-import { AbortError, ETIMEDOUT_ERRNO, SocketClosedError, SocketTimeoutError, WouldBlockError, libuvErrno } from '../lib/errors';
+import { AbortError, ETIMEDOUT_ERRNO, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../lib/errors';
 
 describe('SocketTimeoutError', () => {
   it('has the shape of a Node system error', () => {
@@ -70,14 +70,5 @@ describe('instanceof, by the brand every copy of the package shares', () => {
 
   it('keeps the abort reason as cause', () => {
     expect(made.AbortError.cause).toBe('stop');
-  });
-});
-
-describe('libuvErrno', () => {
-  it('maps names to the negative numbers Node uses', () => {
-    expect(util.getSystemErrorName(libuvErrno('ECONNREFUSED'))).toBe('ECONNREFUSED');
-  });
-  it('rejects a name libuv does not know', () => {
-    expect(() => libuvErrno('ENOPE')).toThrow(RangeError);
   });
 });
