@@ -8,10 +8,16 @@
 import { install } from './patch';
 import { applyEnvironment } from './runtime';
 
+/**
+ * The exit status for a bad `TIMEOUTSOCKET_*` value: 9, the status Node itself exits with for
+ * an invalid argument (an unknown option, or one missing its value), which this is.
+ */
+const EXIT_INVALID_ARGUMENT = 9;
+
 try {
   applyEnvironment();
   install();
 } catch (error) {
   process.stderr.write(`timeoutsocket: ${(error as Error).message}\n`);
-  process.exit(9);
+  process.exit(EXIT_INVALID_ARGUMENT);
 }
