@@ -26,7 +26,6 @@ function availableProbe(): Probe {
 const PROBE = availableProbe();
 const describeWithProbe = PROBE === undefined ? describe.skip : describe;
 if (PROBE === undefined) {
-  // eslint-disable-next-line no-console
   console.warn('keepalive.spec: skipped, neither `ss` nor /proc/net/tcp can show TCP keep-alive timers here');
 }
 
