@@ -38,8 +38,7 @@ abstract class BrandedError extends Error {
     super(message, options);
     const name = (new.target as unknown as typeof BrandedError).brandName;
     this.name = name;
-    const existing = (this as { [BRAND]?: string[] })[BRAND] ?? [];
-    Object.defineProperty(this, BRAND, { value: [...existing, name], enumerable: false, configurable: true });
+    Object.defineProperty(this, BRAND, { value: [name], enumerable: false, configurable: true });
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
