@@ -96,8 +96,9 @@ const CONTEXT_RULES: ReadonlyArray<{
 
 /**
  * How deep `cause` chains are followed, by `classify` for a code and by `normalizeError` for
- * `syscall`, `hostname`, `address` and `port`: deep enough for a wrapper of a wrapper (`fetch
- * failed` around an undici error around the system error), bounded against cycles.
+ * `syscall`, `hostname`, `address` and `port`: deep enough for an error wrapped a few times
+ * (`fetch`'s `TypeError: fetch failed` has the socket's error as `cause`), and bounded so a
+ * cyclic chain ends.
  */
 export const MAX_CAUSE_DEPTH = 4;
 
