@@ -8,7 +8,7 @@
  * which is ours and always recomputed). The numbers come from the running Node
  * (`util.getSystemErrorMap()`, through `errno/system.ts`), the names and categories from `describe` in classify.ts.
  */
-import * as os from 'node:os';
+import { constants as osConstants } from 'node:os';
 import { describe, MAX_CAUSE_DEPTH, show, type Category, type ClassifyContext, type Description, type ErrorLike, type Operation } from './classify';
 import { lookupName, lookupNumber } from './errno/index';
 import { NODE_CODES } from './errno/node';
@@ -96,7 +96,7 @@ function reportedErrno(name: string): number | undefined {
   if (known !== undefined) return known;
   // On Unix libuv passes an errno it has no name for through as its negative (UV__ERR(errno)),
   // so Node reports e.g. EINPROGRESS as -115 on Linux; Windows has no such pass-through.
-  const unix = process.platform === 'win32' ? undefined : (os.constants.errno as Record<string, number>)[name];
+  const unix = process.platform === 'win32' ? undefined : (osConstants.errno as Record<string, number>)[name];
   return unix === undefined ? undefined : -unix;
 }
 

@@ -5,7 +5,11 @@
  * is running, exactly as Node fills `err.errno` (`ETIMEDOUT` is -110 on Linux, -60 on macOS,
  * -4039 on Windows). Names in the map are unique, so the index loses nothing.
  */
-import * as util from 'node:util';
+// A named import, not `import * as util`: the namespace copy TypeScript emits for that
+// (`__importStar`) reads every property of util, and on Node 24 reading `util.diff` loads Node's
+// diff and colour code, which opens process.stderr: a net.Socket when stderr is a pipe, so the
+// side-effect-free entry would load node:net.
+import { getSystemErrorMap } from 'node:util';
 
 let byName: ReadonlyMap<string, number> | undefined;
 
@@ -13,7 +17,7 @@ let byName: ReadonlyMap<string, number> | undefined;
 export function systemErrno(name: string): number | undefined {
   if (byName === undefined) {
     const index = new Map<string, number>();
-    for (const [errno, [errName]] of util.getSystemErrorMap()) index.set(errName, errno);
+    for (const [errno, [errName]] of getSystemErrorMap()) index.set(errName, errno);
     byName = index;
   }
   return byName.get(name);
