@@ -14,10 +14,10 @@
  * boolean test), since "armed" happens on writes.
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
+import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import type { Phase, PhaseTimeouts } from './config';
-import type { InternalSocket } from './engine';
 import type { SocketTimeoutError } from './errors';
 import type { ProtocolName } from './protocols/names';
 import { ruleFor, type SocketTimeoutRule } from './rules/index';
@@ -47,7 +47,7 @@ export const CHANNELS = Object.freeze({
 /** What {@link CHANNELS}`.timeout` carries. */
 export interface TimeoutMessage {
   /** The socket whose deadline fired; not yet destroyed when subscribers run (the error follows). */
-  socket: InternalSocket;
+  socket: net.Socket;
   /** The phase whose deadline ran out. */
   phase: Phase;
   /** The timeout in force for that phase, ms. */
@@ -124,7 +124,7 @@ const counters: Counters = sharedCounters();
  * Who a debug line is about: the peer, the local port that tells connections to it apart, and
  * the rule that applied (`rule 2 "*:6379 protocol=redis"`, or `no rule`).
  */
-function describeSocket(socket: InternalSocket, address: string | undefined, port: number | undefined): string {
+function describeSocket(socket: net.Socket, address: string | undefined, port: number | undefined): string {
   const peer = address ?? socket.remoteAddress ?? '?';
   return `${peer}:${port ?? socket.remotePort ?? '?'} (local port ${socket.localPort ?? '-'}, ${describeRule(ruleFor(socket))})`;
 }
@@ -145,26 +145,26 @@ export function noteSocket(): void {
 }
 
 /** A deadline was armed. */
-export function noteArmed(socket: InternalSocket, phase: Phase, timeout: number, address?: string, port?: number): void {
+export function noteArmed(socket: net.Socket, phase: Phase, timeout: number, address?: string, port?: number): void {
   counters.armed++;
   if (DEBUG) debug('armed %s %d ms %s', phase, timeout, describeSocket(socket, address, port));
 }
 
 /** A deadline settled in time: connected, answered, or the queue drained. `since` is when its clock started. */
-export function noteCleared(socket: InternalSocket, phase: Phase, since: number, address?: string, port?: number): void {
+export function noteCleared(socket: net.Socket, phase: Phase, since: number, address?: string, port?: number): void {
   if (DEBUG) {
     debug('cleared %s after %d ms %s', phase, Math.round(performance.now() - since), describeSocket(socket, address, port));
   }
 }
 
 /** The second look found nothing expired: the loop was busy, not the peer late. */
-export function noteFalseAlarm(socket: InternalSocket, address?: string, port?: number): void {
+export function noteFalseAlarm(socket: net.Socket, address?: string, port?: number): void {
   counters.falseAlarmsAvoided++;
   if (DEBUG) debug('no timeout: the answer arrived while the event loop was blocked %s', describeSocket(socket, address, port));
 }
 
 /** A deadline fired; called before the socket is destroyed with `error`. */
-export function noteFired(socket: InternalSocket, phase: Phase, timeout: number, error: SocketTimeoutError, elapsed: number): void {
+export function noteFired(socket: net.Socket, phase: Phase, timeout: number, error: SocketTimeoutError, elapsed: number): void {
   if (phase === 'connect') counters.connectTimeouts++;
   else if (phase === 'read') counters.readTimeouts++;
   else counters.writeTimeouts++;
