@@ -94,8 +94,13 @@ const CONTEXT_RULES: ReadonlyArray<{
   },
 ];
 
-/** How deep `cause` chains are followed. */
-const MAX_CAUSE_DEPTH = 4;
+/**
+ * How deep `cause` chains are followed, by `classify` for a code and by `normalizeError` for
+ * `syscall`, `hostname`, `address` and `port`: deep enough for an error wrapped a few times
+ * (`fetch`'s `TypeError: fetch failed` has the socket's error as `cause`), and bounded so a
+ * cyclic chain ends.
+ */
+export const MAX_CAUSE_DEPTH = 4;
 
 /** Codes found inside a message (`connect ECONNREFUSED 127.0.0.1:80`, `[WinError 10061] …`). */
 const MESSAGE_NUMBER = /\[(?:Errno|WinError) (-?\d+)\]|^\((-?\d+), /;
@@ -312,7 +317,7 @@ function fill(template: string, values: Readonly<Record<string, string>>): strin
   return template.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? `{${key}}`);
 }
 
-/** A value as error messages quote it (strings in quotes, objects as JSON). @internal */
+/** A value as error messages quote it (strings in quotes, objects as JSON). */
 export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined) return String(value);

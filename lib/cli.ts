@@ -7,7 +7,6 @@
  * line was wrong; `probe` exits 1 when the connect failed; `run` passes the child's status on.
  */
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +19,7 @@ import { normalizeError } from './normalize';
 import { install } from './patch';
 import { checkRules, RULES_ENV } from './rules/index';
 import { describeExplanation, explainDestination, type Explanation } from './rules/explain';
+import { VERSION } from './version';
 
 /** The text `--help` prints. */
 export const USAGE = `Usage: timeoutsocket <command> [options]
@@ -120,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       case '-v':
       case '--version':
-        process.stdout.write(`${version()}\n`);
+        process.stdout.write(`${VERSION}\n`);
         return 0;
       case 'errno':
         return errnoCommand(rest);
@@ -460,18 +460,6 @@ function help(): number {
 
 function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-/** The version in the package.json of the package this file belongs to. */
-function version(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file)) {
-      const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (manifest.name === 'timeoutsocket' && typeof manifest.version === 'string') return manifest.version;
-    }
-    if (path.dirname(dir) === dir) throw new Error('timeoutsocket: cannot find its package.json');
-  }
 }
 
 if (require.main === module) {

@@ -1,6 +1,7 @@
 /**
  * Configuration: the shapes of a timeout setting, their validation, duration parsing
- * and the `TIMEOUTSOCKET_*` environment.
+ * and the reading of the `TIMEOUTSOCKET_*` environment. Parsing only: no process state here
+ * (the process default and applying the environment live in `lib/runtime.ts`).
  *
  * Every public entry point that takes a timeout goes through {@link normalizeTimeout}, so the
  * process default, a socket's own setting and the environment accept and reject exactly the
@@ -62,8 +63,6 @@ export const ENV = {
 
 /** A setting with no deadline in any phase. Frozen: shared by every socket that has none. */
 export const NO_TIMEOUTS: Readonly<PhaseTimeouts> = Object.freeze({ connect: null, read: null, write: null, keepAlive: null });
-
-import { runtime } from './runtime';
 
 /** A socket in non-blocking mode (`setSocketTimeout(0)`): every phase 0, no call ever waits. */
 export const NON_BLOCKING: Readonly<PhaseTimeouts> = Object.freeze({ connect: 0, read: 0, write: 0, keepAlive: null });
@@ -209,36 +208,4 @@ export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): PhaseTime
     write: perPhase.write ?? fallback,
     keepAlive: keepAlive ?? null,
   };
-}
-
-/**
- * Sets the process default: the deadlines of every socket that has no setting of its own
- * (`socket.setSocketTimeout`). `null` turns them off.
- *
- * @example
- * ```ts
- * setDefaultSocketTimeout(5000);                      // every phase, 5 s
- * setDefaultSocketTimeout({ connect: 2000, read: 10_000 });
- * ```
- */
-export function setDefaultSocketTimeout(setting: TimeoutSetting): void {
-  runtime().defaults = Object.freeze(normalizeTimeout(setting, 'timeout'));
-}
-
-/** The process default, one value per phase (`null` = no deadline). */
-export function getDefaultSocketTimeout(): PhaseTimeouts {
-  return { ...runtime().defaults };
-}
-
-/**
- * Applies the `TIMEOUTSOCKET_*` environment to the process default, once per process (a second
- * copy of the package must not undo what the application set since). Validates first, so a bad
- * value throws a `RangeError` and changes nothing.
- */
-export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
-  const fromEnv = timeoutsFromEnv(env);
-  const shared = runtime();
-  if (shared.envApplied) return;
-  shared.envApplied = true;
-  if (fromEnv !== undefined) shared.defaults = Object.freeze(fromEnv);
 }

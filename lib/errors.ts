@@ -3,19 +3,10 @@
  * `syscall`, `address`, `port`) so drivers, agents and pools that already branch on
  * `err.code === 'ETIMEDOUT'` handle them without changes.
  */
-import * as util from 'node:util';
 import type { Phase } from './config';
+import { libuvErrno } from './errno/system';
 
-/**
- * The negative libuv number Node reports for an error name on this platform
- * (`ETIMEDOUT` is -110 on Linux, -60 on macOS, -4039 on Windows), from `util.getSystemErrorMap()`.
- */
-export function libuvErrno(name: string): number {
-  for (const [errno, [errName]] of util.getSystemErrorMap()) {
-    if (errName === name) return errno;
-  }
-  throw new RangeError(`no libuv errno for ${JSON.stringify(name)} on ${process.platform}`);
-}
+export { libuvErrno };
 
 /** The libuv number of ETIMEDOUT on this platform, as Node's own errors carry it. */
 export const ETIMEDOUT_ERRNO = libuvErrno('ETIMEDOUT');
@@ -24,12 +15,35 @@ export const ETIMEDOUT_ERRNO = libuvErrno('ETIMEDOUT');
  * Marks our errors with a registry symbol so `instanceof` holds even when two copies of the
  * package are loaded in one process (two `node_modules` trees): the copy that installed the
  * patch raises the error, while the application may test it against the other copy's class.
+ * The mark is a list of names (an array under `Symbol.for('timeoutsocket.error')`): every copy
+ * of every version reads and writes that same shape.
  */
 const BRAND = Symbol.for('timeoutsocket.error');
 
 function hasBrand(value: unknown, name: string): boolean {
   const brands = (value as { [BRAND]?: readonly string[] } | null)?.[BRAND];
   return Array.isArray(brands) && brands.includes(name);
+}
+
+/**
+ * The base of every error class here: sets `name`, stamps the brand, and answers `instanceof`
+ * from the brand rather than the prototype chain. Each subclass names itself in `brandName`, a
+ * literal rather than the class's `name`, which a minifier may rename in one copy and not the other.
+ */
+abstract class BrandedError extends Error {
+  /** The name the class answers `instanceof` to, and its instances' `name`. */
+  protected static readonly brandName: string;
+
+  protected constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    const name = (new.target as unknown as typeof BrandedError).brandName;
+    this.name = name;
+    Object.defineProperty(this, BRAND, { value: [name], enumerable: false, configurable: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return hasBrand(value, this.brandName);
+  }
 }
 
 /** Where an error happened, as far as it is known. */
@@ -77,7 +91,9 @@ function target({ address, port }: SocketErrorDetails): string {
  * });
  * ```
  */
-export class SocketTimeoutError extends Error {
+export class SocketTimeoutError extends BrandedError {
+  protected static override readonly brandName = 'SocketTimeoutError';
+
   /** Always `'ETIMEDOUT'`. */
   readonly code = 'ETIMEDOUT' as const;
   /** Node's (negative, libuv) number for ETIMEDOUT on this platform. */
@@ -98,24 +114,12 @@ export class SocketTimeoutError extends Error {
   constructor(details: SocketTimeoutDetails) {
     const syscall = details.syscall ?? details.phase;
     super(`${syscall} ETIMEDOUT${target(details)} (${PHASE_STORY[details.phase]} ${details.timeout} ms)`);
-    this.name = 'SocketTimeoutError';
     this.syscall = syscall;
     this.phase = details.phase;
     this.timeout = details.timeout;
     if (details.address !== undefined) this.address = details.address;
     if (details.port !== undefined) this.port = details.port;
-    brand(this, 'SocketTimeoutError');
   }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, 'SocketTimeoutError');
-  }
-}
-
-/** Stamps an error with the names it answers `instanceof` to (its own and its ancestors'). */
-export function brand(error: Error, name: string): void {
-  const existing = (error as { [BRAND]?: string[] })[BRAND] ?? [];
-  Object.defineProperty(error, BRAND, { value: [...existing, name], enumerable: false, configurable: true });
 }
 
 /** Python's name for {@link SocketTimeoutError} (`socket.timeout`, `timeoutsocket.Timeout`). */
@@ -137,7 +141,9 @@ export const EBADF_ERRNO = libuvErrno('EBADF');
  * try { await socket.recv(1024); } catch (err) { if (err instanceof WouldBlockError) retryLater(); }
  * ```
  */
-export class WouldBlockError extends Error {
+export class WouldBlockError extends BrandedError {
+  protected static override readonly brandName = 'WouldBlockError';
+
   /** Always `'EAGAIN'`. */
   readonly code = 'EAGAIN' as const;
   /** Node's (negative, libuv) number for EAGAIN on this platform. */
@@ -147,13 +153,7 @@ export class WouldBlockError extends Error {
 
   constructor(syscall: string) {
     super(`${syscall} EAGAIN (the socket is non-blocking and the call would have to wait)`);
-    this.name = 'WouldBlockError';
     this.syscall = syscall;
-    brand(this, 'WouldBlockError');
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, 'WouldBlockError');
   }
 }
 
@@ -165,7 +165,9 @@ export const BlockingIOError = WouldBlockError;
  * `code` is `'EBADF'`, as CPython raises for a closed socket: a clear error instead of a
  * confusing TypeError from deep inside the stream.
  */
-export class SocketClosedError extends Error {
+export class SocketClosedError extends BrandedError {
+  protected static override readonly brandName = 'SocketClosedError';
+
   /** Always `'EBADF'`. */
   readonly code = 'EBADF' as const;
   /** Node's (negative, libuv) number for EBADF on this platform. */
@@ -175,13 +177,7 @@ export class SocketClosedError extends Error {
 
   constructor(syscall: string, what = 'socket is closed') {
     super(`${syscall} EBADF (${what})`);
-    this.name = 'SocketClosedError';
     this.syscall = syscall;
-    brand(this, 'SocketClosedError');
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, 'SocketClosedError');
   }
 }
 
@@ -189,17 +185,13 @@ export class SocketClosedError extends Error {
  * A call cancelled through its `AbortSignal`, shaped like Node's own (`name 'AbortError'`,
  * `code 'ABORT_ERR'`, the signal's reason as `cause`).
  */
-export class AbortError extends Error {
+export class AbortError extends BrandedError {
+  protected static override readonly brandName = 'AbortError';
+
   /** Always `'ABORT_ERR'`. */
   readonly code = 'ABORT_ERR' as const;
 
   constructor(syscall: string, reason?: unknown) {
     super(`${syscall} was aborted`, reason === undefined ? undefined : { cause: reason });
-    this.name = 'AbortError';
-    brand(this, 'AbortError');
-  }
-
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasBrand(value, 'AbortError');
   }
 }

@@ -2,22 +2,21 @@
  * timeoutsocket: the public surface. Importing it installs the patch and applies the
  * `TIMEOUTSOCKET_*` environment (a bad value throws a RangeError naming it).
  */
-import { applyEnvironment } from './config';
 import { applyModeEnvironment } from './mode';
 import { install } from './patch';
 import { applyRulesEnvironment } from './rules/index';
+import { applyEnvironment } from './runtime';
 
 export {
   ENV,
   MAX_TIMEOUT_MS,
   PHASES,
-  getDefaultSocketTimeout,
   parseDuration,
-  setDefaultSocketTimeout,
   type Phase,
   type PhaseTimeouts,
   type TimeoutSetting,
 } from './config';
+export { getDefaultSocketTimeout, setDefaultSocketTimeout } from './runtime';
 export {
   RULES_ENV,
   getSocketTimeoutRules,
@@ -65,25 +64,10 @@ export {
   type TimeoutSocketStats,
   type UninstallMessage,
 } from './observe';
-export {
-  CATEGORIES,
-  CATEGORY_MEANINGS,
-  OPERATIONS,
-  classify,
-  describe,
-  type Category,
-  type ClassifyContext,
-  type Description,
-  type ErrorCode,
-  type ErrorLike,
-  type Operation,
-  type Platform,
-  type Source,
-} from './classify';
-export { normalizeError, type NormalizeContext, type NormalizedError, type NormalizedFields } from './normalize';
+/** Everything of the side-effect-free `timeoutsocket/errno` entry: classify, describe, normalizeError, the tables. */
+export * from './errno';
 
-/** The package version. */
-export const VERSION = '0.1.0';
+export { VERSION } from './version';
 
 applyEnvironment();
 applyRulesEnvironment();

@@ -11,7 +11,7 @@
  *
  * Neither side adds a listener or a per-socket timer: both hand the setting to code Node runs
  * anyway when the connection is made (see the comments on {@link keepAliveBeforeConnect} and
- * {@link wrapListen}).
+ * {@link adoptServer}).
  *
  * What Node 20 allows: only the initial delay (`setKeepAlive(true, ms)`, whole seconds, as
  * `TCP_KEEPIDLE`). Node 20's libuv (1.46) leaves the probe interval and count to the OS
@@ -112,23 +112,22 @@ function defaultDelaySeconds(): number {
 }
 
 /**
- * Accepted sockets: wraps `net.Server.prototype.listen` (once per server, not per connection).
+ * Accepted sockets: called by the patch's `net.Server.prototype.listen` wrapper when a server
+ * starts listening (once per server, not per connection). Its keep-alive fields follow the
+ * process default from then on, and Node's `onconnection()` applies them to every accepted socket.
  *
- * Why: Node's `onconnection()` already turns keep-alive on for every accepted socket when the
- * server asks for it, before `'connection'` is emitted:
+ * Why: `onconnection()` already turns keep-alive on for every accepted socket when the server
+ * asks for it, before `'connection'` is emitted:
  * `if (self.keepAlive && clientHandle.setKeepAlive) { socket[kSetKeepAlive] = true; …
  * clientHandle.setKeepAlive(true, self.keepAliveInitialDelay); }` (lib/net.js, v20). The
  * Server constructor stores `keepAlive` and `keepAliveInitialDelay` (seconds) as own data
- * properties, so at `listen()` they become accessors that answer with the application's value
- * when it asked for keep-alive itself, else with the live process default. No listener, no
- * `emit` wrapper (which would run for every http `'request'`), and no per-connection JS beyond
- * Node's own two property reads. The application's `socket.setKeepAlive()` in its
+ * properties, so here they become accessors that answer with the application's value when it
+ * asked for keep-alive itself, else with the live process default. No listener, nothing added
+ * to the server `emit` wrapper of patch.ts (which runs for every event, every http `'request'`
+ * included, and so does one comparison for `accept()` and nothing more), and no per-connection
+ * JS beyond Node's own two property reads. The application's `socket.setKeepAlive()` in its
  * `'connection'` handler runs after and wins. After uninstall, the accessors answer with the
  * application's values only.
- */
-/**
- * Called by the patch when a server starts listening: its keep-alive fields follow the process
- * default from then on, and Node's onconnection() applies them to every accepted socket.
  */
 export function adoptServer(server: net.Server): void {
   const enabled = Object.getOwnPropertyDescriptor(server, 'keepAlive');

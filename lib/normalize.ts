@@ -6,13 +6,13 @@
  *
  * It only fills in: a field the error already has is left as it is (except `category`,
  * which is ours and always recomputed). The numbers come from the running Node
- * (`util.getSystemErrorMap()`), the names and categories from `describe` in classify.ts.
+ * (`util.getSystemErrorMap()`, through `errno/system.ts`), the names and categories from `describe` in classify.ts.
  */
-import * as os from 'node:os';
-import * as util from 'node:util';
-import { describe, show, type Category, type ClassifyContext, type Description, type ErrorLike, type Operation } from './classify';
+import { constants as osConstants } from 'node:os';
+import { describe, MAX_CAUSE_DEPTH, show, type Category, type ClassifyContext, type Description, type ErrorLike, type Operation } from './classify';
 import { lookupName, lookupNumber } from './errno/index';
 import { NODE_CODES } from './errno/node';
+import { systemErrno } from './errno/system';
 
 /** What {@link normalizeError} takes besides the error: the classify context, and where it happened. */
 export interface NormalizeContext extends ClassifyContext {
@@ -90,22 +90,13 @@ const NODE_MESSAGE = /^([a-z][A-Za-z0-9_]*) ([A-Z][A-Z0-9_]+)(?: (\S+))?/;
 
 const NODE_ONLY: ReadonlySet<string> = new Set(NODE_CODES.map((row) => row.code));
 
-/** How deep `cause` chains are searched for `syscall`, `hostname`, `address` and `port`. */
-const MAX_CAUSE_DEPTH = 4;
-
-let byName: Map<string, number> | undefined;
-
-/** This platform's libuv number for a code name, from Node itself; `undefined` if libuv has none. */
-function systemErrno(name: string): number | undefined {
-  if (byName === undefined) {
-    byName = new Map();
-    for (const [errno, [errName]] of util.getSystemErrorMap()) byName.set(errName, errno);
-  }
-  const known = byName.get(name);
+/** This platform's libuv number for a code name, as Node reports it; `undefined` if it has none. */
+function reportedErrno(name: string): number | undefined {
+  const known = systemErrno(name);
   if (known !== undefined) return known;
   // On Unix libuv passes an errno it has no name for through as its negative (UV__ERR(errno)),
   // so Node reports e.g. EINPROGRESS as -115 on Linux; Windows has no such pass-through.
-  const unix = process.platform === 'win32' ? undefined : (os.constants.errno as Record<string, number>)[name];
+  const unix = process.platform === 'win32' ? undefined : (osConstants.errno as Record<string, number>)[name];
   return unix === undefined ? undefined : -unix;
 }
 
@@ -203,11 +194,11 @@ function nodeCode(description: Description): string {
 function errnoFor(code: string, description: Description): number {
   const nodeOnly = NODE_ONLY.has(code) || lookupName(code, description.platform)?.source === 'node';
   if (!nodeOnly) {
-    const own = systemErrno(code);
+    const own = reportedErrno(code);
     if (own !== undefined) return own;
   }
   const standIn = STAND_INS[description.category];
-  return (nodeOnly && standIn !== undefined ? systemErrno(standIn) : undefined) ?? systemErrno('UNKNOWN')!;
+  return (nodeOnly && standIn !== undefined ? reportedErrno(standIn) : undefined) ?? reportedErrno('UNKNOWN')!;
 }
 
 interface MessageFields {

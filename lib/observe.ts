@@ -20,7 +20,6 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import type { Phase, PhaseTimeouts } from './config';
-import type { InternalSocket } from './engine';
 import type { SocketTimeoutError } from './errors';
 import type { ProtocolName } from './protocols/names';
 import { ruleFor, type SocketTimeoutRule } from './rules/index';
@@ -57,7 +56,7 @@ export const CHANNELS = Object.freeze({
 /** What {@link CHANNELS}`.timeout` carries. */
 export interface TimeoutMessage {
   /** The socket whose deadline fired; not yet destroyed when subscribers run (the error follows). */
-  socket: InternalSocket;
+  socket: net.Socket;
   /** The phase whose deadline ran out. */
   phase: Phase;
   /** The timeout in force for that phase, ms. */
@@ -217,7 +216,7 @@ const counters: Counters = sharedCounters();
  * Who a debug line is about: the peer, the local port that tells connections to it apart, and
  * the rule that applied (`rule 2 "*:6379 protocol=redis"`, or `no rule`).
  */
-function describeSocket(socket: InternalSocket, address: string | undefined, port: number | undefined): string {
+function describeSocket(socket: net.Socket, address: string | undefined, port: number | undefined): string {
   const peer = address ?? socket.remoteAddress ?? '?';
   return `${peer}:${port ?? socket.remotePort ?? '?'} (local port ${socket.localPort ?? '-'}, ${describeRule(ruleFor(socket))})`;
 }
@@ -238,20 +237,20 @@ export function noteSocket(): void {
 }
 
 /** A deadline was armed. */
-export function noteArmed(socket: InternalSocket, phase: Phase, timeout: number, address?: string, port?: number): void {
+export function noteArmed(socket: net.Socket, phase: Phase, timeout: number, address?: string, port?: number): void {
   counters.armed++;
   if (DEBUG) debug('armed %s %d ms %s', phase, timeout, describeSocket(socket, address, port));
 }
 
 /** A deadline settled in time: connected, answered, or the queue drained. `since` is when its clock started. */
-export function noteCleared(socket: InternalSocket, phase: Phase, since: number, address?: string, port?: number): void {
+export function noteCleared(socket: net.Socket, phase: Phase, since: number, address?: string, port?: number): void {
   if (DEBUG) {
     debug('cleared %s after %d ms %s', phase, Math.round(performance.now() - since), describeSocket(socket, address, port));
   }
 }
 
 /** The second look found nothing expired: the loop was busy, not the peer late. */
-export function noteFalseAlarm(socket: InternalSocket, address?: string, port?: number): void {
+export function noteFalseAlarm(socket: net.Socket, address?: string, port?: number): void {
   counters.falseAlarmsAvoided++;
   if (DEBUG) debug('no timeout: the answer arrived while the event loop was blocked %s', describeSocket(socket, address, port));
 }
@@ -262,7 +261,7 @@ export function noteFalseAlarm(socket: InternalSocket, address?: string, port?: 
  * given to `connect()`.
  */
 export function noteFired(
-  socket: InternalSocket,
+  socket: net.Socket,
   phase: Phase,
   timeout: number,
   error: SocketTimeoutError,
@@ -287,7 +286,7 @@ export function noteFired(
 }
 
 /** Report mode: what a reported deadline waited for came after all, `elapsed` ms after its clock started. */
-export function noteLate(socket: InternalSocket, phase: Phase, timeout: number, elapsed: number, host?: string, port?: number): void {
+export function noteLate(socket: net.Socket, phase: Phase, timeout: number, elapsed: number, host?: string, port?: number): void {
   counters.late = (counters.late ?? 0) + 1;
   if (DEBUG) {
     debug('late %s: answered after %d ms, %d ms past the timeout %s', phase, Math.round(elapsed), Math.round(elapsed - timeout), describeSocket(socket, host, port));
@@ -310,7 +309,7 @@ export function noteLate(socket: InternalSocket, phase: Phase, timeout: number, 
 
 /** Report mode: the socket closed, `elapsed` ms after the clock of a reported deadline started, with no answer. */
 export function noteNever(
-  socket: InternalSocket,
+  socket: net.Socket,
   phase: Phase,
   timeout: number,
   elapsed: number,
@@ -342,8 +341,10 @@ export function noteNever(
 }
 
 /** Where a socket goes, for the messages: `host` is what `connect()` was given. */
-function destinationOf(socket: InternalSocket, host: string | undefined, port: number | undefined): DeadlineDestination {
-  const accepted = socket.server !== undefined && socket.server !== null;
+function destinationOf(socket: net.Socket, host: string | undefined, port: number | undefined): DeadlineDestination {
+  // Node sets `server` on a socket a net.Server accepted, just before 'connection' (net.js onconnection).
+  const server = (socket as { server?: unknown }).server;
+  const accepted = server !== undefined && server !== null;
   if (accepted) return { host: undefined, address: socket.remoteAddress, port: socket.remotePort, acceptedOn: socket.localPort };
   const address = socket.remoteAddress ?? (host !== undefined && isIP(host) !== 0 ? host : undefined);
   return { host, address, port: port ?? socket.remotePort, acceptedOn: undefined };

@@ -6,10 +6,16 @@
  * before the application runs, with one line naming the variable and the value (or quoting the
  * rule), rather than leave it running without deadlines.
  */
-import { applyEnvironment } from './config';
 import { applyModeEnvironment } from './mode';
 import { install } from './patch';
 import { applyRulesEnvironment } from './rules/index';
+import { applyEnvironment } from './runtime';
+
+/**
+ * The exit status for a bad `TIMEOUTSOCKET_*` value: 9, the status Node itself exits with for
+ * an invalid argument (an unknown option, or one missing its value), which this is.
+ */
+const EXIT_INVALID_ARGUMENT = 9;
 
 try {
   applyEnvironment();
@@ -18,5 +24,5 @@ try {
   install();
 } catch (error) {
   process.stderr.write(`timeoutsocket: ${(error as Error).message}\n`);
-  process.exit(9);
+  process.exit(EXIT_INVALID_ARGUMENT);
 }

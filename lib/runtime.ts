@@ -1,5 +1,6 @@
 /**
- * The process-wide state every loaded copy of timeoutsocket shares.
+ * The process-wide state every loaded copy of timeoutsocket shares, and the process default
+ * that lives in it (`setDefaultSocketTimeout`, applying the `TIMEOUTSOCKET_*` environment).
  *
  * An application can end up with two copies of the package (two `node_modules` trees), yet
  * `net.Socket.prototype` exists once per process. So the record of what is patched, the
@@ -9,7 +10,7 @@
  * global while `net` stays the one process-wide module.)
  */
 import * as net from 'node:net';
-import type { PhaseTimeouts } from './config';
+import { normalizeTimeout, timeoutsFromEnv, type PhaseTimeouts, type TimeoutSetting } from './config';
 import type { DeadlineMode } from './mode';
 
 /** One replaced or added property: what to put back on uninstall. */
@@ -91,4 +92,36 @@ export function runtime(): Runtime {
     Object.defineProperty(host, RUNTIME_KEY, { value: shared, enumerable: false });
   }
   return shared;
+}
+
+/**
+ * Sets the process default: the deadlines of every socket that has no setting of its own
+ * (`socket.setSocketTimeout`). `null` turns them off.
+ *
+ * @example
+ * ```ts
+ * setDefaultSocketTimeout(5000);                      // every phase, 5 s
+ * setDefaultSocketTimeout({ connect: 2000, read: 10_000 });
+ * ```
+ */
+export function setDefaultSocketTimeout(setting: TimeoutSetting): void {
+  runtime().defaults = Object.freeze(normalizeTimeout(setting, 'timeout'));
+}
+
+/** The process default, one value per phase (`null` = no deadline). */
+export function getDefaultSocketTimeout(): PhaseTimeouts {
+  return { ...runtime().defaults };
+}
+
+/**
+ * Applies the `TIMEOUTSOCKET_*` environment to the process default, once per process (a second
+ * copy of the package must not undo what the application set since). Validates first, so a bad
+ * value throws a `RangeError` and changes nothing.
+ */
+export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const fromEnv = timeoutsFromEnv(env);
+  const shared = runtime();
+  if (shared.envApplied) return;
+  shared.envApplied = true;
+  if (fromEnv !== undefined) shared.defaults = Object.freeze(fromEnv);
 }

@@ -15,10 +15,10 @@ import {
   type Closable,
 } from '../fixtures/servers';
 import { createConnection } from '../lib/awaitable';
-import { setDefaultSocketTimeout } from '../lib/config';
 import { STATE, type InternalSocket } from '../lib/engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../lib/errors';
 import { install, uninstall } from '../lib/patch';
+import { setDefaultSocketTimeout } from '../lib/runtime';
 import { activeResources, once, sleep } from './helpers';
 
 const T = 150;

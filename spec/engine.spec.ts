@@ -17,12 +17,12 @@ import {
   startSlowDripServer,
   type Closable,
 } from '../fixtures/servers';
-import { setDefaultSocketTimeout } from '../lib/config';
 import { IDLE_GRACE_MS, STATE, type InternalSocket } from '../lib/engine';
 import { SocketTimeoutError } from '../lib/errors';
 import { getStats } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
 import { waitUntil } from '../fixtures/bounded';
+import { setDefaultSocketTimeout } from '../lib/runtime';
 import { activeResources, blockEventLoop, fateOf, once, sleep } from './helpers';
 
 const T = 200;

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as util from 'node:util';
-import { ETIMEDOUT_ERRNO, SocketTimeoutError, Timeout, libuvErrno } from '../lib/errors';
+import { AbortError, ETIMEDOUT_ERRNO, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../lib/errors';
 
 describe('SocketTimeoutError', () => {
   it('has the shape of a Node system error', () => {
@@ -39,21 +39,36 @@ describe('SocketTimeoutError', () => {
     expect('address' in error).toBe(false);
   });
 
-  it('is exported as Timeout too, the name Python used', () => {
-    expect(Timeout).toBe(SocketTimeoutError);
-  });
-
   it('does not claim errors that are not ours', () => {
     const lookalike = Object.assign(new Error('x'), { code: 'ETIMEDOUT' });
     expect(lookalike).not.toBeInstanceOf(SocketTimeoutError);
   });
 });
 
-describe('libuvErrno', () => {
-  it('maps names to the negative numbers Node uses', () => {
-    expect(util.getSystemErrorName(libuvErrno('ECONNREFUSED'))).toBe('ECONNREFUSED');
+describe('instanceof, by the brand every copy of the package shares', () => {
+  const made = {
+    SocketTimeoutError: new SocketTimeoutError({ phase: 'read', timeout: 5 }),
+    WouldBlockError: new WouldBlockError('recv'),
+    SocketClosedError: new SocketClosedError('send'),
+    AbortError: new AbortError('recv', 'stop'),
+  };
+  const classes = { SocketTimeoutError, WouldBlockError, SocketClosedError, AbortError };
+
+  it.each(Object.keys(made) as Array<keyof typeof made>)('%s is named, an Error, and an instance of its class only', (name) => {
+    const error = made[name];
+    expect(error.name).toBe(name);
+    expect(error).toBeInstanceOf(Error);
+    for (const [other, cls] of Object.entries(classes)) expect(error instanceof cls).toBe(other === name);
   });
-  it('rejects a name libuv does not know', () => {
-    expect(() => libuvErrno('ENOPE')).toThrow(RangeError);
+
+  it.each(Object.keys(classes) as Array<keyof typeof classes>)('%s claims an error another copy branded, by its name alone', (name) => {
+    // What another copy's constructor leaves: a plain Error with the shared registry symbol.
+    const fromOtherCopy = Object.defineProperty(new Error('x'), Symbol.for('timeoutsocket.error'), { value: [name] });
+    expect(fromOtherCopy instanceof classes[name]).toBe(true);
+    expect(Object.getOwnPropertySymbols(made[name])).toEqual([Symbol.for('timeoutsocket.error')]);
+  });
+
+  it('keeps the abort reason as cause', () => {
+    expect(made.AbortError.cause).toBe('stop');
   });
 });

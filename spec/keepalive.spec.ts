@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { setDefaultSocketTimeout } from '../lib/config';
 import { install, uninstall } from '../lib/patch';
+import { setDefaultSocketTimeout } from '../lib/runtime';
 import { once } from './helpers';
 
 /**
@@ -26,7 +26,6 @@ function availableProbe(): Probe {
 const PROBE = availableProbe();
 const describeWithProbe = PROBE === undefined ? describe.skip : describe;
 if (PROBE === undefined) {
-  // eslint-disable-next-line no-console
   console.warn('keepalive.spec: skipped, neither `ss` nor /proc/net/tcp can show TCP keep-alive timers here');
 }
 

@@ -10,10 +10,10 @@ import {
   startSinkServer,
   type Closable,
 } from '../fixtures/servers';
-import { getDefaultSocketTimeout, setDefaultSocketTimeout } from '../lib/config';
 import { SocketTimeoutError } from '../lib/errors';
 import { CHANNELS, getStats, type InstallMessage, type TimeoutMessage, type UninstallMessage } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
+import { getDefaultSocketTimeout, setDefaultSocketTimeout } from '../lib/runtime';
 import { blockEventLoop, fateOf, once, runNode, sleep } from './helpers';
 
 const T = 150;

@@ -6,40 +6,90 @@ import * as path from 'node:path';
 import { connectTarget, install, isInstalled, uninstall } from '../lib/patch';
 
 const ROOT = path.resolve(__dirname, '..');
-const PATCHED = ['connect', '_writeGeneric', '_destroy'] as const;
-const ADDED = ['setSocketTimeout', 'getSocketTimeout'] as const;
 
-function originals(): Record<string, unknown> {
-  const proto = net.Socket.prototype as unknown as Record<string, unknown>;
-  return Object.fromEntries(PATCHED.map((key) => [key, proto[key]]));
+/** What install wraps (an original stays underneath) and what it adds, on each prototype. */
+const SOCKET_WRAPPED = ['connect', '_writeGeneric', '_destroy', '_unrefTimer', 'setKeepAlive'] as const;
+const SOCKET_ADDED = ['setSocketTimeout', 'getSocketTimeout', 'setBlocking', 'getBlocking', 'recv', 'recvInto', 'send', 'sendAll', 'connectEx'] as const;
+const SERVER_WRAPPED = ['emit', 'listen', 'close'] as const;
+const SERVER_ADDED = ['setSocketTimeout', 'getSocketTimeout', 'setBlocking', 'getBlocking', 'accept'] as const;
+
+const PROTOTYPES = { socket: net.Socket.prototype, server: net.Server.prototype } as const;
+
+/** Every own property of both prototypes, as descriptors: what uninstall must give back exactly. */
+function ownProperties(): Record<string, Map<string | symbol, PropertyDescriptor>> {
+  return Object.fromEntries(
+    Object.entries(PROTOTYPES).map(([name, proto]) => [
+      name,
+      new Map(Reflect.ownKeys(proto).map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)!])),
+    ]),
+  );
+}
+
+/** The value each listed key resolves to (own or inherited), per prototype. */
+function resolved(proto: object, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((key) => [key, (proto as Record<string, unknown>)[key]]));
 }
 
 describe('install and uninstall', () => {
-  let before: Record<string, unknown>;
+  let before: ReturnType<typeof ownProperties>;
+  let socketBefore: Record<string, unknown>;
+  let serverBefore: Record<string, unknown>;
   beforeAll(() => {
     uninstall(); // another spec file in this worker may have installed it
-    before = originals();
+    before = ownProperties();
+    socketBefore = resolved(PROTOTYPES.socket, [...SOCKET_WRAPPED, ...SOCKET_ADDED]);
+    serverBefore = resolved(PROTOTYPES.server, [...SERVER_WRAPPED, ...SERVER_ADDED]);
   });
   afterAll(() => uninstall());
 
   it('patches once, however often it is called', () => {
     expect(install()).toBe(true);
-    const patched = originals();
+    const patched = ownProperties();
     expect(install()).toBe(false);
-    expect(originals()).toEqual(patched);
+    expect(ownProperties()).toEqual(patched);
     expect(isInstalled()).toBe(true);
-    for (const key of PATCHED) expect(patched[key]).not.toBe(before[key]);
-    for (const key of ADDED) expect(typeof (net.Socket.prototype as unknown as Record<string, unknown>)[key]).toBe('function');
+    uninstall();
   });
 
-  it('restores the exact original functions and removes what it added', () => {
+  it('wraps every listed socket and server method, and adds every listed one', () => {
+    install();
+    const socket = resolved(PROTOTYPES.socket, [...SOCKET_WRAPPED, ...SOCKET_ADDED]);
+    const server = resolved(PROTOTYPES.server, [...SERVER_WRAPPED, ...SERVER_ADDED]);
+    for (const key of SOCKET_WRAPPED) {
+      expect(typeof socketBefore[key]).toBe('function');
+      expect([key, socket[key]]).not.toEqual([key, socketBefore[key]]);
+    }
+    for (const key of SERVER_WRAPPED) {
+      expect(typeof serverBefore[key]).toBe('function');
+      expect([key, server[key]]).not.toEqual([key, serverBefore[key]]);
+    }
+    for (const key of SOCKET_ADDED) expect([key, socketBefore[key], typeof socket[key]]).toEqual([key, undefined, 'function']);
+    for (const key of SERVER_ADDED) expect([key, serverBefore[key], typeof server[key]]).toEqual([key, undefined, 'function']);
+    // Nothing else changed: every own property install touched is one of the lists above.
+    const changed = (name: keyof typeof PROTOTYPES): string[] => {
+      const now = ownProperties()[name];
+      return [...now.keys()].filter((key) => before[name].get(key)?.value !== now.get(key)?.value).map(String).sort();
+    };
+    expect(changed('socket')).toEqual([...SOCKET_WRAPPED, ...SOCKET_ADDED].sort());
+    expect(changed('server')).toEqual([...SERVER_WRAPPED, ...SERVER_ADDED].sort());
+    uninstall();
+  });
+
+  it('restores every own property of both prototypes exactly, and removes what it added', () => {
     install();
     expect(uninstall()).toBe(true);
     expect(uninstall()).toBe(false);
     expect(isInstalled()).toBe(false);
-    const after = originals();
-    for (const key of PATCHED) expect(after[key]).toBe(before[key]);
-    for (const key of ADDED) expect(Object.prototype.hasOwnProperty.call(net.Socket.prototype, key)).toBe(false);
+    const after = ownProperties();
+    // Same keys, and for each the same descriptor: the original function by identity, its flags.
+    for (const name of Object.keys(PROTOTYPES) as Array<keyof typeof PROTOTYPES>) {
+      expect([...after[name].keys()].map(String).sort()).toEqual([...before[name].keys()].map(String).sort());
+      for (const [key, descriptor] of before[name]) expect([name, key, after[name].get(key)]).toEqual([name, key, descriptor]);
+    }
+    expect(resolved(PROTOTYPES.socket, [...SOCKET_WRAPPED, ...SOCKET_ADDED])).toEqual(socketBefore);
+    expect(resolved(PROTOTYPES.server, [...SERVER_WRAPPED, ...SERVER_ADDED])).toEqual(serverBefore);
+    for (const key of SOCKET_ADDED) expect([key, Object.prototype.hasOwnProperty.call(PROTOTYPES.socket, key)]).toEqual([key, false]);
+    for (const key of SERVER_ADDED) expect([key, Object.prototype.hasOwnProperty.call(PROTOTYPES.server, key)]).toEqual([key, false]);
   });
 
   it('can be installed again after an uninstall', () => {

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { closeAll, startSilentServer, type Closable, type TrackedServer } from '../fixtures/servers';
-import { setDefaultSocketTimeout } from '../lib/config';
+import { setDefaultSocketTimeout } from '../lib/runtime';
 import { STATE, type InternalSocket, type SocketState } from '../lib/engine';
 import { CHANNELS, getStats, type TimeoutMessage } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';

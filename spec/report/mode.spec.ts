@@ -13,7 +13,7 @@ import {
   startSlowAnswerServer,
   type Closable,
 } from '../../fixtures/servers';
-import { setDefaultSocketTimeout } from '../../lib/config';
+import { setDefaultSocketTimeout } from '../../lib/runtime';
 import { getDeadlineMode, setDeadlineMode } from '../../lib/mode';
 import { CHANNELS, getStats, type LateMessage, type NeverMessage, type TimeoutMessage } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
