@@ -8,6 +8,7 @@
  */
 import { applyModeEnvironment } from './mode';
 import { install } from './patch';
+import { applyReportEnvironment } from './report/collect';
 import { applyRulesEnvironment } from './rules/index';
 import { applyEnvironment } from './runtime';
 
@@ -22,6 +23,7 @@ try {
   applyRulesEnvironment();
   applyModeEnvironment();
   install();
+  applyReportEnvironment();
 } catch (error) {
   process.stderr.write(`timeoutsocket: ${(error as Error).message}\n`);
   process.exit(EXIT_INVALID_ARGUMENT);

@@ -35,6 +35,8 @@ export interface Runtime {
   mode?: DeadlineMode;
   /** Whether `TIMEOUTSOCKET_MODE` was already applied (only the first load applies it). */
   modeEnvApplied?: boolean;
+  /** Whether a report collector runs in this process (lib/report/collect.ts): one per process. */
+  collecting?: boolean;
 }
 
 /**
