@@ -18,7 +18,7 @@ import { ENV, parseDuration, timeoutsFromEnv } from './config';
 import { PLATFORMS, type Platform } from './errno/index';
 import { normalizeError } from './normalize';
 import { install } from './patch';
-import { MODE_ENV } from './mode';
+import { MODE_ENV, modeFromEnv } from './mode';
 import { buildReport, describeReport, REPORT_FILE_ENV, reportJson } from './report/index';
 import { checkRules, RULES_ENV } from './rules/index';
 import { describeExplanation, explainDestination, type Explanation } from './rules/explain';
@@ -40,9 +40,9 @@ Commands:
       Connect once with a deadline and report the outcome, its category and
       the time it took. Use [::1]:port for IPv6 addresses.
         --timeout D     the connect deadline, DNS included (default 2s)
-        --explain       also print which rule, protocol and deadlines apply
-                        to this destination (from TIMEOUTSOCKET_RULES and
-                        TIMEOUTSOCKET_*, or --rules)
+        --explain       also print which rule, protocol, deadlines and mode
+                        apply to this destination (from TIMEOUTSOCKET_RULES
+                        and TIMEOUTSOCKET_*, or --rules)
         --rules RULES   the rules to explain instead of TIMEOUTSOCKET_RULES
 
   run [timeouts] [--] <command> [args...]
@@ -250,12 +250,14 @@ async function probeCommand(args: readonly string[]): Promise<number> {
  */
 function explainProbe(report: ProbeReport, rules: string | null): Explanation {
   let defaults;
+  let mode;
   try {
     defaults = timeoutsFromEnv(process.env);
+    mode = modeFromEnv(process.env);
   } catch (error) {
     throw new UsageError(`probe: ${(error as Error).message}`);
   }
-  return explainDestination(report.host, report.port, { rules, defaults, address: report.ok ? (report.address ?? undefined) : undefined });
+  return explainDestination(report.host, report.port, { rules, defaults, mode, address: report.ok ? (report.address ?? undefined) : undefined });
 }
 
 /** Rules given on the command line or in the environment, checked as the shim would check them. */

@@ -370,7 +370,9 @@ export function release(socket: InternalSocket): void {
   if (state === undefined || state === NOT_TCP) return;
   (state as SocketState).schedule(NOTHING_DUE, ENGINE_TIMER, socket);
   socket[STATE] = undefined;
-  if ((state as SocketState).overdue !== undefined) settleAtClose(socket, state as SocketState);
+  // Report mode: an overdue phase is settled by the socket's end (`destroyed` is set before
+  // `_destroy` runs); the engine standing down for another reason (uninstall) says nothing.
+  if ((state as SocketState).overdue !== undefined && socket.destroyed) settleAtClose(socket, state as SocketState);
 }
 
 function nothingArmed(state: SocketState): boolean {

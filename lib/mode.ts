@@ -67,12 +67,20 @@ export function getDeadlineMode(): DeadlineMode {
  * first: a bad value throws a `RangeError` naming the variable and its value.
  */
 export function applyModeEnvironment(env: NodeJS.ProcessEnv = process.env): void {
-  const raw = env[MODE_ENV];
-  const mode = raw === undefined || raw.trim() === '' ? undefined : modeFromText(raw);
+  const mode = modeFromEnv(env);
   const shared = runtime();
   if (shared.modeEnvApplied === true) return;
   shared.modeEnvApplied = true;
   if (mode !== undefined) shared.mode = mode;
+}
+
+/**
+ * The mode `TIMEOUTSOCKET_MODE` in `env` names, without applying it: `undefined` when unset or
+ * empty. Throws a `RangeError` naming the variable and its value for anything else.
+ */
+export function modeFromEnv(env: NodeJS.ProcessEnv = process.env): DeadlineMode | undefined {
+  const raw = env[MODE_ENV];
+  return raw === undefined || raw.trim() === '' ? undefined : modeFromText(raw);
 }
 
 function modeFromText(raw: string): DeadlineMode {

@@ -554,7 +554,14 @@ describe('explainDestination', () => {
       portProtocol: null,
       timeouts: { connect: 2000, read: 60_000, write: null, keepAlive: 30_000 },
       sources: { connect: 'default', read: 'rule', write: 'default' },
+      mode: 'enforce',
+      modeSource: 'default',
     });
+  });
+
+  it('names the mode: the rule\'s mode=, else the process mode given', () => {
+    expect(explainDestination('db', 1, { rules: 'db mode=report', defaults })).toMatchObject({ mode: 'report', modeSource: 'rule' });
+    expect(explainDestination('db', 1, { rules: 'db read=1s', defaults, mode: 'report' })).toMatchObject({ mode: 'report', modeSource: 'default' });
   });
 
   it('with no rule or protocol=auto, the protocol is chosen per connection; a port table can be supplied', () => {
