@@ -16,7 +16,8 @@
  * What Node sets, measured with getsockopt() on a loopback socket after `setKeepAlive(true,
  * 30000)` on 20.20.2, 22.23.5, 24.22.3 and 26.12.1 (Linux): `TCP_KEEPIDLE` = 30 (the delay, whole
  * seconds), and libuv's own `TCP_KEEPINTVL` = 1 s and `TCP_KEEPCNT` = 10 (libuv sets them itself
- * whenever it turns keep-alive on with a delay, from 1.46 in Node 20.20 on), not the OS's
+ * whenever it turns keep-alive on with a delay: libuv 1.46.0 in 20.20.2, 1.51.0 in 22.23.5,
+ * 1.52.1 in 24.22.3 and 26.12.1), not the OS's
  * `net.ipv4.tcp_keepalive_intvl` (75 s) × `tcp_keepalive_probes` (9). So a dead idle peer is
  * found about delay + 1 s × 10 after the last traffic, then reads fail with ETIMEDOUT from the OS.
  *
