@@ -272,10 +272,11 @@ export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): PhaseTime
     const raw = env[name];
     return raw === undefined || raw.trim() === '' ? undefined : parseDuration(raw, name);
   };
-  const keepAliveRaw = env[ENV.keepAlive];
-  const keepAlive = keepAliveRaw === undefined || keepAliveRaw.trim() === '' ? undefined : parseKeepAlive(keepAliveRaw, ENV.keepAlive).delay;
   const general = read(ENV.timeout);
   const perPhase = { connect: read(ENV.connect), read: read(ENV.read), write: read(ENV.write) };
+  // A delay alone, or delay,interval,count: only the delay is part of the process default.
+  const keepAliveRaw = env[ENV.keepAlive];
+  const keepAlive = keepAliveRaw === undefined || keepAliveRaw.trim() === '' ? undefined : parseKeepAlive(keepAliveRaw, ENV.keepAlive).delay;
   if (general === undefined && keepAlive === undefined && PHASES.every((phase) => perPhase[phase] === undefined)) return undefined;
   const fallback = general ?? null;
   return {

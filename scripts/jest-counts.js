@@ -76,6 +76,8 @@ function describeCounts(label, counts) {
 function printCounts(labelled) {
   let passed = 0;
   let failed = 0;
+  const behaviour = { passed: 0, failed: 0 };
+  const rows = { passed: 0, failed: 0 };
   const failures = [];
   for (const [label, file] of labelled) {
     const counts = countReport(file);
@@ -83,9 +85,18 @@ function printCounts(labelled) {
     const sum = total(counts);
     passed += sum.passed;
     failed += sum.failed;
+    behaviour.passed += counts.behaviour.passed;
+    behaviour.failed += counts.behaviour.failed + counts.broken;
+    rows.passed += counts.rows.passed;
+    rows.failed += counts.rows.failed;
     for (const name of counts.failures) failures.push(`  ${label}: ${name}`);
   }
   if (failures.length > 0) console.log(`failed:\n${failures.join('\n')}`);
+  if (labelled.length > 1) {
+    console.log(
+      `all runs: behaviour tests ${behaviour.passed} passed, ${behaviour.failed} failed; errno table rows ${rows.passed} passed, ${rows.failed} failed`,
+    );
+  }
   return { passed, failed };
 }
 
