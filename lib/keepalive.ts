@@ -102,7 +102,8 @@ function applicationChose(socket: KeepAliveSocket, connectArgs: readonly unknown
  * only records the wish (`this[kSetKeepAlive] = enable; this[kSetKeepAliveInitialDelay] = …`),
  * and Node's `afterConnect()` applies it the moment the connection is up, before `'connect'` is
  * emitted: `if (self[kSetKeepAlive] && self._handle.setKeepAlive)
- * self._handle.setKeepAlive(true, self[kSetKeepAliveInitialDelay])` (lib/net.js, v20). That
+ * self._handle.setKeepAlive(true, self[kSetKeepAliveInitialDelay])` (lib/net.js, v20 and v22;
+ * v24 and v26 add `self[kSetKeepAliveInterval], self[kSetKeepAliveCount]`). That
  * path also serves `autoSelectFamily` (afterConnectMultiple ends in afterConnect) and TLS
  * clients (TLSSocket is a net.Socket; its TLSWrap handle proxies setKeepAlive to the TCP handle;
  * the early call on that handle, before the fd exists, only sets a libuv flag, and afterConnect
@@ -166,7 +167,8 @@ export function keepAliveForAccepted(server: net.Server, socket: net.Socket): vo
  * Why: Node's `onconnection()` already turns keep-alive on for every accepted socket when the
  * server asks for it, before `'connection'` is emitted:
  * `if (self.keepAlive && clientHandle.setKeepAlive) { socket[kSetKeepAlive] = true; …
- * clientHandle.setKeepAlive(true, self.keepAliveInitialDelay); }` (lib/net.js, v20). The
+ * clientHandle.setKeepAlive(true, self.keepAliveInitialDelay); }` (lib/net.js, the same from v20
+ * to v26). The
  * Server constructor stores `keepAlive` and `keepAliveInitialDelay` (seconds) as own data
  * properties, so at `listen()` they become accessors that answer with the application's value
  * when it asked for keep-alive itself, else with the live process default. No listener, no
