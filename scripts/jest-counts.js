@@ -30,7 +30,7 @@ function countReport(file) {
   } catch {
     counts.missing = true;
     counts.broken = 1;
-    counts.failures.push('(no report: the suite did not finish)');
+    counts.failures.push('(no report: the suite did not run, or did not finish)');
     return counts;
   }
   for (const suite of report.testResults ?? []) {

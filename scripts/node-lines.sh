@@ -5,6 +5,7 @@
 # Prints one tab-separated row per line, in order:
 #   <line> <version> <path to the node binary>     the binary is ready
 #   <line> <version> -          <why it is skipped> no binary for this platform
+#   <line> <version> -          fetch failed: …     the download failed (CI counts it as a failure)
 #
 # Where a binary comes from:
 # - the machine's own `node`, when it is exactly the pinned version of its line;
@@ -71,6 +72,6 @@ for version in "${PINNED[@]}"; do
   elif bin=$(binary_for "$version"); then
     printf '%s\t%s\t%s\n' "$line" "$version" "$bin"
   else
-    printf '%s\t%s\t-\t`npm pack %s@%s` failed\n' "$line" "$version" "$PACKAGE" "$version"
+    printf '%s\t%s\t-\tfetch failed: `npm pack %s@%s` gave no such binary\n' "$line" "$version" "$PACKAGE" "$version"
   fi
 done
