@@ -17,7 +17,8 @@ import {
   type TrackedServer,
 } from '../../fixtures/servers';
 import { parseRecords } from '../../lib/report/records';
-import { checkRules } from '../../lib/rules/index';
+import { roundAbove } from '../../lib/report/suggest';
+import { checkRules, formatDuration } from '../../lib/rules/index';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli.js');
@@ -120,7 +121,10 @@ describe('timeoutsocket run --report over a parent and two child processes', () 
     expect(row(faults.silent.port, 'read')).toMatchObject({ ranOut: 1, late: 0, never: 1, neverButWriting: 0 });
     expect(row(faults.hole.port, 'connect')).toMatchObject({ ranOut: 1, late: 0, never: 1 });
     expect(report.rows).toHaveLength(4);
-    const suggested = [`127.0.0.1:${faults.slow.port} read=1s`, `127.0.0.1:${faults.sink.port} protocol=stream`].sort(); // by destination
+    // read= a round duration at least a quarter above the longest answer (750 ms for 600 ms, 1 s just above).
+    const read = roundAbove(row(faults.slow.port, 'read').answeredMax);
+    expect(read).toBeGreaterThanOrEqual(3 * T * 1.25);
+    const suggested = [`127.0.0.1:${faults.slow.port} read=${formatDuration(read)}`, `127.0.0.1:${faults.sink.port} protocol=stream`].sort(); // by destination
     expect(report.suggestion.rules).toBe(suggested.join('; '));
     expect(report.suggestion.hangs).toEqual([
       { destination: `127.0.0.1:${faults.hole.port}`, phase: 'connect', protocol: null, rule: null },
