@@ -105,6 +105,28 @@ describe('report mode against the fault servers', () => {
     expect(timeouts.messages).toHaveLength(1);
   });
 
+  it('blackhole that opens: the connect is reported, then late when it completes at a SYN retransmission', async () => {
+    const hole = await startBlackhole();
+    fixtures.push(hole);
+    setDefaultSocketTimeout({ connect: T });
+    const started = performance.now();
+    const socket = connect(hole.port);
+    const connected = once(socket, 'connect', 10_000);
+    expect(await timeouts.next()).toMatchObject({ phase: 'connect', enforced: false });
+    await hole.open();
+    await connected;
+    const connectedAfter = performance.now() - started;
+    const late = await lates.next();
+    expect(late).toMatchObject({ phase: 'connect', timeout: T, socket });
+    expect(late.elapsed).toBeGreaterThan(T);
+    // Timed at the connection itself (afterConnect), before 'connect' reached the application.
+    expect(late.elapsed).toBeLessThanOrEqual(connectedAfter + 1);
+    expect(lates.messages).toHaveLength(1);
+    expect(late.late).toBeCloseTo(late.elapsed - T, 5);
+    expect(getStats()).toMatchObject({ reported: 1, late: 1, never: 0, timeouts: { connect: 0 } });
+    expect(socket.destroyed).toBe(false);
+  });
+
   it('silent server: the reply deadline is reported, writes still go through, never at close', async () => {
     const silent = await startSilentServer();
     fixtures.push(silent);
