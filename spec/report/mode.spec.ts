@@ -241,6 +241,37 @@ describe('report mode against the fault servers', () => {
 });
 
 describe('healthy traffic in report mode', () => {
+  /** One exchange with `port`, every event the client sees in order, and the bytes it read. */
+  const exchange = async (port: number): Promise<{ events: string[]; bytes: string }> => {
+    const socket = connect(port);
+    const events: string[] = [];
+    let bytes = '';
+    for (const event of ['connect', 'ready', 'end', 'finish', 'close', 'error', 'timeout']) socket.on(event, () => events.push(event));
+    socket.on('data', (chunk) => {
+      events.push('data');
+      bytes += chunk;
+      socket.end();
+    });
+    await once(socket, 'connect');
+    socket.write('query\n');
+    await fateOf(socket, 5000);
+    return { events, bytes };
+  };
+
+  it('a slow answer, whose deadline runs out, is byte-for-byte and event-for-event what it is without the shim', async () => {
+    const slow = await startSlowAnswerServer({ delayMs: 2 * T });
+    fixtures.push(slow);
+    uninstall();
+    const plain = await exchange(slow.port);
+    install();
+    setDeadlineMode('report');
+    setDefaultSocketTimeout(T);
+    const reportMode = await exchange(slow.port);
+    expect(getStats()).toMatchObject({ reported: 1, late: 1 }); // the deadline did run out
+    expect(reportMode).toEqual(plain);
+    expect(plain.events).toEqual(['connect', 'ready', 'data', 'finish', 'end', 'close']);
+  });
+
   it('is byte-for-byte and event-for-event what it is with no deadline', async () => {
     const echo = await startEchoServer();
     fixtures.push(echo);
