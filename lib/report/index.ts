@@ -28,12 +28,25 @@ export function describeReport(report: RolloutReport): string {
   return formatReport(report, report.suggestion);
 }
 
-/** For `--json`: rows without anything a machine does not need twice. */
-export function reportJson(report: RolloutReport): object {
+/** A row named without its numbers: which destination, phase, protocol and rule (by index). */
+export interface RowKey {
+  readonly destination: string;
+  readonly phase: ReportRow['phase'];
+  readonly protocol: string | null;
+  readonly rule: number | null;
+}
+
+/** What `--json` prints: the aggregate, and the suggestion with its hangs named by {@link RowKey}. */
+export interface RolloutReportJson extends Aggregate {
+  readonly suggestion: { readonly rules: string | null; readonly added: Suggestion['added']; readonly hangs: RowKey[] };
+}
+
+/** For `--json`: the hangs are named, not repeated (their rows are in `rows`). */
+export function reportJson(report: RolloutReport): RolloutReportJson {
   const { suggestion, ...rest } = report;
   return { ...rest, suggestion: { rules: suggestion.rules, added: suggestion.added, hangs: suggestion.hangs.map(rowKey) } };
 }
 
-function rowKey(row: ReportRow): { destination: string; phase: string; protocol: string | null; rule: number | null } {
+function rowKey(row: ReportRow): RowKey {
   return { destination: row.destination, phase: row.phase, protocol: row.protocol, rule: row.rule?.index ?? null };
 }

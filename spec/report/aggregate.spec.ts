@@ -224,7 +224,7 @@ describe('the report as text and JSON', () => {
   });
 
   it('gives the same data as JSON', () => {
-    const json = reportJson(buildReport(file)) as { rows: unknown[]; suggestion: { rules: string; hangs: unknown[] }; processes: number };
+    const json = reportJson(buildReport(file));
     expect(json.processes).toBe(1);
     expect(json.rows).toHaveLength(3);
     expect(json.suggestion.rules).toBe('db.internal:5432 read=5s; logs:5140 protocol=stream');
