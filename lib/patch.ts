@@ -7,7 +7,7 @@
  * server's `onconnection()` all construct through net.js's module-local `Socket` binding.
  */
 import * as net from 'node:net';
-import { normalizeTimeout, type PhaseTimeouts, type TimeoutSetting } from './config';
+import { isNonBlocking, normalizeTimeout, type PhaseTimeouts, type TimeoutSetting } from './config';
 import {
   armAfterWrite,
   armConnect,
@@ -25,7 +25,6 @@ import { runtime, type SavedProperty } from './runtime';
 import {
   accept,
   connectEx,
-  getBlocking,
   onServerConnection,
   onServerListenEvent,
   onServerListenState,
@@ -33,7 +32,6 @@ import {
   recvInto,
   send,
   sendAll,
-  setBlocking,
   type CallOptions,
   type ConnectExResult,
 } from './awaitable';
@@ -53,7 +51,7 @@ export interface TimeoutSocketMethods {
   getSocketTimeout(): PhaseTimeouts;
 }
 
-/** The awaitable calls the patch adds to every socket (see awaitable.ts for each). */
+/** The awaitable calls the patch adds to every socket (see lib/awaitable/ for each). */
 export interface AwaitableSocketMethods {
   /** Receives up to `n` bytes; an empty Buffer at orderly EOF. */
   recv(n: number, options?: CallOptions): Promise<Buffer>;
@@ -185,6 +183,22 @@ function setSocketTimeout<T extends net.Socket | net.Server>(this: T, setting: T
 
 function getSocketTimeout(this: net.Socket | net.Server): PhaseTimeouts {
   return { ...effectiveTimeouts(this as unknown as InternalSocket) };
+}
+
+
+/**
+ * Python's `setblocking`: `true` is blocking (`setSocketTimeout(null)`), `false` non-blocking
+ * (`setSocketTimeout(0)`).
+ */
+export function setBlocking<T extends net.Socket | net.Server>(this: T, flag: boolean): T {
+  if (typeof flag !== 'boolean') throw new TypeError(`setBlocking(flag): flag must be a boolean, got ${String(flag)}`);
+  (this as unknown as InternalSocket)[SETTING] = Object.freeze(normalizeTimeout(flag ? null : 0, 'timeout', { allowNonBlocking: true }));
+  return this;
+}
+
+/** `false` only in non-blocking mode (timeout mode blocks, for at most the timeout). */
+export function getBlocking(this: net.Socket | net.Server): boolean {
+  return !isNonBlocking(effectiveTimeouts(this as unknown as InternalSocket));
 }
 
 /**
