@@ -7,7 +7,7 @@ import { isNonBlocking, normalizeTimeout, type TimeoutSetting } from '../config'
 import { effectiveTimeouts, SETTING, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError } from '../errors';
 import { checkOptions, type CallOptions } from './checks';
-import { AWAIT, stateOf, type AwaitState, type AwaitTarget } from './queue';
+import { socketStateOf, stateOf, type SocketAwaitState } from './queue';
 
 /** Options of {@link createConnection}. */
 export interface CreateConnectionOptions extends CallOptions {
@@ -39,7 +39,7 @@ function isConnected(socket: net.Socket): boolean {
  * Watches a connect attempt and records how it ends; with `args`, starts it first. A connect
  * that throws at once (a bad port) leaves the socket as it was, so a later call can try again.
  */
-function startConnect(socket: net.Socket, state: AwaitState, args?: unknown[]): void {
+function startConnect(socket: net.Socket, state: SocketAwaitState, args?: unknown[]): void {
   state.connectState = 'pending';
   const settle = (outcome: 'connected' | 'failed') => {
     socket.removeListener('connect', onConnect);
@@ -69,7 +69,7 @@ function startConnect(socket: net.Socket, state: AwaitState, args?: unknown[]): 
   }
 }
 
-function answer(socket: net.Socket, state: AwaitState): ConnectExResult {
+function answer(socket: net.Socket, state: SocketAwaitState): ConnectExResult {
   if (state.connectState === 'failed') return state.connectCode!;
   return isConnected(socket) ? 0 : errorCode(state.error);
 }
@@ -97,7 +97,7 @@ export async function connectEx(this: net.Socket, ...args: unknown[]): Promise<C
   const hasOptions = args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last);
   const { signal } = hasOptions ? checkOptions(args.pop(), 'connectEx') : ({} as CallOptions);
   if (signal?.aborted) throw new AbortError('connectEx', signal.reason);
-  const state = stateOf(this as AwaitTarget);
+  const state = stateOf(this);
   const nonBlocking = isNonBlocking(effectiveTimeouts(this as InternalSocket));
   if (state.connectState === 'failed') return state.connectCode!;
   if (isConnected(this)) return 'EISCONN';
@@ -114,7 +114,7 @@ export async function connectEx(this: net.Socket, ...args: unknown[]): Promise<C
   return answer(this, state);
 }
 
-function waitForConnect(socket: net.Socket, state: AwaitState, signal: AbortSignal | undefined): Promise<void> {
+function waitForConnect(socket: net.Socket, state: SocketAwaitState, signal: AbortSignal | undefined): Promise<void> {
   if (state.connectState !== 'pending') return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     const onAbort = () => {
@@ -168,7 +168,7 @@ async function connectThenApply(
 ): Promise<net.Socket> {
   const code = await connectEx.call(socket, port, host, { signal });
   if (code !== 0) {
-    const error = (socket as AwaitTarget)[AWAIT]?.connectCode === code ? lastConnectError(socket) : undefined;
+    const error = socketStateOf(socket)?.connectCode === code ? lastConnectError(socket) : undefined;
     throw error ?? Object.assign(new Error(`connect ${code} ${host}:${port}`), { code, syscall: 'connect', address: host, port });
   }
   if (setting !== undefined) socket.setSocketTimeout(setting);

@@ -93,40 +93,26 @@ export type AwaitTarget = (InternalSocket | net.Server) & { [AWAIT]?: AwaitState
 /** Where a socket or server keeps its {@link AwaitState} (a registry symbol: shared by every copy of the package). */
 export const AWAIT = Symbol.for('timeoutsocket.await.v1');
 
-/** Per socket (or server): the job queues, the one call timer, what the socket ended with. */
-export class AwaitState implements CallTimerOwner {
-  readonly queues: Record<Direction, Job<unknown>[]> = { recv: [], send: [], accept: [] };
-  /** The error the socket was destroyed with, until a call has reported it. */
-  error: Error | undefined = undefined;
-  /** connectEx bookkeeping. */
-  connectState: 'idle' | 'pending' | 'connected' | 'failed' = 'idle';
-  connectCode: string | undefined = undefined;
-  connectWaiters: Array<() => void> = [];
-  /** accept(): connections that arrived with nobody listening for them. */
-  readonly arrivals: net.Socket[] = [];
-  /** A server whose accept() was called: its waiting connections belong to the API. */
-  accepting = false;
-  overflowWarned = false;
+/**
+ * What every socket or server driven through calls has: a job queue per direction it serves,
+ * and the one call timer over all of them. {@link SocketAwaitState} and {@link ServerAwaitState}
+ * add what only one of them needs.
+ */
+export abstract class AwaitState implements CallTimerOwner {
+  protected readonly queues: Partial<Record<Direction, Job<unknown>[]>>;
   private readonly timer = new CallTimer(this);
-  private listening = { recv: false, send: false };
 
-  /** Bound once, so adding and removing them allocates nothing per call. */
-  readonly onRecvEvent = (): void => this.pump('recv');
-  readonly onSendEvent = (): void => this.pump('send');
-  readonly onCloseEvent = (): void => {
-    this.pump('recv');
-    this.pump('send');
-    this.pump('accept');
-  };
-  readonly onError = (error: Error): void => {
-    this.error ??= error;
-  };
-
-  constructor(readonly target: AwaitTarget) {}
+  constructor(
+    readonly target: AwaitTarget,
+    private readonly directions: readonly Direction[],
+  ) {
+    this.queues = {};
+    for (const direction of directions) this.queues[direction] = [];
+  }
 
   /** Queues a job, runs it at once if it is first in line. */
   enqueue<T>(job: Job<T>): void {
-    const queue = this.queues[job.direction];
+    const queue = this.queues[job.direction]!;
     queue.push(job as Job<unknown>);
     job.watchAbort(() => this.cancel(job as Job<unknown>));
     if (queue.length === 1) this.pump(job.direction);
@@ -135,6 +121,7 @@ export class AwaitState implements CallTimerOwner {
   /** Runs the jobs of one direction until one has to wait (or rejects it in non-blocking mode). */
   pump(direction: Direction): void {
     const queue = this.queues[direction];
+    if (queue === undefined) return;
     const timeouts = effectiveTimeouts(this.target as InternalSocket);
     const nonBlocking = isNonBlocking(timeouts);
     while (queue.length > 0) {
@@ -159,58 +146,21 @@ export class AwaitState implements CallTimerOwner {
     this.listen(direction, false);
   }
 
+  /** Adds the one listener a waiting direction needs, and removes it when nothing waits. */
+  protected abstract listen(direction: Direction, on: boolean): void;
+
   private cancel(job: Job<unknown>): void {
     if (job.settled) return;
     job.abort();
     this.pump(job.direction);
   }
 
-  /**
-   * Adds the one listener a waiting direction needs, and removes it when nothing waits:
-   * 'readable' (which Node also emits at EOF) for receives, 'drain' for sends. Accepts are woken
-   * by the patch (a new connection, listen, close), and a socket's 'close' by the listener
-   * {@link stateOf} adds once.
-   */
-  private listen(direction: Direction, on: boolean): void {
-    if (direction === 'recv') {
-      if (on) this.keepReadable();
-    } else if (direction === 'send' && this.listening.send !== on) {
-      this.listening.send = on;
-      (this.target as EventEmitter)[on ? 'on' : 'removeListener']('drain', this.onSendEvent);
-    }
-  }
-
-  /**
-   * Once a receive had to wait, the 'readable' listener stays: adding and removing it around
-   * every call costs two stream state changes and a tick per message. It keeps the stream in
-   * paused mode, never flowing; the moment the application adds a 'data' listener (a pipe, a
-   * stream reader) it is taken off again, and Node resumes the flow for that reader.
-   */
-  private keepReadable(): void {
-    if (this.listening.recv) return;
-    this.listening.recv = true;
-    const emitter = this.target as EventEmitter;
-    emitter.on('readable', this.onRecvEvent);
-    if (!this.watchingDataListeners) {
-      this.watchingDataListeners = true;
-      emitter.on('newListener', this.onNewListener);
-    }
-  }
-
-  private watchingDataListeners = false;
-
-  readonly onNewListener = (event: string | symbol): void => {
-    if (event !== 'data' || !this.listening.recv) return;
-    this.listening.recv = false;
-    (this.target as EventEmitter).removeListener('readable', this.onRecvEvent);
-  };
-
   /** The call timer fired: expire the calls that are due (see {@link CallTimerOwner.checkDue}). */
   checkDue(confirmed: boolean): boolean {
     const at = now();
     let expired = false;
-    for (const direction of ['recv', 'send', 'accept'] as const) {
-      const job = this.queues[direction][0];
+    for (const direction of this.directions) {
+      const job = this.queues[direction]![0];
       if (job === undefined || job.due === 0) continue;
       if (at < job.due - DUE_SLACK_MS) {
         this.timer.schedule(job.due);
@@ -226,26 +176,128 @@ export class AwaitState implements CallTimerOwner {
   }
 }
 
-/** The API state of a socket or server, created on its first awaitable call. */
-export function stateOf(target: AwaitTarget): AwaitState {
-  let state = target[AWAIT];
+const SOCKET_DIRECTIONS: readonly Direction[] = ['recv', 'send'];
+const SERVER_DIRECTIONS: readonly Direction[] = ['accept'];
+
+/** A socket's: its recv and send queues, what it ended with, and connectEx's one attempt. */
+export class SocketAwaitState extends AwaitState {
+  /** The error the socket was destroyed with, until a call has reported it. */
+  error: Error | undefined = undefined;
+  /** connectEx bookkeeping: one attempt per socket, every caller waits for it (lib/awaitable/connect.ts). */
+  connectState: 'idle' | 'pending' | 'connected' | 'failed' = 'idle';
+  connectCode: string | undefined = undefined;
+  connectWaiters: Array<() => void> = [];
+  private listening = { recv: false, send: false };
+  private watchingDataListeners = false;
+
+  /** Bound once, so adding and removing them allocates nothing per call. */
+  readonly onRecvEvent = (): void => this.pump('recv');
+  readonly onSendEvent = (): void => this.pump('send');
+  readonly onCloseEvent = (): void => {
+    this.pump('recv');
+    this.pump('send');
+  };
+  readonly onError = (error: Error): void => {
+    this.error ??= error;
+  };
+
+  constructor(readonly socket: InternalSocket) {
+    super(socket as AwaitTarget, SOCKET_DIRECTIONS);
+  }
+
+  /**
+   * 'readable' (which Node also emits at EOF) for receives, 'drain' for sends; a socket's 'close'
+   * wakes both through the listener {@link stateOf} adds once.
+   */
+  protected listen(direction: Direction, on: boolean): void {
+    if (direction === 'recv') {
+      if (on) this.keepReadable();
+    } else if (direction === 'send' && this.listening.send !== on) {
+      this.listening.send = on;
+      (this.socket as EventEmitter)[on ? 'on' : 'removeListener']('drain', this.onSendEvent);
+    }
+  }
+
+  /**
+   * Once a receive had to wait, the 'readable' listener stays: adding and removing it around
+   * every call costs two stream state changes and a tick per message. It keeps the stream in
+   * paused mode, never flowing; the moment the application adds a 'data' listener (a pipe, a
+   * stream reader) it is taken off again, and Node resumes the flow for that reader.
+   */
+  private keepReadable(): void {
+    if (this.listening.recv) return;
+    this.listening.recv = true;
+    const emitter = this.socket as EventEmitter;
+    emitter.on('readable', this.onRecvEvent);
+    if (!this.watchingDataListeners) {
+      this.watchingDataListeners = true;
+      emitter.on('newListener', this.onNewListener);
+    }
+  }
+
+  readonly onNewListener = (event: string | symbol): void => {
+    if (event !== 'data' || !this.listening.recv) return;
+    this.listening.recv = false;
+    (this.socket as EventEmitter).removeListener('readable', this.onRecvEvent);
+  };
+}
+
+/** A server's: its accept queue and the connections that wait for accept(). */
+export class ServerAwaitState extends AwaitState {
+  /** accept(): connections that arrived with nobody listening for them. */
+  readonly arrivals: net.Socket[] = [];
+  /** A server whose accept() was called: its waiting connections belong to the API. */
+  accepting = false;
+  /** Whether the accept-queue warning was given (once per server). */
+  overflowWarned = false;
+
+  constructor(readonly server: net.Server) {
+    super(server as AwaitTarget, SERVER_DIRECTIONS);
+  }
+
+  /** Accepts need no listener: the patch wakes them (a new connection, listen, close). */
+  protected listen(): void {}
+}
+
+/** The API state of a socket, created on its first awaitable call. */
+export function stateOf(target: net.Socket): SocketAwaitState;
+/** The API state of a server, created on its first accept(). */
+export function stateOf(target: net.Server): ServerAwaitState;
+export function stateOf(target: net.Socket | net.Server): AwaitState;
+export function stateOf(target: net.Socket | net.Server): AwaitState {
+  const marked = target as AwaitTarget;
+  let state = marked[AWAIT];
   if (state === undefined) {
-    state = new AwaitState(target);
-    target[AWAIT] = state;
     if (target instanceof net.Socket) {
+      const socketState = new SocketAwaitState(target as InternalSocket);
+      state = socketState;
+      marked[AWAIT] = state;
       // From now on this socket is driven through calls: the destroying reply/write deadlines
       // stand down, and an error is delivered to the next call instead of crashing the process
       // (the one listener the API adds for good).
       standDown(target as InternalSocket);
-      target.on('error', state.onError);
-      target.on('close', state.onCloseEvent);
+      target.on('error', socketState.onError);
+      target.on('close', socketState.onCloseEvent);
+    } else {
+      state = new ServerAwaitState(target);
+      marked[AWAIT] = state;
     }
   }
   return state;
 }
 
+/** The API state of a socket, if it has one. */
+export function socketStateOf(socket: net.Socket): SocketAwaitState | undefined {
+  return (socket as AwaitTarget)[AWAIT] as SocketAwaitState | undefined;
+}
+
+/** The API state of a server, if it has one. */
+export function serverStateOf(server: net.Server): ServerAwaitState | undefined {
+  return (server as AwaitTarget)[AWAIT] as ServerAwaitState | undefined;
+}
+
 /** Runs `job` on `target`: a promise that settles with it. */
-export function run<T>(target: AwaitTarget, make: (resolve: (v: T) => void, reject: (e: Error) => void) => Job<T>): Promise<T> {
+export function run<T>(target: net.Socket | net.Server, make: (resolve: (v: T) => void, reject: (e: Error) => void) => Job<T>): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const job = make(resolve, reject);
     if (job.signal?.aborted) {
@@ -258,7 +310,7 @@ export function run<T>(target: AwaitTarget, make: (resolve: (v: T) => void, reje
 
 /** Why a call on a destroyed socket fails: its own error once, then "closed". */
 export function closedError(socket: net.Socket, syscall: string): Error {
-  const state = (socket as AwaitTarget)[AWAIT];
+  const state = socketStateOf(socket);
   const error = state?.error;
   if (state !== undefined && error !== undefined) {
     state.error = undefined;

@@ -6,7 +6,7 @@
 import * as net from 'node:net';
 import { SocketClosedError } from '../errors';
 import { checkOptions, checkSize, type CallOptions } from './checks';
-import { closedError, isUnconnected, Job, run, type AwaitTarget } from './queue';
+import { closedError, isUnconnected, Job, run } from './queue';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -74,7 +74,7 @@ export function recv(this: net.Socket, n: number, options?: CallOptions): Promis
     const size = checkSize(n);
     const { signal } = checkOptions(options, 'recv');
     checkByteStream(this, 'recv');
-    return run(this as AwaitTarget, (resolve, reject) => new RecvJob(this, size, resolve, reject, signal));
+    return run(this, (resolve, reject) => new RecvJob(this, size, resolve, reject, signal));
   } catch (error) {
     return Promise.reject(error);
   }

@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError } from '../errors';
 import { checkOptions, toBuffer, type CallOptions } from './checks';
-import { AWAIT, closedError, isUnconnected, Job, run, type AwaitTarget } from './queue';
+import { closedError, isUnconnected, Job, run, socketStateOf, type AwaitTarget } from './queue';
 
 
 function checkWritable(socket: net.Socket, syscall: string): Error | undefined {
@@ -54,7 +54,7 @@ export function send(this: net.Socket, data: Buffer | Uint8Array | string, optio
     const buffer = toBuffer(data, 'send');
     const { signal } = checkOptions(options, 'send');
     if (buffer.length === 0) return Promise.resolve(0);
-    return run(this as AwaitTarget, (resolve, reject) => new SendJob(this, buffer, resolve, reject, signal));
+    return run(this, (resolve, reject) => new SendJob(this, buffer, resolve, reject, signal));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -137,7 +137,7 @@ class SendAllJob extends Job<void> {
       // Node completes a write with no error when its socket was destroyed meanwhile (a reset):
       // that is a failure, with the bytes that made it out.
       this.failure = error ?? (this.socket.destroyed ? this.destroyedError() : null);
-      (this.socket as AwaitTarget)[AWAIT]?.pump('send');
+      socketStateOf(this.socket)?.pump('send');
     });
     return nonBlocking ? this.resolve() : false;
   }
@@ -201,7 +201,7 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
     const buffer = toBuffer(data, 'sendAll');
     const { signal } = checkOptions(options, 'sendAll');
     if (buffer.length === 0) return Promise.resolve();
-    return run(this as AwaitTarget, (resolve, reject) => new SendAllJob(this as InternalSocket, buffer, resolve, reject, signal));
+    return run(this, (resolve, reject) => new SendAllJob(this as InternalSocket, buffer, resolve, reject, signal));
   } catch (error) {
     return Promise.reject(error);
   }

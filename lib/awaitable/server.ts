@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { SETTING, type InternalSocket } from '../engine';
 import { SocketClosedError } from '../errors';
 import { checkOptions, type CallOptions } from './checks';
-import { AWAIT, Job, run, stateOf, type AwaitState, type AwaitTarget } from './queue';
+import { Job, run, serverStateOf, stateOf, type ServerAwaitState } from './queue';
 
 
 /**
@@ -30,7 +30,7 @@ class AcceptJob extends Job<net.Socket> {
   attempt(): boolean {
     // Like accept(2), a connection the peer already closed or reset is still handed out: its
     // first recv() tells the caller what happened.
-    const socket = stateOf(this.server as AwaitTarget).arrivals.shift();
+    const socket = stateOf(this.server).arrivals.shift();
     if (socket !== undefined) {
       resumeHeld(socket);
       return this.resolve(socket);
@@ -63,7 +63,7 @@ export function onServerListenState(server: net.Server, pending: boolean): void 
     return;
   }
   marked[LISTEN_PENDING] = false;
-  (server as AwaitTarget)[AWAIT]?.pump('accept');
+  serverStateOf(server)?.pump('accept');
 }
 
 /** A server emitted 'listening' or 'error': a listen that was on its way has settled. */
@@ -71,7 +71,7 @@ export function onServerListenEvent(server: net.Server): void {
   const marked = server as unknown as { [LISTEN_PENDING]?: boolean };
   if (marked[LISTEN_PENDING] !== true) return;
   marked[LISTEN_PENDING] = false;
-  const state = (server as AwaitTarget)[AWAIT];
+  const state = serverStateOf(server);
   if (state !== undefined) queueMicrotask(() => state.pump('accept'));
 }
 
@@ -96,12 +96,12 @@ function resumeHeld(socket: net.Socket): void {
 export function accept(this: net.Server, options?: CallOptions): Promise<net.Socket> {
   try {
     const { signal } = checkOptions(options, 'accept');
-    const state = stateOf(this as AwaitTarget);
+    const state = stateOf(this);
     if (!state.accepting) {
       state.accepting = true;
-      for (const socket of state.arrivals) stateOf(socket as AwaitTarget);
+      for (const socket of state.arrivals) stateOf(socket);
     }
-    return run(this as AwaitTarget, (resolve, reject) => new AcceptJob(this, resolve, reject, signal));
+    return run(this, (resolve, reject) => new AcceptJob(this, resolve, reject, signal));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -115,10 +115,10 @@ export function onServerConnection(server: net.Server, socket: net.Socket): bool
   const setting = (server as InternalSocket & net.Server)[SETTING];
   if (setting !== undefined) (socket as InternalSocket)[SETTING] = setting;
   if (server.listenerCount('connection') > 0) return false;
-  const state = stateOf(server as AwaitTarget);
+  const state = stateOf(server);
   state.arrivals.push(socket);
   if (state.accepting) {
-    stateOf(socket as AwaitTarget); // its errors wait for the call that takes it
+    stateOf(socket); // its errors wait for the call that takes it
   } else {
     // A server nobody has called accept() on yet: the socket behaves exactly as in plain Node
     // (no error listener of ours), and is forgotten once closed so the queue holds no garbage.
@@ -132,7 +132,7 @@ export function onServerConnection(server: net.Server, socket: net.Socket): bool
   return true;
 }
 
-function holdArrival(server: net.Server, socket: net.Socket, state: AwaitState): void {
+function holdArrival(server: net.Server, socket: net.Socket, state: ServerAwaitState): void {
   const handle = (socket as InternalSocket)._handle as { reading?: boolean; readStop?: () => number } | null;
   if (handle && typeof handle.readStop === 'function') {
     handle.reading = false;
