@@ -34,7 +34,6 @@ function isConnected(socket: net.Socket): boolean {
   return !socket.connecting && !socket.destroyed && socket.remoteAddress !== undefined;
 }
 
-/** Starts a connect attempt and records how it ends. */
 /**
  * Watches a connect attempt and records how it ends; with `args`, starts it first. A connect
  * that throws at once (a bad port) leaves the socket as it was, so a later call can try again.
