@@ -28,6 +28,7 @@ import {
   onServerConnection,
   onServerListenEvent,
   onServerListenState,
+  onSocketDestroy,
   recv,
   recvInto,
   send,
@@ -170,6 +171,7 @@ function wrapUnrefTimer(original: AnyFunction): AnyFunction {
 function wrapDestroy(original: AnyFunction): AnyFunction {
   return function _destroy(this: unknown, ...args: unknown[]) {
     release(this as InternalSocket);
+    onSocketDestroy(this as net.Socket); // while the handle is open: a sendAll in flight reads the kernel's count
     return original.apply(this, args);
   };
 }

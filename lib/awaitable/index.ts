@@ -14,6 +14,6 @@
  */
 export { type CallOptions } from './checks';
 export { recv, recvInto } from './recv';
-export { send, sendAll } from './send';
+export { onSocketDestroy, send, sendAll } from './send';
 export { connectEx, createConnection, type ConnectExResult, type CreateConnectionOptions } from './connect';
 export { ACCEPT_QUEUE_LIMIT, accept, onServerConnection, onServerListenEvent, onServerListenState } from './server';

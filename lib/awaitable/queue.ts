@@ -53,6 +53,9 @@ export abstract class Job<T> {
     );
   }
 
+  /** The socket is being destroyed while this job is first in line (its handle is still open). */
+  noteDestroy(): void {}
+
   /** Called when the job's abort signal fires while it is pending. */
   abort(): void {
     this.reject(new AbortError(this.syscall, this.signal?.reason));
@@ -198,8 +201,10 @@ export class SocketAwaitState extends AwaitState {
     this.pump('send');
   };
   readonly onError = (error: Error): void => {
-    this.error ??= error;
+    if (error !== this.reportedError) this.error ??= error;
   };
+  /** The socket's error once a call has rejected with it ('error' may be emitted before or after). */
+  private reportedError: Error | undefined = undefined;
 
   constructor(readonly socket: InternalSocket) {
     super(socket as AwaitTarget, SOCKET_DIRECTIONS);
@@ -233,6 +238,17 @@ export class SocketAwaitState extends AwaitState {
       this.watchingDataListeners = true;
       emitter.on('newListener', this.onNewListener);
     }
+  }
+
+  /** A call rejected with the socket's own error: the next call is not told again. */
+  reported(error: Error): void {
+    this.reportedError = error;
+    if (this.error === error) this.error = undefined;
+  }
+
+  /** The socket is being destroyed (called by the patch, before its handle closes). */
+  noteDestroy(): void {
+    this.queues.send![0]?.noteDestroy();
   }
 
   readonly onNewListener = (event: string | symbol): void => {

@@ -106,11 +106,18 @@ function bytesInKernel(socket: InternalSocket, mark: WriteMark, total: number): 
   return Math.max(0, Math.min(total, sent));
 }
 
+/** Node's name for a write that libuv cancelled because its handle was closed. */
+const CANCELLED = 'ECANCELED';
+
 class SendAllJob extends Job<void> {
   private started = false;
   private done = false;
   private failure: Error | null | undefined = undefined;
   private start: WriteMark = { plain: 0, cipher: undefined };
+  /** Bytes in the kernel right after the write was handed over (what libuv wrote at once). */
+  private sentAtDispatch = 0;
+  /** Bytes in the kernel when the socket began to be destroyed, while the write was in flight. */
+  private sentAtDestroy: number | undefined = undefined;
 
   constructor(
     private readonly socket: InternalSocket,
@@ -132,25 +139,65 @@ class SendAllJob extends Job<void> {
     }
     this.started = true;
     this.start = markWrite(this.socket);
-    this.socket.write(this.data, (error) => {
-      this.done = true;
-      // Node completes a write with no error when its socket was destroyed meanwhile (a reset):
-      // that is a failure, with the bytes that made it out.
-      this.failure = error ?? (this.socket.destroyed ? this.destroyedError() : null);
-      socketStateOf(this.socket)?.pump('send');
-    });
+    this.socket.write(this.data, (error) => this.written(error));
+    this.sentAtDispatch = bytesInKernel(this.socket, this.start, this.data.length);
     return nonBlocking ? this.resolve() : false;
   }
 
+  /** The write's own callback: done, or failed with the cause and `bytesSent`. */
+  private written(error: Error | null | undefined): void {
+    this.done = true;
+    if (error == null && !this.socket.destroyed) {
+      this.failure = null;
+    } else {
+      this.failure = this.cause(error);
+      (this.failure as { bytesSent?: number }).bytesSent = this.bytesSentOnFailure(error);
+    }
+    socketStateOf(this.socket)?.pump('send');
+  }
+
   /**
-   * A write cannot be taken back from the queue: left open, the socket would go on sending the
-   * rest after the caller was told it failed. So it is destroyed, and `bytesSent` is exactly
-   * what reached the kernel, which is what the peer can still read.
+   * Why the write failed. A socket destroyed while the write was in flight (a reset seen by a
+   * read, or the application's own destroy) fails with the error it was destroyed with, else
+   * SocketClosedError. The write's own error is then not the cause: Node 20 completes such a
+   * write with no error at all, and Node 22 and later (nodejs/node#54032: onWriteComplete looks
+   * at the status before `stream.destroyed`) with `ECANCELED`, libuv's status for a write
+   * cancelled by closing its handle. A write that failed by itself (a reset seen by the write:
+   * `ECONNRESET` or `EPIPE`, syscall 'write') fails with that error, which Node then destroys
+   * the socket with. Either way the socket's own error is told once: the next call is not told
+   * again.
    */
-  private destroyedError(): Error {
-    const error = (this.socket as { errored?: Error | null }).errored ?? new SocketClosedError('send');
-    (error as { bytesSent?: number }).bytesSent = bytesInKernel(this.socket, this.start, this.data.length);
-    return error;
+  private cause(error: Error | null | undefined): Error {
+    const errored = this.socket.destroyed ? (this.socket as { errored?: Error | null }).errored : error;
+    if (errored != null) {
+      socketStateOf(this.socket)?.reported(errored);
+      return errored;
+    }
+    if (error != null && (error as { code?: unknown }).code !== CANCELLED) return error;
+    return new SocketClosedError('send');
+  }
+
+  /**
+   * Bytes that reached the kernel, by where the failure was seen:
+   * - the socket was destroyed first: exactly what the kernel held when destruction began
+   *   (sampled by {@link noteDestroy} while the handle was still open; once it is closed its
+   *   counters are gone);
+   * - the write itself failed: libuv has already dropped the unsent rest of the failed write
+   *   from its queue count before Node reports the failure, so the count is no longer exact;
+   *   `bytesSent` is then what had reached the kernel when the write was handed over, a lower
+   *   bound (so that code resending from `bytesSent` never skips a byte).
+   */
+  private bytesSentOnFailure(error: Error | null | undefined): number {
+    if (this.sentAtDestroy !== undefined) return this.sentAtDestroy;
+    if (error != null && !this.socket.destroyed) return this.sentAtDispatch;
+    return bytesInKernel(this.socket, this.start, this.data.length);
+  }
+
+  /** The socket is being destroyed with this write in flight: take the kernel's count while it is there. */
+  override noteDestroy(): void {
+    if (this.started && !this.done && this.sentAtDestroy === undefined) {
+      this.sentAtDestroy = bytesInKernel(this.socket, this.start, this.data.length);
+    }
   }
 
   /** Once the write is handed over, its own callback says when it is done: no 'drain' needed. */
@@ -184,7 +231,9 @@ class SendAllJob extends Job<void> {
  * Sends everything and resolves once it has been handed to the kernel, or rejects. A timeout
  * (or abort) midway rejects with `bytesSent`: the bytes that reached the kernel, not those
  * still queued; the socket is then destroyed, since the rest of a half-sent message cannot be
- * recalled. In non-blocking mode it writes only if everything fits the free write buffer, else
+ * recalled. A reset midway rejects with the reset's own error (`ECONNRESET`, or `EPIPE` when
+ * the write meets it) and `bytesSent`: exact when a read saw the reset, a lower bound when the
+ * write did (see the README). In non-blocking mode it writes only if everything fits the free write buffer, else
  * rejects with WouldBlockError having written nothing.
  *
  * @example
@@ -205,4 +254,12 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/**
+ * Called by the patch when a socket is destroyed, before its handle closes: a `sendAll` in flight
+ * takes the kernel's count then, the last moment it can be read (see `bytesSent`).
+ */
+export function onSocketDestroy(socket: net.Socket): void {
+  socketStateOf(socket)?.noteDestroy();
 }

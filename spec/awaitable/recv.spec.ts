@@ -5,7 +5,7 @@ import { startEofServer, startResetServer, startSilentServer, startSlowDripServe
 import { setDefaultSocketTimeout } from '../../lib/config';
 import { SocketClosedError, SocketTimeoutError, WouldBlockError } from '../../lib/errors';
 import { activeResources, once, sleep } from '../helpers';
-import { connected, fixtures, pair, portOf, rejectionOf, SLACK, T, TLS_CERT, TLS_KEY, track, useAwaitableApi } from './support';
+import { connected, fixtures, pair, portOf, rejectionOf, SLACK, T, TLS_CERT, TLS_KEY, track, useAwaitableApi, whenBuffered } from './support';
 
 useAwaitableApi();
 
@@ -22,7 +22,7 @@ describe('blocking mode', () => {
   it('recv returns buffered bytes first and leaves the rest for the next call or a stream reader', async () => {
     const { client, peer } = await pair();
     await peer.sendAll('hello world');
-    await sleep(20);
+    await whenBuffered(client, 11);
     expect((await client.recv(5)).toString()).toBe('hello');
     expect((await client.recv(1)).toString()).toBe(' ');
     const rest = await once<Buffer>(client.on('data', () => {}), 'data');
@@ -152,7 +152,7 @@ describe('non-blocking mode', () => {
     const { client, peer } = await pair();
     client.setBlocking(false);
     await peer.sendAll('ready');
-    await sleep(20);
+    await whenBuffered(client, 5);
     expect((await client.recv(10)).toString()).toBe('ready');
   });
 });

@@ -1,7 +1,7 @@
 /** accept, and what accepted sockets inherit. */
 import * as net from 'node:net';
-import { once, sleep } from '../helpers';
-import { arrivalsOf, connected, fixtures, listeningServer, portOf, rejectionOf, SLACK, T, track, useAwaitableApi } from './support';
+import { once } from '../helpers';
+import { arrivalsOf, connected, connectionsTo, fixtures, listeningServer, portOf, rejectionOf, SLACK, T, track, useAwaitableApi } from './support';
 
 useAwaitableApi();
 
@@ -45,8 +45,9 @@ describe('blocking mode', () => {
 
   it('accept keeps connections that arrived before the call', async () => {
     const server = await listeningServer();
+    const arrived = connectionsTo(server, 2);
     const clients = [await connected(portOf(server)), await connected(portOf(server))];
-    await sleep(30);
+    await arrived;
     const first = track(await server.accept());
     const second = track(await server.accept());
     expect([first.remotePort, second.remotePort]).toEqual(clients.map((c) => c.localPort));
@@ -54,9 +55,10 @@ describe('blocking mode', () => {
 
   it('leaves a server nobody accepts from as plain Node has it: no error listener on its sockets', async () => {
     const server = await listeningServer();
+    const arrived = connectionsTo(server);
     const client = await connected(portOf(server));
-    await sleep(30);
-    const [queued] = await new Promise<net.Socket[]>((resolve) => setImmediate(() => resolve([...arrivalsOf(server)])));
+    await arrived;
+    const [queued] = arrivalsOf(server);
     expect(queued.remotePort).toBe(client.localPort);
     expect(queued.listenerCount('error')).toBe(0);
     const accepted = track(await server.accept());
@@ -80,8 +82,9 @@ describe('non-blocking mode', () => {
     const server = await listeningServer();
     server.setBlocking(false);
     await expect(server.accept()).rejects.toMatchObject({ code: 'EAGAIN', syscall: 'accept' });
+    const arrived = connectionsTo(server);
     const client = await connected(portOf(server));
-    await sleep(30);
+    await arrived;
     const peer = track(await server.accept());
     expect(peer.remotePort).toBe(client.localPort);
     expect(peer.getBlocking()).toBe(false);

@@ -2,6 +2,7 @@
  * What the awaitable specs share: loopback servers and connected pairs that are cleaned up
  * after each test, and a helper that captures a rejection with its time.
  */
+import * as diagnostics from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -10,6 +11,7 @@ import { closeAll, type Closable } from '../../fixtures/servers';
 import { createConnection } from '../../lib/awaitable';
 import { setDefaultSocketTimeout } from '../../lib/config';
 import { install, uninstall } from '../../lib/patch';
+import { once } from '../helpers';
 
 /** The timeout the specs run calls with, in ms. */
 export const T = 150;
@@ -77,4 +79,34 @@ export async function rejectionOf(promise: Promise<unknown>, startedAt = perform
     return { error: error as Error & Record<string, unknown>, elapsed: performance.now() - startedAt };
   }
   throw new Error('expected a rejection');
+}
+
+/** Resolves once `socket` holds at least `n` unread bytes (its 'readable' event), rejects after 5 s. */
+export async function whenBuffered(socket: net.Socket, n: number): Promise<void> {
+  while (socket.readableLength < n) await once(socket, 'readable');
+}
+
+/**
+ * Resolves once `server` has taken `count` more connections, through the `net.server.socket`
+ * channel, which Node publishes right after the server's 'connection' event, so a connection
+ * kept for accept() is in the queue by then. Call it before connecting. Rejects after 5 s.
+ */
+export function connectionsTo(server: net.Server, count = 1): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    const onSocket = (message: unknown): void => {
+      if ((message as { socket: { server?: net.Server } }).socket.server !== server || ++seen < count) return;
+      finish();
+      resolve();
+    };
+    const limit = setTimeout(() => {
+      finish();
+      reject(new Error(`${seen} of ${count} connections arrived within 5000 ms`));
+    }, 5000);
+    const finish = (): void => {
+      clearTimeout(limit);
+      diagnostics.unsubscribe('net.server.socket', onSocket);
+    };
+    diagnostics.subscribe('net.server.socket', onSocket);
+  });
 }
