@@ -5,6 +5,7 @@
  */
 import * as util from 'node:util';
 import type { Phase } from './config';
+import { quote } from './quote';
 
 /**
  * The negative libuv number Node reports for an error name on this platform
@@ -14,7 +15,7 @@ export function libuvErrno(name: string): number {
   for (const [errno, [errName]] of util.getSystemErrorMap()) {
     if (errName === name) return errno;
   }
-  throw new RangeError(`no libuv errno for ${JSON.stringify(name)} on ${process.platform}`);
+  throw new RangeError(`no libuv errno for ${quote(name)} on ${process.platform}`);
 }
 
 /** The libuv number of ETIMEDOUT on this platform, as Node's own errors carry it. */

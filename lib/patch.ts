@@ -21,6 +21,7 @@ import {
 } from './engine';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
+import { quote } from './quote';
 import { runtime, type SavedProperty } from './runtime';
 import {
   accept,
@@ -193,7 +194,7 @@ function getSocketTimeout(this: net.Socket | net.Server): PhaseTimeouts {
  * (`setSocketTimeout(0)`).
  */
 export function setBlocking<T extends net.Socket | net.Server>(this: T, flag: boolean): T {
-  if (typeof flag !== 'boolean') throw new TypeError(`setBlocking(flag): flag must be a boolean, got ${String(flag)}`);
+  if (typeof flag !== 'boolean') throw new TypeError(`setBlocking(flag): flag must be a boolean, got ${quote(flag)}`);
   (this as unknown as InternalSocket)[SETTING] = Object.freeze(normalizeTimeout(flag ? null : 0, 'timeout', { allowNonBlocking: true }));
   return this;
 }

@@ -235,8 +235,8 @@ describe('timeoutsocket probe', () => {
     [['127.0.0.1:70000'], 'probe: the port must be 1 to 65535, got 70000'],
     [['[localhost]:80'], 'probe: "localhost" in brackets is not an IPv6 address'],
     [['127.0.0.1:80', '127.0.0.1:81'], 'probe: expected one <host:port>, got 2'],
-    [['127.0.0.1:80', '--timeout', '5x'], `--timeout="5x" ${PARSE_DURATION_HINT}`],
-    [['127.0.0.1:80', '--timeout', '0'], `--timeout="0" ${PARSE_DURATION_HINT}`],
+    [['127.0.0.1:80', '--timeout', '5x'], `--timeout='5x' ${PARSE_DURATION_HINT}`],
+    [['127.0.0.1:80', '--timeout', '0'], `--timeout='0' ${PARSE_DURATION_HINT}`],
   ])('probe %j: a usage error, exit 2', async (args, message) => {
     const result = await cli(['probe', ...args]);
     expect(result).toMatchObject({ code: 2, stdout: '', stderr: usageError(message) });
@@ -339,8 +339,8 @@ describe('timeoutsocket run', () => {
   it.each([
     [[], 'run: missing the command to run: timeoutsocket run [timeouts] -- <command> [args...]'],
     [['--timeout', '2s'], 'run: missing the command to run: timeoutsocket run [timeouts] -- <command> [args...]'],
-    [['--connect-timeout=-1s', '--', 'node'], `--connect-timeout="-1s" ${PARSE_DURATION_HINT}`],
-    [['--write-timeout', 'soon', '--', 'node'], `--write-timeout="soon" ${PARSE_DURATION_HINT}`],
+    [['--connect-timeout=-1s', '--', 'node'], `--connect-timeout='-1s' ${PARSE_DURATION_HINT}`],
+    [['--write-timeout', 'soon', '--', 'node'], `--write-timeout='soon' ${PARSE_DURATION_HINT}`],
   ])('run %j: a usage error, exit 2', async (args, message) => {
     const result = await cli(['run', ...args]);
     expect(result).toMatchObject({ code: 2, stdout: '', stderr: usageError(message) });

@@ -3,9 +3,11 @@
  * a queue, every caller waits for the one attempt) and `createConnection`.
  */
 import * as net from 'node:net';
+import { types } from 'node:util';
 import { isNonBlocking, normalizeTimeout, type TimeoutSetting } from '../config';
 import { effectiveTimeouts, SETTING, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError } from '../errors';
+import { quote } from '../quote';
 import { checkOptions, type CallOptions } from './checks';
 import { socketStateOf, stateOf, type SocketAwaitState } from './queue';
 
@@ -18,6 +20,9 @@ export interface CreateConnectionOptions extends CallOptions {
    */
   timeout?: TimeoutSetting;
 }
+
+/** The keys of {@link CreateConnectionOptions}. */
+const CREATE_CONNECTION_KEYS: ReadonlySet<string> = new Set(['signal', 'timeout']);
 
 /** What `connectEx` resolves to: `0` when connected, else a Node error code string. */
 export type ConnectExResult = 0 | string;
@@ -91,10 +96,10 @@ function answer(socket: net.Socket, state: SocketAwaitState): ConnectExResult {
  * ```
  */
 export async function connectEx(this: net.Socket, ...args: unknown[]): Promise<ConnectExResult> {
-  if (args.length === 0) throw new TypeError('connectEx: give a port and host, or an options object');
   const last = args[args.length - 1];
-  const hasOptions = args.length > 1 && typeof last === 'object' && last !== null && !Array.isArray(last);
+  const hasOptions = args.length > 1 && typeof last === 'object' && last !== null;
   const { signal } = hasOptions ? checkOptions(args.pop(), 'connectEx') : ({} as CallOptions);
+  checkDestination(args);
   if (signal?.aborted) throw new AbortError('connectEx', signal.reason);
   const state = stateOf(this);
   const nonBlocking = isNonBlocking(effectiveTimeouts(this as InternalSocket));
@@ -111,6 +116,27 @@ export async function connectEx(this: net.Socket, ...args: unknown[]): Promise<C
   }
   await waitForConnect(this, state, signal);
   return answer(this, state);
+}
+
+/**
+ * Checks the destination forms connectEx takes: `(port[, host])`, `(path)` or `(options)`.
+ * Node would ignore a host that is not a string (and connect to localhost) or extra arguments,
+ * and reject an array or an empty object without naming it; here each is a TypeError quoting it.
+ * Ports and option values are left to Node's own checks, which name them.
+ */
+function checkDestination(args: unknown[]): void {
+  const usage = 'connectEx: give (port, host), (path) or an options object { port, host } or { path }';
+  if (args.length === 0) throw new TypeError(`${usage}, got no arguments`);
+  const [first, host] = args;
+  if (typeof first === 'object' && first !== null && !Array.isArray(first) && !types.isBoxedPrimitive(first)) {
+    const { port, path } = first as { port?: unknown; path?: unknown };
+    if (port === undefined && path === undefined) throw new TypeError(`${usage}, got ${quote(first)}`);
+    if (args.length > 1) throw new TypeError(`${usage}, got an extra argument after the options: ${quote(args[1])}`);
+    return;
+  }
+  if (typeof first !== 'number' && typeof first !== 'string') throw new TypeError(`${usage}, got ${quote(first)}`);
+  if (args.length > 1 && typeof host !== 'string') throw new TypeError(`connectEx: host must be a string, got ${quote(host)}`);
+  if (args.length > 2) throw new TypeError(`${usage}, got an extra argument: ${quote(args[2])}`);
 }
 
 function waitForConnect(socket: net.Socket, state: SocketAwaitState, signal: AbortSignal | undefined): Promise<void> {
@@ -143,7 +169,13 @@ function waitForConnect(socket: net.Socket, state: SocketAwaitState, signal: Abo
  */
 export function createConnection(port: number, host = 'localhost', options: CreateConnectionOptions = {}): Promise<net.Socket> {
   try {
-    const { signal } = checkOptions(options, 'createConnection');
+    // The port's range is Node's to check (ERR_SOCKET_BAD_PORT names it); its type is checked
+    // here, so that no object reaches Node's connect (whose forms would read it as options).
+    if (typeof port !== 'number' && typeof port !== 'string') {
+      throw new TypeError(`createConnection(port): port must be a number, got ${quote(port)}`);
+    }
+    if (typeof host !== 'string') throw new TypeError(`createConnection(port, host): host must be a string, got ${quote(host)}`);
+    const { signal } = checkOptions(options, 'createConnection', CREATE_CONNECTION_KEYS);
     const socket = new net.Socket();
     const setting = options.timeout;
     if (setting !== undefined) {

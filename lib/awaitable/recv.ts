@@ -5,6 +5,7 @@
  */
 import * as net from 'node:net';
 import { SocketClosedError } from '../errors';
+import { quote } from '../quote';
 import { checkOptions, checkSize, type CallOptions } from './checks';
 import { closedError, isUnconnected, Job, run } from './queue';
 
@@ -52,7 +53,7 @@ class RecvJob extends Job<Buffer> {
 
 function checkByteStream(socket: net.Socket, call: string): void {
   if (socket.readableEncoding !== null) {
-    throw new TypeError(`${call}: the socket has an encoding set (${socket.readableEncoding}); recv works on bytes`);
+    throw new TypeError(`${call}: the socket has an encoding set (${quote(socket.readableEncoding)}); recv works on bytes`);
   }
 }
 
@@ -92,7 +93,7 @@ export function recv(this: net.Socket, n: number, options?: CallOptions): Promis
  */
 export async function recvInto(this: net.Socket, buffer: Uint8Array, options?: CallOptions): Promise<number> {
   if (!(buffer instanceof Uint8Array)) {
-    throw new TypeError(`recvInto(buffer): buffer must be a Buffer or Uint8Array, got ${buffer === null ? 'null' : typeof buffer}`);
+    throw new TypeError(`recvInto(buffer): buffer must be a Buffer or Uint8Array, got ${quote(buffer)}`);
   }
   if (buffer.length === 0) return 0;
   const bytes = await recv.call(this, buffer.length, options);

@@ -23,7 +23,7 @@ describe('modes', () => {
 
   it('reject bad values naming them', () => {
     const socket = new net.Socket();
-    expect(() => socket.setBlocking('no' as never)).toThrow(new TypeError('setBlocking(flag): flag must be a boolean, got no'));
+    expect(() => socket.setBlocking('no' as never)).toThrow(new TypeError('setBlocking(flag): flag must be a boolean, got \'no\''));
     expect(() => socket.setSocketTimeout(-1)).toThrow(RangeError);
     expect(() => setDefaultSocketTimeout(0)).toThrow(RangeError); // non-blocking is per socket
   });
