@@ -199,7 +199,7 @@ function fromNumber(number: number, platform: Platform): Found {
 function fromString(text: string, platform: Platform): Found {
   if (/^-?\d+$/.test(text)) {
     const number = Number(text);
-    return fromNumber(checkNumber(number, 'code'), platform);
+    return fromNumber(checkNumber(number, 'code', text), platform);
   }
   const byName = lookupName(text, platform);
   if (byName !== undefined) return { match: byName, label: text };
@@ -285,9 +285,10 @@ function defaultPlatform(): Platform {
   return PLATFORMS.has(process.platform) ? (process.platform as Platform) : 'linux';
 }
 
-function checkNumber(number: number, what: string): number {
-  if (!Number.isInteger(number)) throw new RangeError(`classify: ${what} must be an integer, got ${quote(number)}`);
-  if (number === 0) throw new RangeError(`classify: ${what} 0 means success, not an error`);
+/** `given`: the value as the caller gave it (a string of digits is checked as its number), for the message. */
+function checkNumber(number: number, what: string, given: unknown = number): number {
+  if (!Number.isInteger(number)) throw new RangeError(`classify: ${what} must be an integer, got ${quote(given)}`);
+  if (number === 0) throw new RangeError(`classify: ${what} 0 means success, not an error, got ${quote(given)}`);
   return number;
 }
 

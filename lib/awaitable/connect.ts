@@ -96,6 +96,7 @@ function answer(socket: net.Socket, state: SocketAwaitState): ConnectExResult {
  * ```
  */
 export async function connectEx(this: net.Socket, ...args: unknown[]): Promise<ConnectExResult> {
+  while (args.length > 0 && args[args.length - 1] === undefined) args.pop(); // an argument left out
   const last = args[args.length - 1];
   const hasOptions = args.length > 1 && typeof last === 'object' && last !== null;
   const { signal } = hasOptions ? checkOptions(args.pop(), 'connectEx') : ({} as CallOptions);
