@@ -24,20 +24,24 @@ const NO_OPTIONS: CallOptions = Object.freeze({});
  */
 export function checkOptions(options: unknown, call: string, allowed: ReadonlySet<string> = CALL_OPTION_KEYS): CallOptions {
   if (options === undefined) return NO_OPTIONS;
-  const expected = [...allowed].join(', ');
   if (typeof options !== 'object' || options === null || Array.isArray(options) || types.isBoxedPrimitive(options)) {
-    throw new TypeError(`${call}: options must be an object like { ${expected} }, got ${quote(options)}`);
+    throw new TypeError(`${call}: options must be an object like { ${[...allowed].join(', ')} }, got ${quote(options)}`);
   }
-  const unknown = Object.keys(options).filter((key) => !allowed.has(key));
-  if (unknown.length > 0) {
-    const named = unknown.map((key) => quote(key)).join(', ');
-    throw new TypeError(`${call}: options has unknown key${unknown.length > 1 ? 's' : ''} ${named}: expected ${expected}`);
+  const keys = Object.keys(options);
+  for (let i = 0; i < keys.length; i++) {
+    if (!allowed.has(keys[i])) throw unknownKeys(call, keys, allowed);
   }
   const { signal } = options as CallOptions;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError(`${call}: options.signal must be an AbortSignal, got ${quote(signal)}`);
   }
   return options as CallOptions;
+}
+
+function unknownKeys(call: string, keys: string[], allowed: ReadonlySet<string>): TypeError {
+  const unknown = keys.filter((key) => !allowed.has(key));
+  const named = unknown.map((key) => quote(key)).join(', ');
+  return new TypeError(`${call}: options has unknown key${unknown.length > 1 ? 's' : ''} ${named}: expected ${[...allowed].join(', ')}`);
 }
 
 /** Checks recv's byte count. */
