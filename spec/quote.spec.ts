@@ -52,7 +52,8 @@ describe('quote: how an error message names a bad value', () => {
     const hostileProto = Object.create(new Proxy({}, { getPrototypeOf: () => { throw new Error('x'); }, getOwnPropertyDescriptor: () => { throw new Error('x'); } }));
     expect(quote(hostileProto)).toBe('an object');
     const tag = Object.defineProperty({}, Symbol.toStringTag, { get: () => { throw new Error('x'); } });
-    expect(quote(tag)).toBe('an object');
+    // Node 20 and 22's inspect throw on it (the fallback answers); 24 and later render it.
+    expect(['an object', '{}']).toContain(quote(tag));
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
     expect(typeof quote(proxy)).toBe('string');
