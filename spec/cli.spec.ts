@@ -122,7 +122,7 @@ describe('timeoutsocket errno', () => {
 
   it.each([
     [[], 'errno: missing <code>: a name (ECONNREFUSED), a number (10061, -111) or a message'],
-    [['0'], 'errno: code 0 means success, not an error'],
+    [['0'], "errno: code 0 means success, not an error, got '0'"],
     [['ECONNREFUSED', '--op', 'dial'], '--op must be one of connect, accept, recv, send, lookup, close, got "dial"'],
     [['111', '--platform', 'beos'], '--platform must be one of linux, darwin, win32, got "beos"'],
   ])('errno %j: a usage error, exit 2', async (args, message) => {
