@@ -169,7 +169,6 @@ async function nonBlockingPair(): Promise<net.Socket> {
   return client;
 }
 
-afterEach(() => setDefaultSocketTimeout(null));
 
 describe('every entry point, given random values, accepts them as documented or rejects them quoting them', () => {
   // Each case has its own seed, so adding one does not change the values the others get.
