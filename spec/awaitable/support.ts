@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import timers = require('node:timers');
 import { closeAll, type Closable } from '../../fixtures/servers';
 import { createConnection } from '../../lib/awaitable';
 import { setDefaultSocketTimeout } from '../../lib/config';
@@ -79,6 +80,20 @@ export async function rejectionOf(promise: Promise<unknown>, startedAt = perform
     return { error: error as Error & Record<string, unknown>, elapsed: performance.now() - startedAt };
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * Counts the timers the library arms while `run` runs: the engine and the call timer arm theirs
+ * through `node:timers` (unref'd, so `process.getActiveResourcesInfo()` never lists them).
+ */
+export async function timersArmedDuring(run: () => Promise<void>): Promise<number> {
+  const spy = jest.spyOn(timers, 'setTimeout');
+  try {
+    await run();
+    return spy.mock.calls.length;
+  } finally {
+    spy.mockRestore();
+  }
 }
 
 /** Resolves once `socket` holds at least `n` unread bytes (its 'readable' event), rejects after 5 s. */
