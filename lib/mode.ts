@@ -7,6 +7,7 @@
  * The mode lives in the shared runtime record (lib/runtime.ts), like the process default, so
  * every copy of the package in the process sees the same one.
  */
+import { quote } from './quote';
 import { runtime } from './runtime';
 
 /** Every deadline mode: the values of `TIMEOUTSOCKET_MODE`, `setDeadlineMode()` and `mode=` in rules. */
@@ -35,10 +36,8 @@ export function isDeadlineMode(value: unknown): value is DeadlineMode {
  * string, both quoting the value. `name` is what the message calls it.
  */
 export function checkDeadlineMode(value: unknown, name: string): DeadlineMode {
-  if (typeof value !== 'string') {
-    throw new TypeError(`${name} must be "enforce" or "report", got ${typeof value === 'object' && value !== null ? 'an object' : String(value)}`);
-  }
-  if (!isDeadlineMode(value)) throw new RangeError(`${name} must be "enforce" or "report", got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string') throw new TypeError(`${name} must be 'enforce' or 'report', got ${quote(value)}`);
+  if (!isDeadlineMode(value)) throw new RangeError(`${name} must be 'enforce' or 'report', got ${quote(value)}`);
   return value;
 }
 
@@ -85,6 +84,6 @@ export function modeFromEnv(env: NodeJS.ProcessEnv = process.env): DeadlineMode 
 
 function modeFromText(raw: string): DeadlineMode {
   const mode = raw.trim();
-  if (!isDeadlineMode(mode)) throw new RangeError(`${MODE_ENV}=${JSON.stringify(raw)} is not a mode: use enforce (the default) or report`);
+  if (!isDeadlineMode(mode)) throw new RangeError(`${MODE_ENV}=${quote(raw)} is not a mode: use enforce (the default) or report`);
   return mode;
 }

@@ -122,13 +122,13 @@ describe('parsing TIMEOUTSOCKET_RULES text', () => {
     ['[::1]6379 read=1s', TypeError, 'after ] comes :port or nothing, got "6379"'],
     ['[db.internal]:80 read=1s', TypeError, '"db.internal" in brackets is not an IPv6 address or block'],
     ['[10.0.0.1]:80 read=1s', TypeError, '"10.0.0.1" in brackets is not an IPv6 address or block'],
-    ['db read=1x', RangeError, 'read="1x" is not a valid timeout'],
+    ['db read=1x', RangeError, 'read=\'1x\' is not a valid timeout'],
     ['db mode=off', RangeError, 'mode="off" is not one of enforce or report'],
     ['db mode=', RangeError, 'mode="" is not one of enforce or report'],
-    ['db connect=0', RangeError, 'connect="0" is not a valid timeout'],
-    ['db write=-1s', RangeError, 'write="-1s" is not a valid timeout'],
-    ['db read=', RangeError, 'read="" is not a valid timeout'],
-    ['db read=25d', RangeError, 'read="25d" is not a valid timeout'],
+    ['db connect=0', RangeError, 'connect=\'0\' is not a valid timeout'],
+    ['db write=-1s', RangeError, 'write=\'-1s\' is not a valid timeout'],
+    ['db read=', RangeError, 'read=\'\' is not a valid timeout'],
+    ['db read=25d', RangeError, 'read=\'25d\' is not a valid timeout'],
     ['db protocol=grpc', RangeError, 'protocol="grpc" is not one of auto, request-reply, server-first, stream, redis or http'],
     ['db reed=1s', TypeError, 'unknown setting "reed": expected connect, read, write, protocol or mode'],
     ['db keepAlive=1s', TypeError, 'unknown setting "keepAlive"'],
@@ -206,7 +206,7 @@ describe('setSocketTimeoutRules with rule objects', () => {
     [[{ read: 1000 }], TypeError, 'rules[0]: destination must be a string such as "db.internal:5432", got undefined'],
     [[{ destination: 5432, read: 1000 }], TypeError, 'rules[0]: destination must be a string'],
     [[{ destination: '*', reed: 1000 }], TypeError, 'rules[0]: unknown key "reed"'],
-    [[{ destination: '*', read: '1s' }], TypeError, 'rules[0]: read must be a number of milliseconds or null, got "1s"'],
+    [[{ destination: '*', read: '1s' }], TypeError, 'rules[0]: read must be a number of milliseconds or null, got \'1s\''],
     [[{ destination: '*', read: 0 }], RangeError, 'rules[0]: read must be a finite number of milliseconds > 0, got 0'],
     [[{ destination: '*', write: Infinity }], RangeError, 'rules[0]: write must be a finite number of milliseconds > 0, got Infinity'],
     [[{ destination: '*', connect: 2 ** 31 }], RangeError, 'rules[0]: connect must be at most 2147483647 ms'],
@@ -515,7 +515,7 @@ describe('TIMEOUTSOCKET_RULES at start-up', () => {
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      'timeoutsocket: TIMEOUTSOCKET_RULES: rule 2 "db read=soon": read="soon" is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m, or off\n',
+      'timeoutsocket: TIMEOUTSOCKET_RULES: rule 2 "db read=soon": read=\'soon\' is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m, or off\n',
     );
   });
 

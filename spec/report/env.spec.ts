@@ -20,7 +20,7 @@ describe('TIMEOUTSOCKET_MODE', () => {
     expect(result.code).toBe(9);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toEqual([
-      `timeoutsocket: TIMEOUTSOCKET_MODE=${JSON.stringify(value)} is not a mode: use enforce (the default) or report`,
+      `timeoutsocket: TIMEOUTSOCKET_MODE='${value}' is not a mode: use enforce (the default) or report`,
     ]);
   });
 

@@ -65,11 +65,11 @@ describe('setDeadlineMode / getDeadlineMode', () => {
   });
 
   it.each([
-    [5, TypeError, /got 5/],
-    [null, TypeError, /got null/],
-    [{}, TypeError, /got an object/],
-    ['Report', RangeError, /got "Report"/],
-    ['off', RangeError, /got "off"/],
+    [5, TypeError, "mode must be 'enforce' or 'report', got 5 (a number)"],
+    [null, TypeError, "mode must be 'enforce' or 'report', got null"],
+    [{ mode: 'report' }, TypeError, "mode must be 'enforce' or 'report', got { mode: 'report' }"],
+    ['Report', RangeError, "mode must be 'enforce' or 'report', got 'Report'"],
+    ['off', RangeError, "mode must be 'enforce' or 'report', got 'off'"],
   ])('rejects %p, quoting it', (value, kind, message) => {
     expect(() => setDeadlineMode(value as never)).toThrow(kind);
     expect(() => setDeadlineMode(value as never)).toThrow(message);
