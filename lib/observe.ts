@@ -19,7 +19,8 @@ import * as util from 'node:util';
 import type { Phase, PhaseTimeouts } from './config';
 import type { InternalSocket } from './engine';
 import type { SocketTimeoutError } from './errors';
-import { newCounters, runtime, type Counters } from './runtime';
+import { PROTOCOL_FIELD, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName } from './protocols/index';
+import { newCounters, runtime, STATE, type Counters } from './runtime';
 
 /**
  * The `diagnostics_channel` names timeoutsocket publishes on.
@@ -54,6 +55,8 @@ export interface TimeoutMessage {
   error: SocketTimeoutError;
   /** Milliseconds since the phase's clock started (connect called, request written, last write progress); at least `timeout`. */
   elapsed: number;
+  /** The protocol the connection ran under (`request-reply` while none was chosen). */
+  protocol: ProtocolName;
 }
 
 /** What {@link CHANNELS}`.install` carries. */
@@ -90,7 +93,29 @@ export interface TimeoutSocketStats {
    * found that the connection, reply or write progress had arrived while the event loop was busy.
    */
   falseAlarmsAvoided: number;
+  /** Per protocol: connections it was chosen for, and deadlines that fired under it. */
+  protocols: Record<ProtocolName, ProtocolStats>;
 }
+
+/** {@link TimeoutSocketStats.protocols}: one protocol's counters. */
+export interface ProtocolStats {
+  /**
+   * Client connections whose protocol was chosen as this one (by a rule, the client layer, the
+   * first bytes, the port table, or by default). A connection that changes protocol (redis after
+   * SUBSCRIBE, http after an upgrade) counts under both.
+   */
+  sockets: number;
+  /** Deadlines (any phase) that fired on a connection running this protocol. */
+  timeouts: number;
+}
+
+/**
+ * What chose a connection's protocol, as debug lines name it: `rule`, `client` (Node's http or
+ * undici), `bytes` (the first bytes written), `alpn` (the TLS handshake), `port` (the port
+ * table), `default`, or what switched it later: `command` (redis SUBSCRIBE/MONITOR), `upgrade`
+ * (an http upgrade or CONNECT).
+ */
+export type ProtocolSource = 'rule' | 'client' | 'bytes' | 'alpn' | 'port' | 'default' | 'command' | 'upgrade';
 
 // ---------------------------------------------------------------------------------------------
 
@@ -111,15 +136,42 @@ function sharedCounters(): Counters {
 /** Taken once: the record is zeroed in place on install, never replaced. */
 const counters: Counters = sharedCounters();
 
-/** Who a debug line is about: the peer, and the local port that tells connections to it apart. */
+/** The per-protocol counters, made if the record came from an older copy without them. */
+function protocolCounters(): Counters {
+  if (counters.protocolSockets === undefined || counters.protocolTimeouts === undefined) {
+    const fresh = newCounters();
+    counters.protocolSockets = fresh.protocolSockets;
+    counters.protocolTimeouts = fresh.protocolTimeouts;
+  }
+  return counters;
+}
+
+/** The protocol id a socket runs under, from its engine state (0, `request-reply`, while none was chosen). */
+function protocolIdOf(socket: InternalSocket): number {
+  const flags = (socket[STATE] as { flags?: number } | undefined)?.flags ?? 0;
+  return (flags >> PROTOCOL_SHIFT) & PROTOCOL_FIELD;
+}
+
+function protocolOfSocket(socket: InternalSocket): ProtocolName {
+  return protocolName(protocolIdOf(socket));
+}
+
+/** Who a debug line is about: the peer, the local port that tells connections to it apart, the protocol. */
 function describeSocket(socket: InternalSocket, address: string | undefined, port: number | undefined): string {
   const peer = address ?? socket.remoteAddress ?? '?';
-  return `${peer}:${port ?? socket.remotePort ?? '?'} (local port ${socket.localPort ?? '-'})`;
+  return `${peer}:${port ?? socket.remotePort ?? '?'} (local port ${socket.localPort ?? '-'}, protocol ${protocolOfSocket(socket)})`;
 }
 
 /** The engine created state for a socket (see {@link TimeoutSocketStats.sockets}). */
 export function noteSocket(): void {
   counters.sockets++;
+}
+
+/** A connection's protocol was chosen or changed to the protocol with id `id`. */
+export function noteProtocol(socket: InternalSocket, id: number, source: ProtocolSource, address?: string, port?: number): void {
+  const c = protocolCounters();
+  c.protocolSockets[id] = (c.protocolSockets[id] ?? 0) + 1;
+  if (DEBUG) debug('protocol %s (%s) %s', protocolName(id), source, describeSocket(socket, address, port));
 }
 
 /** A deadline was armed. */
@@ -146,11 +198,15 @@ export function noteFired(socket: InternalSocket, phase: Phase, timeout: number,
   if (phase === 'connect') counters.connectTimeouts++;
   else if (phase === 'read') counters.readTimeouts++;
   else counters.writeTimeouts++;
+  const id = protocolIdOf(socket);
+  const protocol = protocolName(id);
+  const c = protocolCounters();
+  c.protocolTimeouts[id] = (c.protocolTimeouts[id] ?? 0) + 1;
   if (DEBUG) {
     debug('fired %s after %d ms (timeout %d ms) %s', phase, Math.round(elapsed), timeout, describeSocket(socket, error.address, error.port));
   }
   if (timeoutChannel.hasSubscribers) {
-    const message: TimeoutMessage = { socket, phase, timeout, error, elapsed };
+    const message: TimeoutMessage = { socket, phase, timeout, error, elapsed, protocol };
     timeoutChannel.publish(message);
   }
 }
@@ -185,12 +241,15 @@ export function noteUninstall(): void {
  * ```
  */
 export function getStats(): TimeoutSocketStats {
-  const c = counters;
+  const c = protocolCounters();
+  const protocols = {} as Record<ProtocolName, ProtocolStats>;
+  for (const { id, name } of PROTOCOLS) protocols[name] = { sockets: c.protocolSockets[id] ?? 0, timeouts: c.protocolTimeouts[id] ?? 0 };
   return {
     since: c.since,
     sockets: c.sockets,
     armed: c.armed,
     timeouts: { connect: c.connectTimeouts, read: c.readTimeouts, write: c.writeTimeouts },
     falseAlarmsAvoided: c.falseAlarmsAvoided,
+    protocols,
   };
 }

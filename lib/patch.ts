@@ -21,6 +21,7 @@ import {
 } from './engine';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
+import { unwatchHttpClients, watchHttpClients } from './protocols/http';
 import { runtime, type SavedProperty } from './runtime';
 import {
   accept,
@@ -152,7 +153,8 @@ function wrapConnect(original: AnyFunction): AnyFunction {
 function wrapWriteGeneric(original: AnyFunction): AnyFunction {
   return function _writeGeneric(this: unknown, ...args: unknown[]) {
     const result = original.apply(this, args);
-    armAfterWrite(this as InternalSocket);
+    // (writev, data, encoding): the engine looks at the bytes once per connection, or per redis reply window.
+    armAfterWrite(this as InternalSocket, args[0], args[1], args[2]);
     return result;
   };
 }
@@ -261,6 +263,7 @@ export function install(): boolean {
   wrapMethod(saved, serverProto, 'listen', wrapServerListen);
   wrapMethod(saved, serverProto, 'close', wrapServerClose);
   shared.patched = saved;
+  watchHttpClients();
   noteInstall(shared.defaults);
   return true;
 }
@@ -279,6 +282,7 @@ export function uninstall(): boolean {
     else Object.defineProperty(target, key, original);
   }
   shared.patched = undefined;
+  unwatchHttpClients();
   noteUninstall();
   return true;
 }
