@@ -42,6 +42,8 @@ interface NodeRequest {
   socket?: unknown;
   method?: string;
   getHeader?(name: string): unknown;
+  /** The serialised request head (OutgoingMessage `_header`), set once the head was built. */
+  _header?: unknown;
 }
 
 /** The parts of Node's IncomingMessage read here. */
@@ -72,8 +74,21 @@ function onRequestStart(message: unknown): void {
   const request = (message as { request?: NodeRequest }).request;
   const socket = asSocket(request?.socket);
   if (request === undefined || socket === undefined) return;
-  const tunnel = request.method === 'CONNECT' || (typeof request.getHeader === 'function' && request.getHeader('upgrade') !== undefined);
-  httpRequestSent(socket, tunnel);
+  httpRequestSent(socket, isNodeTunnel(request));
+}
+
+/** An Upgrade header line in a request head Node has already serialised. */
+const UPGRADE_LINE = /\r\nupgrade[ \t]*:/i;
+
+/**
+ * Is a Node http request an upgrade or a CONNECT? Neither gets `http.client.response.finish`:
+ * the socket leaves http through 'upgrade'/'connect'. Headers given as an object are found by
+ * `getHeader`; headers given as a raw array only in the serialised head (`_header`).
+ */
+function isNodeTunnel(request: NodeRequest): boolean {
+  if (request.method === 'CONNECT') return true;
+  if (typeof request.getHeader === 'function' && request.getHeader('upgrade') !== undefined) return true;
+  return typeof request._header === 'string' && UPGRADE_LINE.test(request._header);
 }
 
 function onResponseFinish(message: unknown): void {
