@@ -21,7 +21,7 @@ import {
 } from './engine';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
-import { unwatchHttpClients, watchHttpClients } from './protocols/http';
+import { watchHttpClients } from './protocols/http';
 import { runtime, type SavedProperty } from './runtime';
 import {
   accept,
@@ -263,7 +263,7 @@ export function install(): boolean {
   wrapMethod(saved, serverProto, 'listen', wrapServerListen);
   wrapMethod(saved, serverProto, 'close', wrapServerClose);
   shared.patched = saved;
-  watchHttpClients();
+  shared.unwatchHttp = watchHttpClients();
   noteInstall(shared.defaults);
   return true;
 }
@@ -282,7 +282,8 @@ export function uninstall(): boolean {
     else Object.defineProperty(target, key, original);
   }
   shared.patched = undefined;
-  unwatchHttpClients();
+  shared.unwatchHttp?.();
+  shared.unwatchHttp = undefined;
   noteUninstall();
   return true;
 }

@@ -29,6 +29,11 @@ export interface Runtime {
   envApplied: boolean;
   /** The counters behind `getStats()`: shared, so every copy of the package counts into one record. */
   stats: Counters;
+  /**
+   * Ends the diagnostics_channel subscriptions of the copy that installed (lib/protocols/http.ts),
+   * so whichever copy uninstalls removes exactly those; `undefined` when none are in place.
+   */
+  unwatchHttp?: (() => void) | undefined;
 }
 
 /**

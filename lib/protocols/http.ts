@@ -152,12 +152,16 @@ const SUBSCRIPTIONS: ReadonlyArray<readonly [string, (message: unknown) => void]
   [HTTP_CHANNELS.undiciError, onUndiciDone],
 ];
 
-/** Subscribes to the client layers' channels; called by `install()`. */
-export function watchHttpClients(): void {
+/**
+ * Subscribes to the client layers' channels; called by `install()`. Returns what ends these
+ * subscriptions, which the patch keeps in the shared runtime record: when two copies of the
+ * package are loaded, the copy that uninstalls must remove the installing copy's subscribers.
+ */
+export function watchHttpClients(): () => void {
   for (const [name, handler] of SUBSCRIPTIONS) diagnosticsChannel.subscribe(name, handler);
+  return unwatchHttpClients;
 }
 
-/** Unsubscribes; called by `uninstall()`. */
-export function unwatchHttpClients(): void {
+function unwatchHttpClients(): void {
   for (const [name, handler] of SUBSCRIPTIONS) diagnosticsChannel.unsubscribe(name, handler);
 }
