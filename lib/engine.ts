@@ -10,6 +10,11 @@
  * - write (the stall deadline): armed by a write that libuv could not flush at once, settled
  *   once nothing is queued; it fires when the queue made no progress for the timeout.
  *
+ * Whether and how long a reply window opens is the connection's protocol's say (lib/protocols/):
+ * chosen once per connection (a rule, the client layer, the first bytes, the port table), kept
+ * as three bits of the flag field, so a write on a connection whose protocol is known costs a
+ * flag test. See the "Protocols" section at the end of this file.
+ *
  * The timer is refreshed (never re-created) to the earliest due time. When a timer that fired
  * late (the loop was blocked) finds a deadline past, it lets pending I/O run once
  * (`setImmediate`) and checks again, so a loop that was merely blocked does not turn an answer
@@ -714,6 +719,11 @@ export function setProtocol(socket: InternalSocket, setting: ProtocolSetting): v
   }
   state.flags |= FORCED | DECIDED;
   choose(socket, state, PROTOCOL_IDS[setting], 'rule');
+  // Forced after connect() but before the connection is up (a TLS handshake still running): the
+  // greeting is still due once it is. (Forced before connect(), chooseAtConnect arms it.)
+  if (state.client && PROTOCOLS[protocolOf(state)]!.greetsFirst && !isConnected(socket) && !socket.destroyed) {
+    socket.once(socket.encrypted === true ? 'secure' : 'connect', openGreetingWindow);
+  }
 }
 
 /** The protocol a socket runs under now, or `undefined` for a socket the engine keeps no state for. */

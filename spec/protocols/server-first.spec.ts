@@ -1,9 +1,14 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import * as tls from 'node:tls';
 import { setDefaultSocketTimeout } from '../../lib/config';
 import { protocolOfSocket, setProtocol, type InternalSocket } from '../../lib/engine';
 import { getStats } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
-import { cleanUp, connectTo, fate, firstData, serve, serveOnPort, staysOpen, T, TOLERANCE } from './support';
+import { once } from '../helpers';
+import { cleanUp, connectTo, fate, firstData, keep, serve, serveOnPort, staysOpen, T, TOLERANCE, track } from './support';
 
 beforeAll(() => install());
 afterAll(() => uninstall());
@@ -70,6 +75,54 @@ describe('server-first: the greeting must start within read', () => {
     const server = await serve((socket) => setTimeout(() => socket.write(Buffer.from([0x0a, 0, 0, 0, 0x0a, 0x38])), T / 2));
     const socket = await connectTo(server.port, (s) => setProtocol(s as InternalSocket, 'server-first'));
     await firstData(socket);
+    await staysOpen(socket, 3 * T);
+  });
+});
+
+describe('server-first over TLS (465, 993, 995): the greeting is due after the handshake', () => {
+  const key = fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'tls', 'key.pem'));
+  const cert = fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'tls', 'cert.pem'));
+
+  async function tlsServer(onSecure: (socket: tls.TLSSocket) => void): Promise<number> {
+    const accepted = new Set<net.Socket>();
+    const server = tls.createServer({ key, cert, ALPNProtocols: ['h2', 'imap'] }, (socket) => {
+      socket.on('error', () => {});
+      onSecure(socket);
+    });
+    server.on('connection', (socket) => accepted.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    keep({
+      close: () =>
+        new Promise<void>((done) => {
+          for (const socket of accepted) socket.destroy();
+          server.close(() => done());
+        }),
+    });
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  it('a TLS server that completes the handshake and never greets ends with ETIMEDOUT (read) at T after it', async () => {
+    const port = await tlsServer(() => {});
+    const socket = track(tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['imap'] }));
+    // A rule forces the protocol inside connect(); here, right after it, while the handshake runs.
+    setProtocol(socket as unknown as InternalSocket, 'server-first');
+    const fated = fate(socket);
+    await once(socket, 'secureConnect');
+    const secured = performance.now();
+    const { error } = await fated;
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T });
+    expect(performance.now() - secured).toBeGreaterThanOrEqual(T - 1);
+    expect(performance.now() - secured).toBeLessThanOrEqual(T + TOLERANCE);
+  });
+
+  it('a TLS connection whose handshake chose ALPN h2 is a stream: writes expecting no answer stay open', async () => {
+    const port = await tlsServer((socket) => socket.resume());
+    const socket = track(tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['h2'] }));
+    socket.on('error', () => {});
+    socket.write('not a preface, written before the handshake ended');
+    await once(socket, 'secureConnect');
+    expect(socket.alpnProtocol).toBe('h2');
+    expect(protocolOfSocket(socket as unknown as InternalSocket)).toBe('stream');
     await staysOpen(socket, 3 * T);
   });
 });
