@@ -28,12 +28,12 @@ import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import type { Phase, PhaseTimeouts } from './config';
 import { SocketTimeoutError } from './errors';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteProtocol, noteSocket, type ProtocolSource } from './observe';
-import { headOfWrite } from './protocols/bytes';
+import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
 import { bodyEnded, type BodyOwner } from './protocols/http-spec';
 import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName, type ProtocolSetting } from './protocols/index';
 import { protocolForPort } from './protocols/ports';
 import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
-import { protocolOfFirstBytes, SNIFF_BYTES } from './protocols/sniff';
+import { mayBeSignature, protocolOfFirstBytes, SNIFF_BYTES } from './protocols/sniff';
 import { runtime, STATE } from './runtime';
 
 /** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
@@ -769,7 +769,11 @@ function chooseFromFirstWrite(socket: InternalSocket, state: SocketState, writev
     choose(socket, state, STREAM_ID, 'alpn');
     return;
   }
-  const id = writev === undefined ? undefined : protocolOfFirstBytes(headOfWrite(writev, data, encoding, SNIFF_BYTES));
+  // Most first writes are ruled out by their first byte, without copying anything.
+  const id =
+    writev === undefined || !mayBeSignature(firstByteOfWrite(writev, data))
+      ? undefined
+      : protocolOfFirstBytes(headOfWrite(writev, data, encoding, SNIFF_BYTES));
   if (id !== undefined) choose(socket, state, id, 'bytes');
   else if ((state.flags & PROTOCOL_KNOWN) === 0) choose(socket, state, REQUEST_REPLY_ID, 'default');
 }

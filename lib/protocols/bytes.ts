@@ -29,6 +29,26 @@ export function headOfWrite(writev: unknown, data: unknown, encoding: unknown, m
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * The first byte one `_writeGeneric` call writes, or -1: enough to rule most protocols out
+ * without copying anything. A string's first character stands for its first byte when it is
+ * ASCII, which every signature looked for starts with.
+ */
+export function firstByteOfWrite(writev: unknown, data: unknown): number {
+  let chunk: unknown = data;
+  if (writev === true) {
+    if (!Array.isArray(data) || data.length === 0) return -1;
+    const entry: unknown = data[0];
+    chunk = entry instanceof Uint8Array ? entry : (entry as { chunk?: unknown } | null)?.chunk;
+  }
+  if (chunk instanceof Uint8Array) return chunk.length > 0 ? chunk[0]! : -1;
+  if (typeof chunk === 'string' && chunk.length > 0) {
+    const code = chunk.charCodeAt(0);
+    return code < 0x80 ? code : -1;
+  }
+  return -1;
+}
+
 function entryHead(entry: unknown, max: number): Buffer {
   if (entry instanceof Uint8Array) return chunkHead(entry, undefined, max);
   if (typeof entry !== 'object' || entry === null) return EMPTY;

@@ -20,6 +20,11 @@ const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 const MQTT = Buffer.from('MQTT', 'latin1');
 const MQISDP = Buffer.from('MQIsdp', 'latin1');
 
+/** Can a write starting with this byte be one of the signatures? (`*` RESP, 0x10 MQTT CONNECT, `P` the HTTP/2 preface.) */
+export function mayBeSignature(firstByte: number): boolean {
+  return firstByte === 0x2a || firstByte === 0x10 || firstByte === 0x50;
+}
+
 /** The protocol id the first bytes of a connection show, or `undefined` when they show none. */
 export function protocolOfFirstBytes(head: Buffer): number | undefined {
   if (head.length === 0) return undefined;
