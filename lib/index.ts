@@ -45,6 +45,8 @@ export {
   CHANNELS,
   getStats,
   type InstallMessage,
+  type ProtocolSource,
+  type ProtocolStats,
   type TimeoutMessage,
   type TimeoutSocketStats,
   type UninstallMessage,
@@ -64,6 +66,7 @@ export {
   type Platform,
   type Source,
 } from './classify';
+export { PROTOCOL_SETTINGS, type ProtocolName, type ProtocolSetting } from './protocols/names';
 export { normalizeError, type NormalizeContext, type NormalizedError, type NormalizedFields } from './normalize';
 
 /** The package version. */
