@@ -1,5 +1,8 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setDefaultSocketTimeout } from '../../lib/config';
@@ -81,6 +84,39 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     expect(getStats().protocols.http.timeouts).toBe(httpTimeouts + 1);
     expect(result.at - stallAt).toBeGreaterThanOrEqual(T - 1);
     expect(result.at - stallAt).toBeLessThanOrEqual(T + TOLERANCE);
+  });
+
+  it('https: a body that stops halfway ends with ETIMEDOUT (read) at T after the stall, the handshake being the connect phase\'s', async () => {
+    const { handler, stalled } = halfBody();
+    const tlsDir = path.join(__dirname, '..', '..', 'fixtures', 'tls');
+    const server = https.createServer({ key: fs.readFileSync(path.join(tlsDir, 'key.pem')), cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')) }, handler);
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    keep({
+      close: () =>
+        new Promise<void>((done) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => done());
+        }),
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    const error = await new Promise<Error & { code?: string; phase?: string }>((resolve, reject) => {
+      const request = https.get({ port, host: '127.0.0.1', agent: false, rejectUnauthorized: false }, (res) => {
+        res.resume();
+        res.on('error', resolve);
+        res.on('end', () => reject(new Error('the body ended')));
+      });
+      request.on('error', resolve);
+    });
+    const at = performance.now();
+    const stallAt = await stalled;
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T });
+    expect(at - stallAt).toBeGreaterThanOrEqual(T - 1);
+    expect(at - stallAt).toBeLessThanOrEqual(T + TOLERANCE);
   });
 
   it('fetch(): a Content-Length body that stops halfway rejects with ETIMEDOUT (read) at T after the stall', async () => {
