@@ -760,6 +760,21 @@ function openGreetingWindow(this: InternalSocket): void {
 /** The first write of a client socket whose protocol no rule or client layer chose yet. */
 function chooseFromFirstWrite(socket: InternalSocket, state: SocketState, writev: unknown, data: unknown, encoding: unknown): void {
   state.flags |= DECIDED;
+  const before = protocolOf(state);
+  chooseByWrite(socket, state, writev, data, encoding);
+  if (protocolOf(state) !== before) leaveGreeting(state, before);
+}
+
+/**
+ * The port said server-first and armed a greeting window, but the client layer or the bytes
+ * chose another protocol: the pending greeting window gives way to the new protocol's own
+ * (a redis command's, an http request's, none for a stream).
+ */
+function leaveGreeting(state: SocketState, before: number): void {
+  if (PROTOCOLS[before]!.greetsFirst && state.replyAt !== 0 && (state.flags & BODY) === 0) endReplyWindow(state);
+}
+
+function chooseByWrite(socket: InternalSocket, state: SocketState, writev: unknown, data: unknown, encoding: unknown): void {
   // Node's http client hands its socket a request (tickOnSocket) before it writes anything.
   if (socket._httpMessage !== undefined && socket._httpMessage !== null) {
     choose(socket, state, HTTP_ID, 'client');
@@ -813,7 +828,9 @@ export function httpClientSocket(socket: InternalSocket): SocketState | undefine
   if (state === undefined || state.awaitable || !state.client) return undefined;
   if ((state.flags & FORCED) !== 0) return protocolOf(state) === HTTP_ID ? state : undefined;
   state.flags |= DECIDED;
+  const before = protocolOf(state);
   choose(socket, state, HTTP_ID, 'client');
+  if (before !== HTTP_ID) leaveGreeting(state, before);
   return state;
 }
 

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setDefaultSocketTimeout } from '../../lib/config';
-import { protocolOfSocket, type InternalSocket } from '../../lib/engine';
+import * as net from 'node:net';
+import { protocolOfSocket, setProtocol, type InternalSocket } from '../../lib/engine';
 import { CHANNELS, getStats, type TimeoutMessage } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { declaresLength } from '../../lib/protocols/http-spec';
@@ -198,6 +198,27 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     });
     expect(body).toBe('xxxxxxxx');
     expect(getStats().timeouts.read).toBe(readTimeouts);
+  });
+
+  it('a rule beats the client layer: an http request on a socket forced to stream gets no reply deadline', async () => {
+    const port = await httpServer(() => {}); // never answers
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const request = http.get({
+        port,
+        host: '127.0.0.1',
+        // No agent: Node's http then uses createConnection itself.
+        createConnection: (options: net.NetConnectOpts) => {
+          const raw = new net.Socket();
+          setProtocol(raw as InternalSocket, 'stream'); // what a rule does inside connect()
+          return raw.connect(options);
+        },
+      });
+      request.on('error', () => {});
+      request.on('socket', (s: net.Socket) => (s.connecting ? s.once('connect', () => resolve(s)) : resolve(s)));
+      setTimeout(() => reject(new Error('no socket')), 2000);
+    });
+    await staysOpen(socket, 3 * T);
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('stream');
   });
 
   it('a keep-alive socket idle in its agent pool has no deadline', async () => {

@@ -71,6 +71,19 @@ describe('server-first: the greeting must start within read', () => {
     expect(performance.now() - connected).toBeLessThanOrEqual(T + TOLERANCE);
   });
 
+  it('the first bytes beat the port table: RESP written to port 3306 makes it redis', async () => {
+    const server = await serveOnPort(3306, (socket) => socket.on('data', () => setTimeout(() => socket.write('+OK\r\n'), 1.5 * T)));
+    if (server === undefined) {
+      console.warn('port 3306 is taken on this machine: the override by first bytes is not exercised here');
+      return;
+    }
+    const socket = await connectTo(3306);
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('server-first');
+    socket.write('*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n1\r\n'); // BLPOP q 1: may take 1 s + T
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('redis');
+    await staysOpen(socket, 3 * T);
+  });
+
   it('a MySQL-like server that greets in time is healthy, and the client then idles', async () => {
     const server = await serve((socket) => setTimeout(() => socket.write(Buffer.from([0x0a, 0, 0, 0, 0x0a, 0x38])), T / 2));
     const socket = await connectTo(server.port, (s) => setProtocol(s as InternalSocket, 'server-first'));
