@@ -2,7 +2,7 @@
  * Observability: what the engine reports about its deadlines, through three outlets.
  *
  * - `NODE_DEBUG=timeoutsocket`: one `util.debuglog` line per deadline armed, cleared (settled
- *   in time) or fired. Whether it is on is read once, at load; every hook tests that one
+ *   in time) or fired, and per protocol chosen; every line names the connection's protocol. Whether it is on is read once, at load; every hook tests that one
  *   boolean before it builds a string, so logging costs nothing when it is off.
  * - `diagnostics_channel`: {@link CHANNELS}`.timeout` when a deadline fires, `.install` and
  *   `.uninstall` when the patch goes in or out. Messages are built only when someone subscribed

@@ -4,6 +4,8 @@ import { setDefaultSocketTimeout } from '../../lib/config';
 import { setProtocol, type InternalSocket } from '../../lib/engine';
 import { CHANNELS, getStats, type TimeoutMessage } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
+import { PROTOCOLS } from '../../lib/protocols/index';
+import { newCounters } from '../../lib/runtime';
 import { runNode } from '../helpers';
 import { cleanUp, connectTo, fate, resp, serve, T } from './support';
 
@@ -31,6 +33,13 @@ describe('observability names the protocol', () => {
     } finally {
       diagnosticsChannel.unsubscribe(CHANNELS.timeout, onTimeout);
     }
+  });
+
+  it('keeps one counter per protocol in the shared record', () => {
+    const fresh = newCounters();
+    expect(fresh.protocolSockets).toHaveLength(PROTOCOLS.length);
+    expect(fresh.protocolTimeouts).toHaveLength(PROTOCOLS.length);
+    PROTOCOLS.forEach((protocol, index) => expect(protocol.id).toBe(index));
   });
 
   it('rejects a protocol that is not one, naming it', () => {
