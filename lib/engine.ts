@@ -98,8 +98,15 @@ const FORCED = 1024;
 const AWAIT_RESPONSE = 2048;
 /** http: the pending request is an upgrade or a CONNECT; once answered, the socket is a stream. */
 const TUNNEL = 4096;
-/** http: the reply window is a response body bounded by inactivity ({@link SocketState.body}). */
+/** http: the reply window is a response body bounded by inactivity (its owner in {@link bodies}). */
 const BODY = 8192;
+
+/**
+ * The response whose body a BODY window bounds, per socket state: kept aside, not in
+ * SocketState, since only a socket receiving a length-bounded http body has one, while every
+ * idle socket would carry the field.
+ */
+const bodies = new WeakMap<SocketState, BodyOwner>();
 
 const REQUEST_REPLY_ID = PROTOCOL_IDS['request-reply'];
 const STREAM_ID = PROTOCOL_IDS.stream;
@@ -138,8 +145,6 @@ export class SocketState {
    * command: its timeout plus `read`); {@link NO_DEADLINE} for none; 0 for the plain `read`.
    */
   replyLimit = 0;
-  /** read phase, http: the response whose body the window bounds (see BODY). */
-  body: BodyOwner | undefined = undefined;
   /** write phase: when the queue was last seen to make progress. */
   writeProgressAt = 0;
   /** write phase: the handle's `writeQueueSize` and `bytesWritten` at the last sample. */
@@ -362,8 +367,10 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
       return;
     }
   }
-  state.flags &= ~BODY;
-  state.body = undefined;
+  if ((state.flags & BODY) !== 0) {
+    state.flags &= ~BODY;
+    bodies.delete(state);
+  }
   state.replyAt = at;
   state.replyMark = bytesRead;
   state.replyLimit = limit;
@@ -382,7 +389,7 @@ function endReplyWindow(state: SocketState): void {
   state.replyLimit = 0;
   if ((state.flags & BODY) !== 0) {
     state.flags &= ~BODY;
-    state.body = undefined;
+    bodies.delete(state);
   }
 }
 
@@ -604,7 +611,7 @@ function phaseTimeout(state: SocketState, phase: Phase, timeouts: PhaseTimeouts)
 function replyArrived(socket: InternalSocket, state: SocketState, read: number, at: number): boolean {
   const moved = socket.bytesRead !== state.replyMark;
   if ((state.flags & BODY) === 0) return moved;
-  if (bodyEnded(state.body)) return true;
+  if (bodyEnded(bodies.get(state))) return true;
   if (moved) {
     state.replyMark = socket.bytesRead;
     state.replyAt = stamp(at);
@@ -871,7 +878,7 @@ export function httpResponseHead(socket: InternalSocket, body: BodyOwner | undef
   if (body === undefined || bodyEnded(body) || !isOn(read) || state.awaitable || socket.destroyed) return;
   const at = stamp(now());
   state.flags |= BODY;
-  state.body = body;
+  bodies.set(state, body);
   state.replyAt = at;
   state.replyMark = socket.bytesRead;
   state.replyLimit = 0;
