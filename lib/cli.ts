@@ -22,6 +22,7 @@ import { MODE_ENV, modeFromEnv } from './mode';
 import { buildReport, describeReport, REPORT_FILE_ENV, reportJson } from './report/index';
 import { checkRules, RULES_ENV } from './rules/index';
 import { describeExplanation, explainDestination, type Explanation } from './rules/explain';
+import { protocolForPort } from './protocols/ports';
 import { VERSION } from './version';
 
 /** The text `--help` prints. */
@@ -257,7 +258,7 @@ function explainProbe(report: ProbeReport, rules: string | null): Explanation {
   } catch (error) {
     throw new UsageError(`probe: ${(error as Error).message}`);
   }
-  return explainDestination(report.host, report.port, { rules, defaults, mode, address: report.ok ? (report.address ?? undefined) : undefined });
+  return explainDestination(report.host, report.port, { rules, defaults, mode, protocolForPort, address: report.ok ? (report.address ?? undefined) : undefined });
 }
 
 /** Rules given on the command line or in the environment, checked as the shim would check them. */

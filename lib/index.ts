@@ -60,6 +60,8 @@ export {
   type InstallMessage,
   type LateMessage,
   type NeverMessage,
+  type ProtocolSource,
+  type ProtocolStats,
   type TimeoutMessage,
   type TimeoutSocketStats,
   type UninstallMessage,

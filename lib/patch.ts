@@ -22,6 +22,7 @@ import {
 import { matchOnConnect } from './rules/index';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForAccepted, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
+import { watchHttpClients } from './protocols/http';
 import { quote } from './quote';
 import { runtime, type SavedProperty } from './runtime';
 import {
@@ -156,7 +157,8 @@ function wrapConnect(original: AnyFunction): AnyFunction {
 function wrapWriteGeneric(original: AnyFunction): AnyFunction {
   return function _writeGeneric(this: unknown, ...args: unknown[]) {
     const result = original.apply(this, args);
-    armAfterWrite(this as InternalSocket);
+    // (writev, data, encoding): the engine looks at the bytes once per connection, or per redis reply window.
+    armAfterWrite(this as InternalSocket, args[0], args[1], args[2]);
     return result;
   };
 }
@@ -286,6 +288,7 @@ export function install(): boolean {
   wrapMethod(saved, serverProto, 'listen', wrapServerListen);
   wrapMethod(saved, serverProto, 'close', wrapServerClose);
   shared.patched = saved;
+  shared.unwatchHttp = watchHttpClients();
   noteInstall(shared.defaults);
   return true;
 }
@@ -304,6 +307,8 @@ export function uninstall(): boolean {
     else Object.defineProperty(target, key, original);
   }
   shared.patched = undefined;
+  shared.unwatchHttp?.();
+  shared.unwatchHttp = undefined;
   noteUninstall();
   return true;
 }

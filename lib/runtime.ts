@@ -39,6 +39,11 @@ export interface Runtime {
   modeEnvApplied?: boolean;
   /** Whether a report collector runs in this process (lib/report/collect.ts): one per process. */
   collecting?: boolean;
+  /**
+   * Ends the diagnostics_channel subscriptions of the copy that installed (lib/protocols/http.ts),
+   * so whichever copy uninstalls removes exactly those; `undefined` when none are in place.
+   */
+  unwatchHttp?: (() => void) | undefined;
 }
 
 /**
@@ -60,7 +65,14 @@ export interface Counters {
   late: number;
   /** Report mode: of those, the ones whose socket closed before the answer came. */
   never: number;
+  /** Per protocol id (lib/protocols/index.ts): connections whose protocol was chosen as it. */
+  protocolSockets: number[];
+  /** Per protocol id: deadlines that fired (and were enforced) on a connection running it. */
+  protocolTimeouts: number[];
 }
+
+/** How many protocols the per-protocol counters hold (ids 0..4). */
+const PROTOCOL_COUNT = 5;
 
 /** Fresh counters, all zero. */
 export function newCounters(): Counters {
@@ -75,8 +87,17 @@ export function newCounters(): Counters {
     reported: 0,
     late: 0,
     never: 0,
+    protocolSockets: new Array<number>(PROTOCOL_COUNT).fill(0),
+    protocolTimeouts: new Array<number>(PROTOCOL_COUNT).fill(0),
   };
 }
+
+/**
+ * Where a socket keeps its engine state (lib/engine.ts). A registry symbol, so every copy of the
+ * package finds it; defined here so the observability hooks read a socket's protocol without
+ * importing the engine.
+ */
+export const STATE = Symbol.for('timeoutsocket.state.v1');
 
 const RUNTIME_KEY = Symbol.for('timeoutsocket.runtime.v1');
 

@@ -384,6 +384,27 @@ describe('precedence on real sockets: own setting, then the first matching rule,
     expect(getStats().timeouts.read).toBe(timeoutsBefore.read + 1);
   });
 
+  it('protocol=stream in a rule: a request on a port the table calls request-reply opens no reply window', async () => {
+    const silent = await silentServer();
+    const control = await silentServer();
+    setDefaultSocketTimeout({ connect: 2000, read: T });
+    setSocketTimeoutRules(`127.0.0.1:${silent.port} protocol=stream`);
+    const streamsBefore = getStats().protocols.stream.sockets;
+    const { socket } = request(silent.port);
+    const errors: Error[] = [];
+    socket.on('error', (error) => errors.push(error));
+    await once(socket, 'connect');
+    await new Promise((resolve) => setImmediate(resolve)); // the request is written in the connect listener
+    // The rule chose the protocol (counted), and the request opened no reply window...
+    expect(getStats().protocols.stream.sockets).toBe(streamsBefore + 1);
+    expect(((socket as InternalSocket)[STATE] as SocketState).replyAt).toBe(0);
+    // ...while a socket with no rule, silent for the same T, is cut: the deadline was there to fire.
+    const { socket: other } = request(control.port);
+    expect((await fateOf(other, 3000)).error).toMatchObject({ phase: 'read', timeout: T });
+    expect(socket.destroyed).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   it('a CIDR rule matches the address a name resolved to, before the application sees connect', async () => {
     const silent = await silentServer();
     setDefaultSocketTimeout({ read: 5 * T });
@@ -476,7 +497,7 @@ describe('observability', () => {
     setDefaultSocketTimeout({ read: T });
     setSocketTimeoutRules('*:1 protocol=stream');
     await fateOf(request(silent.port).socket, 3000);
-    expect(messages[0]).toMatchObject({ rule: undefined, protocol: undefined });
+    expect(messages[0]).toMatchObject({ rule: undefined, protocol: 'request-reply' });
   });
 
   it('every debug line names the rule', async () => {
@@ -495,9 +516,13 @@ describe('observability', () => {
     const { stdout, stderr } = await runNode(['-e', script], { NODE_DEBUG: 'timeoutsocket' }, ROOT);
     const { port, local } = JSON.parse(stdout);
     const lines = stderr.trim().split('\n').map((line) => line.replace(/^TIMEOUTSOCKET \d+: /, ''));
-    const about = `127.0.0.1:${port} (local port ${local}, rule 1 "127.0.0.1:${port} read=100ms")`;
-    expect(lines.slice(1)).toEqual([`armed read 100 ms ${about}`, expect.stringMatching(/^fired read after \d+ ms \(timeout 100 ms\) /)]);
-    expect(lines[2].endsWith(about)).toBe(true);
+    const about = `127.0.0.1:${port} (local port ${local}, protocol request-reply, rule 1 "127.0.0.1:${port} read=100ms")`;
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^protocol request-reply \(default\) /),
+      `armed read 100 ms ${about}`,
+      expect.stringMatching(/^fired read after \d+ ms \(timeout 100 ms\) /),
+    ]);
+    expect(lines[3].endsWith(about)).toBe(true);
   });
 });
 

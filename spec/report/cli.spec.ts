@@ -127,8 +127,8 @@ describe('timeoutsocket run --report over a parent and two child processes', () 
     const suggested = [`127.0.0.1:${faults.slow.port} read=${formatDuration(read)}`, `127.0.0.1:${faults.sink.port} protocol=stream`].sort(); // by destination
     expect(report.suggestion.rules).toBe(suggested.join('; '));
     expect(report.suggestion.hangs).toEqual([
-      { destination: `127.0.0.1:${faults.hole.port}`, phase: 'connect', protocol: null, rule: null },
-      { destination: `127.0.0.1:${faults.silent.port}`, phase: 'read', protocol: null, rule: null },
+      { destination: `127.0.0.1:${faults.hole.port}`, phase: 'connect', protocol: 'request-reply', rule: null },
+      { destination: `127.0.0.1:${faults.silent.port}`, phase: 'read', protocol: 'request-reply', rule: null },
     ].sort((a, b) => (a.destination < b.destination ? -1 : 1)));
     // Each process wrote its own records and one process record.
     const parsed = parseRecords(fs.readFileSync(file, 'utf8'));
@@ -158,18 +158,24 @@ describe('timeoutsocket run --report over a parent and two child processes', () 
     return outcomes(enforced.stdout);
   }
 
-  it('applying the suggested rules in enforce mode: the slow answer passes (read=), the real hangs still end', async () => {
-    expect(await reportThenEnforce()).toMatchObject({
+  it('applying the suggested rules in enforce mode: the slow answer (read=) and the log shipper (protocol=stream) pass, the real hangs still end', async () => {
+    expect(await reportThenEnforce()).toEqual({
       slow: { outcome: 'reply' },
+      ship: { outcome: 'done' },
       hang: { outcome: 'error', code: 'ETIMEDOUT', phase: 'read' },
       blackhole: { outcome: 'error', code: 'ETIMEDOUT', phase: 'connect' },
     });
   });
 
-  // protocol=stream is read by the rules but acted on by the protocol engine (lib/protocols/),
-  // which lands separately: until then the shipper's reply deadline still cuts it.
-  it.failing('applying the suggested rules in enforce mode: the log shipper passes (protocol=stream)', async () => {
-    expect((await reportThenEnforce()).ship).toEqual({ outcome: 'done' });
+  it('without the suggested rules, enforce mode cuts the slow answer and the log shipper too', async () => {
+    const faults = await startFaults();
+    const enforced = await node([CLI, 'run', '--timeout', `${T}ms`, '--', NODE, ...appArgs(faults)]);
+    expect(outcomes(enforced.stdout)).toEqual({
+      slow: { outcome: 'error', code: 'ETIMEDOUT', phase: 'read' },
+      ship: { outcome: 'error', code: 'ETIMEDOUT', phase: 'read' },
+      hang: { outcome: 'error', code: 'ETIMEDOUT', phase: 'read' },
+      blackhole: { outcome: 'error', code: 'ETIMEDOUT', phase: 'connect' },
+    });
   });
 
   it('prints the table on stderr, keeping stdout the command\'s own', async () => {

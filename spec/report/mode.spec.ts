@@ -181,7 +181,7 @@ describe('report mode against the fault servers', () => {
     expect(String(await reply)).toBe('ok\n');
     const answeredAfter = performance.now() - sentAt;
     const late = await lates.next();
-    expect(late).toMatchObject({ phase: 'read', timeout: T, protocol: undefined, rule: undefined });
+    expect(late).toMatchObject({ phase: 'read', timeout: T, protocol: 'request-reply', rule: undefined });
     expect(late.elapsed).toBeGreaterThanOrEqual(delayMs - 1);
     // Seen at the next look: within a twentieth of the elapsed time (plus scheduling).
     expect(late.elapsed).toBeLessThanOrEqual(answeredAfter * 1.05 + SLACK);
