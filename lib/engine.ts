@@ -327,7 +327,6 @@ export function noteActivity(socket: InternalSocket): void {
   if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
   s.connectAt = 0;
   if (s.overdue !== undefined) settleOverdue(socket, s, now()); // a reported connect is late: timed exactly, here
-
   // Not dropped at once: most clients write right after connecting, and their reply window
   // then refreshes this same timer instead of creating another. A socket that stays idle lets
   // it go at the check a moment later.
@@ -509,7 +508,10 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
   const connectDue = checkConnect(socket, state, timeouts.connect);
   const writeDue = checkWrite(socket, state, timeouts, at);
   const replyDue = checkReply(socket, state, timeouts.read, at);
-  if (state.overdue !== undefined && !settleOverdue(socket, state, at)) return dueWhileOverdue(state.overdue, at, connectDue, writeDue, replyDue);
+  // Report mode: while a reported phase waits for its answer, nothing else is reported.
+  if (state.overdue !== undefined && !settleOverdue(socket, state, at)) {
+    return dueWhileOverdue(state.overdue, at, connectDue, writeDue, replyDue);
+  }
   const expired: Phase | undefined = hasExpired(connectDue, lookedAt)
     ? 'connect'
     : hasExpired(writeDue, lookedAt)

@@ -2,12 +2,13 @@
  * Observability: what the engine reports about its deadlines, through three outlets.
  *
  * - `NODE_DEBUG=timeoutsocket`: one `util.debuglog` line per deadline armed, cleared (settled
- *   in time) or fired, and per protocol chosen; every line names the connection's protocol. Whether it is on is read once, at load; every hook tests that one
- *   boolean before it builds a string, so logging costs nothing when it is off.
+ *   in time), fired or reported (and then late or never), and per protocol chosen; every line
+ *   names the connection's protocol. Whether it is on is read once, at load; every hook tests
+ *   that one boolean before it builds a string, so logging costs nothing when it is off.
  * - `diagnostics_channel`: {@link CHANNELS}`.timeout` when a deadline fires (or, in report mode,
  *   runs out and is reported), `.late` and `.never` when a reported deadline's answer came
- *   after all or never came, `.install` and `.uninstall` when the patch goes in or out. Messages are built only when someone subscribed
- *   (`channel.hasSubscribers`).
+ *   after all or never came, `.install` and `.uninstall` when the patch goes in or out.
+ *   Messages are built only when someone subscribed (`channel.hasSubscribers`).
  * - {@link getStats}: counters since install. They are plain integer fields of the shared
  *   runtime record (lib/runtime.ts), so two copies of the package count into one place.
  *
