@@ -123,6 +123,15 @@ const BODY = 8192;
  */
 const bodies = new WeakMap<SocketState, BodyOwner>();
 
+/** Report mode: a deadline ran out and was reported; its answer is awaited (its record in {@link overdues}). */
+const OVERDUE = 16384;
+
+/**
+ * The reported deadline of an OVERDUE socket state, kept aside like {@link bodies}: only a
+ * socket whose deadline ran out in report mode has one, so no socket carries the field.
+ */
+const overdues = new WeakMap<SocketState, Overdue>();
+
 const REQUEST_REPLY_ID = PROTOCOL_IDS['request-reply'];
 const STREAM_ID = PROTOCOL_IDS.stream;
 const REDIS_ID = PROTOCOL_IDS.redis;
@@ -138,7 +147,7 @@ const HTTP_ID = PROTOCOL_IDS.http;
 export class SocketState extends DeadlineTimer {
   /**
    * IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below;
-   * the protocol id and its bits (PROTOCOL_KNOWN … BODY).
+   * the protocol id and its bits (PROTOCOL_KNOWN … BODY); OVERDUE (report mode).
    */
   flags = 0;
   /** Where the socket connects to, for error messages. */
@@ -161,8 +170,6 @@ export class SocketState extends DeadlineTimer {
   /** write phase: the handle's `writeQueueSize` and `bytesWritten` at the last sample. */
   writeQueue = 0;
   writeDispatched = 0;
-  /** Report mode: the deadline that ran out and was reported, while its answer is awaited. */
-  overdue: Overdue | undefined = undefined;
 
   constructor(socket: InternalSocket) {
     super();
@@ -191,6 +198,20 @@ export class SocketState extends DeadlineTimer {
   }
   set awaitable(on: boolean) {
     this.flags = on ? this.flags | AWAITABLE : this.flags & ~AWAITABLE;
+  }
+
+  /** Report mode: the deadline that ran out and was reported, while its answer is awaited. One flag test when there is none. */
+  get overdue(): Overdue | undefined {
+    return (this.flags & OVERDUE) === 0 ? undefined : overdues.get(this);
+  }
+  set overdue(record: Overdue | undefined) {
+    if (record !== undefined) {
+      this.flags |= OVERDUE;
+      overdues.set(this, record);
+    } else if ((this.flags & OVERDUE) !== 0) {
+      this.flags &= ~OVERDUE;
+      overdues.delete(this);
+    }
   }
 
   /** write phase: true while written bytes are queued. */
