@@ -41,6 +41,8 @@ function cell(o: Outcome): string {
     case 'ok':
       return 'ok';
     case 'error':
+      // A library that reports no error, only the close it led to (ws: 1006), is named by where it surfaced.
+      if (!o.code && o.source) return o.source.replace(/ event$/, '');
       return [o.code ?? o.name ?? 'error', o.phase ?? o.syscall].filter(Boolean).join(' ');
     case 'hung':
       return `hung, killed at ${(o.waitedMs / 1000).toFixed(1)} s`;
