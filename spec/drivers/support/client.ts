@@ -7,8 +7,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Spawned, spawnTracked, stopTree } from './procs';
 
-/** The built shim the children preload with `-r`. */
-export const REGISTER = resolve(__dirname, '..', '..', '..', 'dist', 'lib', 'register.js');
+/** The built shim the children preload with `-r` (DRIVER_SUITE_SHIM: another build of it). */
+export const REGISTER = process.env.DRIVER_SUITE_SHIM
+  ? resolve(process.env.DRIVER_SUITE_SHIM)
+  : resolve(__dirname, '..', '..', '..', 'dist', 'lib', 'register.js');
 
 const CLIENTS = join(__dirname, '..', 'clients');
 

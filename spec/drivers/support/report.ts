@@ -14,6 +14,8 @@ export interface Row {
   withoutShim: Outcome;
   /** Whether the row met its expectation (filled in by the test). */
   pass: boolean;
+  /** Why the row could not run on this machine (a well-known port taken): shown instead of a verdict. */
+  skipped?: string;
 }
 
 /** The run directory shared by the global setup, the test files and the global teardown. */
@@ -61,7 +63,11 @@ function elapsed(o: Outcome): string {
 /** The rows as an aligned plain-text table. */
 export function formatTable(rows: Row[]): string {
   const header = ['driver', 'row', 'with shim', 'without shim', 'elapsed (shim)', ''];
-  const lines = rows.map((r) => [r.driver, r.row, cell(r.withShim), cell(r.withoutShim), elapsed(r.withShim), r.pass ? 'PASS' : 'FAIL']);
+  const lines = rows.map((r) =>
+    r.skipped !== undefined
+      ? [r.driver, r.row, '-', '-', '-', `NOT RUN: ${r.skipped}`]
+      : [r.driver, r.row, cell(r.withShim), cell(r.withoutShim), elapsed(r.withShim), r.pass ? 'PASS' : 'FAIL'],
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (l: string[]) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');

@@ -36,6 +36,8 @@ export interface RunSpec {
   patienceMs: number;
   /** The client says "warm" and waits; this runs before both are let go. */
   afterWarm?: () => void;
+  /** The client script warms up and waits for the go (implied by afterWarm). */
+  warm?: boolean;
   /** Runs once both clients have made their call (a fault that must begin after it). */
   afterCall?: () => void;
 }
@@ -59,9 +61,9 @@ export async function runRow(spec: RunSpec): Promise<Pair> {
   });
   const runs = [new ClientRun(base(true)), new ClientRun(base(false))];
   try {
-    if (spec.afterWarm) {
+    if (spec.warm || spec.afterWarm) {
       await Promise.all(runs.map((r) => r.warm()));
-      spec.afterWarm();
+      spec.afterWarm?.();
       for (const r of runs) r.go();
     }
     if (spec.afterCall) {
