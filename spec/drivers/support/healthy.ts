@@ -140,7 +140,7 @@ export function describeHealthyRows(mode: 'enforce' | 'report'): void {
           const result = results.get(`${r.driver} ${r.scenario}`);
           if (!result) throw new Error('servers did not start');
           const { pair, problems } = await result;
-          table.push({ driver: r.driver, row: `${r.row}${suffix}`, ...pair, pass: problems.length === 0 });
+          table.push({ driver: r.driver, row: `${r.row}${suffix}`, ...pair, pass: problems.length === 0, ...(mode === 'report' ? { mode } : {}) });
           expect(problems).toEqual([]);
         },
         PATIENCE_MS * Math.ceil(ROWS.length / AT_ONCE) + 30000,

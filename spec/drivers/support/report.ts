@@ -14,6 +14,8 @@ export interface Row {
   withoutShim: Outcome;
   /** Whether the row met its expectation (filled in by the test). */
   pass: boolean;
+  /** Set on the rows run with the shim in report mode: the with-shim cell then counts its reports. */
+  mode?: 'report';
   /** Why the row could not run on this machine (a well-known port taken): shown instead of a verdict. */
   skipped?: string;
 }
@@ -53,6 +55,13 @@ function cell(o: Outcome): string {
   }
 }
 
+/** A report-mode run: its verdict, and what the shim reported (or that it was not in report mode). */
+function reportCell(o: Outcome): string {
+  if (o.shim && o.shim.mode !== 'report') return `${cell(o)}, not in report mode`;
+  const n = o.reports?.length ?? 0;
+  return `${cell(o)}, ${n} report${n === 1 ? '' : 's'}`;
+}
+
 function elapsed(o: Outcome): string {
   if (o.status !== 'ok' && o.status !== 'error') return '-';
   // Time the library spent before its bytes reached the socket is not the shim's: show it apart.
@@ -66,7 +75,7 @@ export function formatTable(rows: Row[]): string {
   const lines = rows.map((r) =>
     r.skipped !== undefined
       ? [r.driver, r.row, '-', '-', '-', `NOT RUN: ${r.skipped}`]
-      : [r.driver, r.row, cell(r.withShim), cell(r.withoutShim), elapsed(r.withShim), r.pass ? 'PASS' : 'FAIL'],
+      : [r.driver, r.row, r.mode === 'report' ? reportCell(r.withShim) : cell(r.withShim), cell(r.withoutShim), elapsed(r.withShim), r.pass ? 'PASS' : 'FAIL'],
   );
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (l: string[]) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
