@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { describe, OPERATIONS, type ClassifyContext, type Description, type Operation } from './classify';
-import { ENV, parseDuration, timeoutsFromEnv } from './config';
+import { ENV, parseDuration, parseKeepAlive, timeoutsFromEnv } from './config';
 import { PLATFORMS, type Platform } from './errno/index';
 import { normalizeError } from './normalize';
 import { install } from './patch';
@@ -49,7 +49,7 @@ Commands:
         --connect-timeout D   connect, DNS included (TIMEOUTSOCKET_CONNECT_TIMEOUT)
         --read-timeout D      wait for a reply      (TIMEOUTSOCKET_READ_TIMEOUT)
         --write-timeout D     a stalled write       (TIMEOUTSOCKET_WRITE_TIMEOUT)
-        --keepalive D         TCP keep-alive delay  (TIMEOUTSOCKET_KEEPALIVE)
+        --keepalive D[,I,N]   TCP keep-alive delay [, probe interval, count: Node 24+]  (TIMEOUTSOCKET_KEEPALIVE)
         --rules RULES         rules per destination (TIMEOUTSOCKET_RULES), e.g.
                               "db.internal:5432 read=60s; *:6379 protocol=redis"
 
@@ -340,7 +340,7 @@ async function runCommand(args: readonly string[]): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [name, variable] of Object.entries(RUN_TIMEOUTS)) {
     const value = values[name];
-    if (typeof value === 'string') env[variable] = String(duration(value, `--${name}`));
+    if (typeof value === 'string') env[variable] = name === 'keepalive' ? keepAlive(value) : String(duration(value, `--${name}`));
   }
   // Validated here, so a bad rule stops `run` before anything starts (the child would stop too, later).
   if (typeof values[RUN_RULES] === 'string') env[RULES_ENV] = rulesOption(values[RUN_RULES] as string, '--rules') ?? '';
@@ -448,6 +448,20 @@ function oneOf(value: string | boolean | undefined, allowed: ReadonlySet<string>
 function duration(value: string | boolean | undefined, option: string): number {
   try {
     return parseDuration(String(value), option);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * `--keepalive`: a delay, or a delay, probe interval and count (`30s,5s,4`), validated as the
+ * environment is (`parseKeepAlive`). Whether this Node line takes the interval and count is the
+ * child's to say: it may run on another line.
+ */
+function keepAlive(value: string): string {
+  try {
+    const { delay, probes } = parseKeepAlive(value, '--keepalive');
+    return probes === null ? String(delay) : `${delay},${probes.interval},${probes.count}`;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

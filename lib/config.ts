@@ -186,6 +186,80 @@ export function parseDuration(text: string, name: string): number {
 }
 
 /**
+ * TCP keep-alive's probe interval and count (`TCP_KEEPINTVL`, `TCP_KEEPCNT`): how often an
+ * unanswered probe is repeated once the delay has passed, and after how many the connection is
+ * dropped. Set only by the three-part `TIMEOUTSOCKET_KEEPALIVE=30s,5s,4`, on Node lines whose
+ * `socket.setKeepAlive()` takes them (24 and later); otherwise libuv's 1 s and 10 apply.
+ */
+export interface KeepAliveProbes {
+  /** Milliseconds between unanswered probes; Node takes whole seconds (floored), at least 1 s. */
+  interval: number;
+  /** Unanswered probes before the connection is dropped, 1 to 127. */
+  count: number;
+}
+
+/** Linux's limits for the interval (seconds) and count (include/net/tcp.h: MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT). */
+const MAX_KEEPALIVE_INTERVAL_S = 32767;
+const MAX_KEEPALIVE_COUNT = 127;
+
+/**
+ * Parses `TIMEOUTSOCKET_KEEPALIVE`: a delay alone (`30s`), or a delay, a probe interval and a
+ * probe count (`30s,5s,4`). Throws a `RangeError` naming the variable and the bad part.
+ *
+ * @example
+ * ```ts
+ * parseKeepAlive('30s', 'TIMEOUTSOCKET_KEEPALIVE');      // { delay: 30000, probes: null }
+ * parseKeepAlive('30s,5s,4', 'TIMEOUTSOCKET_KEEPALIVE'); // { delay: 30000, probes: { interval: 5000, count: 4 } }
+ * ```
+ */
+export function parseKeepAlive(text: string, name: string): { delay: number; probes: KeepAliveProbes | null } {
+  if (typeof text !== 'string' || !text.includes(',')) return { delay: parseDuration(text, name), probes: null };
+  const whole = `${name}=${JSON.stringify(text)}`;
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.length !== 3) {
+    throw new RangeError(`${whole} has ${parts.length} parts: give a delay alone (30s) or a delay, a probe interval and a probe count (30s,5s,4)`);
+  }
+  const [delayText, intervalText, countText] = parts;
+  const duration = (part: string, what: string): number => {
+    const match = DURATION.exec(part);
+    const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : NaN;
+    if (!match || !(ms > 0) || ms > MAX_TIMEOUT_MS) {
+      throw new RangeError(`${whole}: the ${what} ${JSON.stringify(part)} is not a duration > 0 such as 400ms, 5s or 1m`);
+    }
+    return ms;
+  };
+  const delay = duration(delayText, 'delay');
+  const interval = duration(intervalText, 'probe interval');
+  if (interval < 1000 || interval / 1000 > MAX_KEEPALIVE_INTERVAL_S) {
+    throw new RangeError(`${whole}: the probe interval ${JSON.stringify(intervalText)} must be from 1s to ${MAX_KEEPALIVE_INTERVAL_S}s (Node takes whole seconds)`);
+  }
+  const count = /^\d+$/.test(countText) ? Number(countText) : NaN;
+  if (!(count >= 1 && count <= MAX_KEEPALIVE_COUNT)) {
+    throw new RangeError(`${whole}: the probe count ${JSON.stringify(countText)} must be a whole number from 1 to ${MAX_KEEPALIVE_COUNT}`);
+  }
+  return { delay, probes: { interval, count } };
+}
+
+/**
+ * The probe interval and count `TIMEOUTSOCKET_KEEPALIVE` names, or `null` for a delay alone
+ * (or no variable). Throws a `RangeError` naming this Node line when its `setKeepAlive()`
+ * cannot take them, rather than run with probes other than the ones asked for.
+ * @param line - this Node's version and whether its `setKeepAlive()` takes an interval and a count.
+ */
+export function keepAliveProbesFromEnv(env: NodeJS.ProcessEnv, line: { version: string; takesProbes: boolean }): KeepAliveProbes | null {
+  const raw = env[ENV.keepAlive];
+  if (raw === undefined || raw.trim() === '') return null;
+  const { probes } = parseKeepAlive(raw, ENV.keepAlive);
+  if (probes !== null && !line.takesProbes) {
+    throw new RangeError(
+      `${ENV.keepAlive}=${JSON.stringify(raw)}: a probe interval and count need a Node line whose socket.setKeepAlive() takes them (24 and later); ` +
+        `this is Node ${line.version}, which takes the delay alone (e.g. ${ENV.keepAlive}=${raw.split(',')[0].trim()})`,
+    );
+  }
+  return probes;
+}
+
+/**
  * Reads the `TIMEOUTSOCKET_*` variables from `env`. Returns `undefined` when none is set (the
  * process default is then left alone); otherwise the timeouts they name, where a per-phase
  * variable overrides `TIMEOUTSOCKET_TIMEOUT`. `TIMEOUTSOCKET_KEEPALIVE` is separate (not a deadline,
@@ -199,7 +273,9 @@ export function timeoutsFromEnv(env: NodeJS.ProcessEnv = process.env): PhaseTime
   };
   const general = read(ENV.timeout);
   const perPhase = { connect: read(ENV.connect), read: read(ENV.read), write: read(ENV.write) };
-  const keepAlive = read(ENV.keepAlive);
+  // A delay alone, or delay,interval,count: only the delay is part of the process default.
+  const keepAliveRaw = env[ENV.keepAlive];
+  const keepAlive = keepAliveRaw === undefined || keepAliveRaw.trim() === '' ? undefined : parseKeepAlive(keepAliveRaw, ENV.keepAlive).delay;
   if (general === undefined && keepAlive === undefined && PHASES.every((phase) => perPhase[phase] === undefined)) return undefined;
   const fallback = general ?? null;
   return {

@@ -366,7 +366,7 @@ function scheduleCheck(socket: InternalSocket, state: SocketState, due: number):
  * holds no Timeout; the next deadline armed creates a fresh one).
  */
 function check(socket: InternalSocket, state: SocketState, at: number, lookedAt: number): number {
-  if (socket.destroyed || runtime().patched === undefined) {
+  if (socket.destroyed || runtime().patched === undefined || handedAway(socket)) {
     release(socket);
     return NOTHING_DUE;
   }
@@ -393,6 +393,16 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
 }
 
 /** The connect deadline's due time, or NOTHING_DUE once connected (or not armed). */
+/**
+ * A socket whose handle was sent to another process (`child.send('socket', socket)`): net.js
+ * then sets `socket._handle = null` and `setTimeout(0)` but neither destroys nor closes the
+ * object, so the connection now belongs to the child and its deadlines are the child's. A
+ * socket still connecting has a handle from `connect()` on (net.js creates it before the lookup).
+ */
+function handedAway(socket: InternalSocket): boolean {
+  return socket._handle === null && !socket.connecting;
+}
+
 function checkConnect(socket: InternalSocket, state: SocketState, timeout: number | null): number {
   if (state.connectAt === 0) return NOTHING_DUE;
   if (!isOn(timeout) || isConnected(socket)) {

@@ -13,16 +13,26 @@
  * anyway when the connection is made (see the comments on {@link keepAliveBeforeConnect} and
  * {@link adoptServer}).
  *
- * What Node 20 allows: only the initial delay (`setKeepAlive(true, ms)`, whole seconds, as
- * `TCP_KEEPIDLE`). Node 20's libuv (1.46) leaves the probe interval and count to the OS
- * (Linux: `net.ipv4.tcp_keepalive_intvl` = 75 s, `net.ipv4.tcp_keepalive_probes` = 9), so a dead
- * peer is detected after delay + interval × probes, then reads fail with ETIMEDOUT from the OS.
+ * What Node sets, measured with getsockopt() on a loopback socket after `setKeepAlive(true,
+ * 30000)` on 20.20.2, 22.23.5, 24.22.3 and 26.12.1 (Linux): `TCP_KEEPIDLE` = 30 (the delay, whole
+ * seconds), and libuv's own `TCP_KEEPINTVL` = 1 s and `TCP_KEEPCNT` = 10 (libuv sets them itself
+ * whenever it turns keep-alive on with a delay: libuv 1.46.0 in 20.20.2, 1.51.0 in 22.23.5,
+ * 1.52.1 in 24.22.3 and 26.12.1), not the OS's
+ * `net.ipv4.tcp_keepalive_intvl` (75 s) × `tcp_keepalive_probes` (9). So a dead idle peer is
+ * found about delay + 1 s × 10 after the last traffic, then reads fail with ETIMEDOUT from the OS.
+ *
+ * On 24 and later `setKeepAlive(enable, initialDelay, interval, count)` also takes the interval
+ * (ms, floored to seconds) and the count; `TIMEOUTSOCKET_KEEPALIVE=30s,5s,4` passes them (measured:
+ * `TCP_KEEPINTVL` = 5, `TCP_KEEPCNT` = 4). Node's afterConnect() passes all four on to the handle,
+ * but its onconnection() gives an accepted socket only the delay, so the shim sets the interval
+ * and count on an accepted socket itself (see {@link keepAliveForAccepted}).
  */
 import type * as net from 'node:net';
 import { effectiveTimeouts, type InternalSocket } from './engine';
+import type { KeepAliveProbes } from './config';
 import { runtime } from './runtime';
 
-type SetKeepAlive = (this: net.Socket, enable?: boolean, initialDelay?: number) => net.Socket;
+type SetKeepAlive = (this: net.Socket, enable?: boolean, initialDelay?: number, interval?: number, count?: number) => net.Socket;
 type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
 
 /** Set on a socket whose application called `setKeepAlive()` itself (a registry symbol: shared by every copy). */
@@ -45,6 +55,18 @@ let nodeKeepAliveFlag: symbol | null | undefined;
 /** Node takes whole seconds (`~~(ms / 1000)`) and treats 0 as "leave the OS default": never pass less than 1 s. */
 function delayMs(ms: number): number {
   return Math.max(1000, ms);
+}
+
+/** The process's probe interval and count (`null`: libuv's 1 s × 10); a record from an older copy may lack the field. */
+function probes(): KeepAliveProbes | null {
+  return runtime().keepAliveProbes ?? null;
+}
+
+/** Turns keep-alive on with the shim's delay, and the probe interval and count when the environment named them. */
+function turnOn(original: SetKeepAlive, socket: net.Socket, ms: number): void {
+  const extra = probes();
+  if (extra === null) original.call(socket, true, delayMs(ms));
+  else original.call(socket, true, delayMs(ms), extra.interval, extra.count);
 }
 
 /**
@@ -80,7 +102,8 @@ function applicationChose(socket: KeepAliveSocket, connectArgs: readonly unknown
  * only records the wish (`this[kSetKeepAlive] = enable; this[kSetKeepAliveInitialDelay] = …`),
  * and Node's `afterConnect()` applies it the moment the connection is up, before `'connect'` is
  * emitted: `if (self[kSetKeepAlive] && self._handle.setKeepAlive)
- * self._handle.setKeepAlive(true, self[kSetKeepAliveInitialDelay])` (lib/net.js, v20). That
+ * self._handle.setKeepAlive(true, self[kSetKeepAliveInitialDelay])` (lib/net.js, v20 and v22;
+ * v24 and v26 add `self[kSetKeepAliveInterval], self[kSetKeepAliveCount]`). That
  * path also serves `autoSelectFamily` (afterConnectMultiple ends in afterConnect) and TLS
  * clients (TLSSocket is a net.Socket; its TLSWrap handle proxies setKeepAlive to the TCP handle;
  * the early call on that handle, before the fd exists, only sets a libuv flag, and afterConnect
@@ -90,7 +113,7 @@ export function keepAliveBeforeConnect(socket: InternalSocket, connectArgs: read
   const ms = effectiveTimeouts(socket).keepAlive;
   if (ms === null || originalSetKeepAlive === undefined) return;
   if (applicationChose(socket as KeepAliveSocket, connectArgs)) return;
-  originalSetKeepAlive.call(socket, true, delayMs(ms));
+  turnOn(originalSetKeepAlive, socket, ms);
 }
 
 /**
@@ -101,7 +124,7 @@ export function keepAliveBeforeConnect(socket: InternalSocket, connectArgs: read
 export function keepAliveForOwnSetting(socket: InternalSocket, ms: number | null): void {
   if (ms === null || originalSetKeepAlive === undefined) return;
   if (applicationChose(socket as KeepAliveSocket, undefined)) return;
-  originalSetKeepAlive.call(socket, true, delayMs(ms));
+  turnOn(originalSetKeepAlive, socket, ms);
 }
 
 /** The process default as Node's server fields hold it: whole seconds, 0 when off or uninstalled. */
@@ -109,6 +132,33 @@ function defaultDelaySeconds(): number {
   const shared = runtime();
   const ms = shared.patched === undefined ? null : shared.defaults.keepAlive;
   return ms === null ? 0 : Math.floor(delayMs(ms) / 1000);
+}
+
+/** What the application put in a server's keep-alive fields (the accessors answer with it). */
+interface ServerChoice {
+  enabled: unknown;
+  delay: unknown;
+}
+
+const SERVER_CHOICE = Symbol.for('timeoutsocket.keepalive.server.v1');
+
+type ServerWithChoice = net.Server & { [SERVER_CHOICE]?: ServerChoice };
+
+/**
+ * Accepted sockets on a line that takes a probe interval and count: called by the patch when a
+ * server emits `'connection'` (before the application's handler, which may still choose for
+ * itself and win). Node's onconnection() gave the socket the delay alone (`clientHandle.
+ * setKeepAlive(true, self.keepAliveInitialDelay)`, lib/net.js on 24 and 26), so this adds the
+ * interval and count; nothing happens when the environment named none (the common case: one
+ * property read), or when the application asked for keep-alive on the server itself.
+ */
+export function keepAliveForAccepted(server: net.Server, socket: net.Socket): void {
+  const extra = probes();
+  if (extra === null || originalSetKeepAlive === undefined) return;
+  const app = (server as ServerWithChoice)[SERVER_CHOICE];
+  if (app === undefined || app.enabled) return;
+  const seconds = defaultDelaySeconds();
+  if (seconds > 0) originalSetKeepAlive.call(socket, true, seconds * 1000, extra.interval, extra.count);
 }
 
 /**
@@ -119,7 +169,8 @@ function defaultDelaySeconds(): number {
  * Why: `onconnection()` already turns keep-alive on for every accepted socket when the server
  * asks for it, before `'connection'` is emitted:
  * `if (self.keepAlive && clientHandle.setKeepAlive) { socket[kSetKeepAlive] = true; …
- * clientHandle.setKeepAlive(true, self.keepAliveInitialDelay); }` (lib/net.js, v20). The
+ * clientHandle.setKeepAlive(true, self.keepAliveInitialDelay); }` (lib/net.js, the same from v20
+ * to v26). The
  * Server constructor stores `keepAlive` and `keepAliveInitialDelay` (seconds) as own data
  * properties, so here they become accessors that answer with the application's value when it
  * asked for keep-alive itself, else with the live process default. No listener, nothing added
@@ -134,22 +185,22 @@ export function adoptServer(server: net.Server): void {
   const delay = Object.getOwnPropertyDescriptor(server, 'keepAliveInitialDelay');
   // Already adopted (accessors), or not the shape Node 20's Server constructor builds: leave it.
   if (enabled === undefined || delay === undefined || !('value' in enabled) || !('value' in delay)) return;
-  let appEnabled: unknown = enabled.value;
-  let appDelay: unknown = delay.value;
+  const app: ServerChoice = { enabled: enabled.value, delay: delay.value };
+  (server as ServerWithChoice)[SERVER_CHOICE] = app;
   Object.defineProperties(server, {
     keepAlive: {
-      get: () => Boolean(appEnabled) || defaultDelaySeconds() > 0,
+      get: () => Boolean(app.enabled) || defaultDelaySeconds() > 0,
       set: (value: unknown) => {
-        appEnabled = value;
+        app.enabled = value;
       },
       enumerable: enabled.enumerable,
       configurable: true,
     },
     keepAliveInitialDelay: {
       // With no process default, the field reads exactly what the application (or Node) put there.
-      get: () => (appEnabled || defaultDelaySeconds() === 0 ? appDelay : defaultDelaySeconds()),
+      get: () => (app.enabled || defaultDelaySeconds() === 0 ? app.delay : defaultDelaySeconds()),
       set: (value: unknown) => {
-        appDelay = value;
+        app.delay = value;
       },
       enumerable: delay.enumerable,
       configurable: true,

@@ -20,7 +20,7 @@ import {
   type InternalSocket,
 } from './engine';
 import { matchOnConnect } from './rules/index';
-import { adoptServer, keepAliveBeforeConnect, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
+import { adoptServer, keepAliveBeforeConnect, keepAliveForAccepted, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
 import { runtime, type SavedProperty } from './runtime';
 import {
@@ -199,7 +199,10 @@ function getSocketTimeout(this: net.Socket | net.Server): PhaseTimeouts {
 function wrapServerEmit(original: AnyFunction): AnyFunction {
   return function emit(this: unknown, event: unknown, socket: unknown) {
     // A connection kept for accept() had no listener: emit() answers false, as plain Node would.
-    if (event === 'connection' && socket instanceof net.Socket && onServerConnection(this as net.Server, socket)) return false;
+    if (event === 'connection' && socket instanceof net.Socket) {
+      keepAliveForAccepted(this as net.Server, socket);
+      if (onServerConnection(this as net.Server, socket)) return false;
+    }
     if (event === 'listening' || event === 'error') onServerListenEvent(this as net.Server);
     // `arguments`, not a rest parameter: emit runs for every event of every server, and V8
     // forwards `apply(this, arguments)` without building an array for each call.

@@ -10,7 +10,7 @@
  * global while `net` stays the one process-wide module.)
  */
 import * as net from 'node:net';
-import { normalizeTimeout, timeoutsFromEnv, type PhaseTimeouts, type TimeoutSetting } from './config';
+import { keepAliveProbesFromEnv, normalizeTimeout, timeoutsFromEnv, type KeepAliveProbes, type PhaseTimeouts, type TimeoutSetting } from './config';
 
 /** One replaced or added property: what to put back on uninstall. */
 export interface SavedProperty {
@@ -26,6 +26,8 @@ export interface Runtime {
   patched: SavedProperty[] | undefined;
   /** The process default, used by every socket that has no setting of its own. */
   defaults: PhaseTimeouts;
+  /** Keep-alive's probe interval and count from `TIMEOUTSOCKET_KEEPALIVE=delay,interval,count`; `null`: libuv's own. */
+  keepAliveProbes: KeepAliveProbes | null;
   /** Whether the `TIMEOUTSOCKET_*` environment was already applied (only the first load applies it). */
   envApplied: boolean;
   /** The counters behind `getStats()`: shared, so every copy of the package counts into one record. */
@@ -64,6 +66,7 @@ export function runtime(): Runtime {
     shared = {
       patched: undefined,
       defaults: { connect: null, read: null, write: null, keepAlive: null },
+      keepAliveProbes: null,
       envApplied: false,
       stats: newCounters(),
     };
@@ -98,8 +101,23 @@ export function getDefaultSocketTimeout(): PhaseTimeouts {
  */
 export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
   const fromEnv = timeoutsFromEnv(env);
+  const probes = keepAliveProbesFromEnv(env, { version: process.versions.node, takesProbes: takesKeepAliveProbes() });
   const shared = runtime();
   if (shared.envApplied) return;
   shared.envApplied = true;
   if (fromEnv !== undefined) shared.defaults = Object.freeze(fromEnv);
+  shared.keepAliveProbes = probes;
+}
+
+/**
+ * Whether this Node's `socket.setKeepAlive()` takes a probe interval and count:
+ * `setKeepAlive(enable, initialDelay, interval, count)` (or `{ enable, initialDelay, interval,
+ * count }`) on 24 and later, `setKeepAlive(enable, initialDelay)` on 20 and 22. Read from the
+ * declared parameters of Node's own function (the one the patch saved, once installed).
+ */
+export function takesKeepAliveProbes(): boolean {
+  const proto = net.Socket.prototype;
+  const saved = runtime().patched?.find((entry) => entry.target === proto && entry.key === 'setKeepAlive')?.original?.value;
+  const original = (typeof saved === 'function' ? saved : proto.setKeepAlive) as (...args: unknown[]) => unknown;
+  return original.length >= 4;
 }

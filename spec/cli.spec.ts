@@ -282,6 +282,21 @@ describe('timeoutsocket run', () => {
     expect(bad.stderr).toContain('--keepalive');
   });
 
+  it('passes a delay, probe interval and count from --keepalive, validated first', async () => {
+    const script = 'console.log(process.env.TIMEOUTSOCKET_KEEPALIVE)';
+    // The child judges whether its Node line takes the interval and count; the env is what it reads.
+    const result = await cli(['run', '--keepalive', '30s,5s,4', '--', NODE, '-e', script], { TIMEOUTSOCKET_KEEPALIVE: '' });
+    if (Number(process.versions.node.split('.')[0]) >= 24) {
+      expect(result).toMatchObject({ code: 0, stdout: '30000,5000,4\n' });
+    } else {
+      expect(result.code).toBe(9);
+      expect(result.stderr).toContain(`Node ${process.versions.node}`);
+    }
+    const bad = await cli(['run', '--keepalive', '30s,5s,0', '--', NODE, '-e', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--keepalive="30s,5s,0": the probe count "0"');
+  });
+
   it('keeps NODE_OPTIONS and appends the preload', async () => {
     const script = 'console.log(process.env.NODE_OPTIONS)';
     const result = await cli(['run', '--', NODE, '-e', script], { NODE_OPTIONS: '--no-warnings' });

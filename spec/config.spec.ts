@@ -1,9 +1,12 @@
 import {
   MAX_TIMEOUT_MS,
+  keepAliveProbesFromEnv,
   normalizeTimeout,
   parseDuration,
+  parseKeepAlive,
   timeoutsFromEnv,
 } from '../lib/config';
+import { takesKeepAliveProbes } from '../lib/runtime';
 
 describe('parseDuration', () => {
   it.each([
@@ -124,5 +127,51 @@ describe('normalizeTimeout', () => {
     expect(() => normalizeTimeout('5s')).toThrow('got "5s"');
     expect(() => normalizeTimeout({ idle: 5 })).toThrow('unknown key "idle"');
     expect(() => normalizeTimeout({ keepAlive: 0 })).toThrow('timeout.keepAlive must be a finite number of milliseconds > 0, got 0');
+  });
+});
+
+describe('TIMEOUTSOCKET_KEEPALIVE with a probe interval and count', () => {
+  const NAME = 'TIMEOUTSOCKET_KEEPALIVE';
+
+  it('reads a delay alone, or a delay, an interval and a count', () => {
+    expect(parseKeepAlive('30s', NAME)).toEqual({ delay: 30_000, probes: null });
+    expect(parseKeepAlive('30s,5s,4', NAME)).toEqual({ delay: 30_000, probes: { interval: 5000, count: 4 } });
+    expect(parseKeepAlive(' 1m , 1500ms , 10 ', NAME)).toEqual({ delay: 60_000, probes: { interval: 1500, count: 10 } });
+  });
+
+  it('gives the delay alone to the process default: the interval and count are not deadlines', () => {
+    expect(timeoutsFromEnv({ [NAME]: '30s,5s,4' })).toEqual({ connect: null, read: null, write: null, keepAlive: 30_000 });
+  });
+
+  it.each([
+    ['30s,5s', `${NAME}="30s,5s" has 2 parts: give a delay alone (30s) or a delay, a probe interval and a probe count (30s,5s,4)`],
+    ['30s,5s,4,1', `${NAME}="30s,5s,4,1" has 4 parts: give a delay alone (30s) or a delay, a probe interval and a probe count (30s,5s,4)`],
+    ['soon,5s,4', `${NAME}="soon,5s,4": the delay "soon" is not a duration > 0 such as 400ms, 5s or 1m`],
+    ['30s,0,4', `${NAME}="30s,0,4": the probe interval "0" is not a duration > 0 such as 400ms, 5s or 1m`],
+    ['30s,500ms,4', `${NAME}="30s,500ms,4": the probe interval "500ms" must be from 1s to 32767s (Node takes whole seconds)`],
+    ['30s,10h,4', `${NAME}="30s,10h,4": the probe interval "10h" must be from 1s to 32767s (Node takes whole seconds)`],
+    ['30s,5s,0', `${NAME}="30s,5s,0": the probe count "0" must be a whole number from 1 to 127`],
+    ['30s,5s,2.5', `${NAME}="30s,5s,2.5": the probe count "2.5" must be a whole number from 1 to 127`],
+    ['30s,5s,128', `${NAME}="30s,5s,128": the probe count "128" must be a whole number from 1 to 127`],
+    ['30s,5s,', `${NAME}="30s,5s,": the probe count "" must be a whole number from 1 to 127`],
+  ])('rejects %j with a RangeError naming the bad part', (value, message) => {
+    expect(() => parseKeepAlive(value, NAME)).toThrow(new RangeError(message));
+    expect(() => timeoutsFromEnv({ [NAME]: value })).toThrow(new RangeError(message));
+  });
+
+  it('refuses the interval and count on a line whose setKeepAlive() takes the delay alone, naming the line', () => {
+    expect(keepAliveProbesFromEnv({ [NAME]: '30s,5s,4' }, { version: '24.22.3', takesProbes: true })).toEqual({ interval: 5000, count: 4 });
+    expect(keepAliveProbesFromEnv({ [NAME]: '30s' }, { version: '22.23.5', takesProbes: false })).toBeNull();
+    expect(keepAliveProbesFromEnv({}, { version: '22.23.5', takesProbes: false })).toBeNull();
+    expect(() => keepAliveProbesFromEnv({ [NAME]: '30s,5s,4' }, { version: '22.23.5', takesProbes: false })).toThrow(
+      new RangeError(
+        `${NAME}="30s,5s,4": a probe interval and count need a Node line whose socket.setKeepAlive() takes them (24 and later); ` +
+          `this is Node 22.23.5, which takes the delay alone (e.g. ${NAME}=30s)`,
+      ),
+    );
+  });
+
+  it(`knows whether this Node (${process.versions.node}) takes them: 24 and later do`, () => {
+    expect(takesKeepAliveProbes()).toBe(Number(process.versions.node.split('.')[0]) >= 24);
   });
 });

@@ -275,3 +275,109 @@ describe('install and uninstall', () => {
     }
   });
 });
+
+/**
+ * The keep-alive options of connected sockets as the kernel holds them, by `getsockopt()`:
+ * Python reads them on the socket descriptors handed to it as its fds 3, 4, … (a descriptor in
+ * `stdio` is shared with the child), so no privilege is needed. One row per socket:
+ * [SO_KEEPALIVE, TCP_KEEPIDLE s, TCP_KEEPINTVL s, TCP_KEEPCNT].
+ */
+const GETSOCKOPT_PY = `
+import json, socket, sys
+rows = []
+for fd in range(3, 3 + int(sys.argv[1])):
+    s = socket.socket(fileno=fd)
+    rows.append([s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)] + [s.getsockopt(socket.IPPROTO_TCP, o) for o in (socket.TCP_KEEPIDLE, socket.TCP_KEEPINTVL, socket.TCP_KEEPCNT)])
+    s.detach()
+print(json.dumps(rows))
+`;
+
+function hasPython(): boolean {
+  if (process.platform !== 'linux') return false;
+  try {
+    execFileSync('python3', ['-c', 'import socket; socket.TCP_KEEPINTVL'], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const describeWithGetsockopt = hasPython() ? describe : describe.skip;
+
+/** [SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT] of each socket, read with getsockopt(). */
+function keepAliveOptions(sockets: net.Socket[]): number[][] {
+  const fds = sockets.map((socket) => (socket as unknown as { _handle: { fd: number } })._handle.fd);
+  const out = execFileSync('python3', ['-c', GETSOCKOPT_PY, String(fds.length)], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'inherit', ...fds] });
+  return JSON.parse(out) as number[][];
+}
+
+/** The same for a child process that reads its own sockets (plain JavaScript source). */
+const KEEPALIVE_OPTIONS_SOURCE = `(sockets) => JSON.parse(require('child_process').execFileSync('python3', ['-c', ${JSON.stringify(GETSOCKOPT_PY)}, String(sockets.length)], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'inherit', ...sockets.map((s) => s._handle.fd)] }))`;
+
+/** Whether this Node's setKeepAlive() takes the interval and count (24 and later; see lib/runtime.ts). */
+const TAKES_PROBES = Number(process.versions.node.split('.')[0]) >= 24;
+
+describeWithGetsockopt(`keep-alive probes on Node ${process.versions.node}, read with getsockopt()`, () => {
+  let child: ChildProcessWithoutNullStreams | undefined;
+  afterEach(() => {
+    if (child !== undefined && child.exitCode === null) child.kill('SIGKILL'); // by PID: the one we started
+    child = undefined;
+  });
+
+  it("gets libuv's interval (1 s) and count (10) with the shim's delay, not the OS's 75 s and 9", async () => {
+    setDefaultSocketTimeout({ keepAlive: 30_000 });
+    const server = await listen();
+    const { client, accepted } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1'));
+    expect(keepAliveOptions([client, accepted])).toEqual([
+      [1, 30, 1, 10],
+      [1, 30, 1, 10],
+    ]);
+  });
+
+  /** Runs a child under register that connects to itself and prints the options of both sockets. */
+  function childReport(value: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const script = `
+      const net = require('net');
+      const read = ${KEEPALIVE_OPTIONS_SOURCE};
+      const server = net.createServer((accepted) => {
+        setImmediate(() => { console.log(JSON.stringify(read([client, accepted]))); process.exit(0); });
+      });
+      let client;
+      server.listen(0, '127.0.0.1', () => { client = net.connect(server.address().port, '127.0.0.1'); });
+    `;
+    const started = spawn(process.execPath, ['-r', './dist/lib/register.js', '-e', script], {
+      cwd: path.resolve(__dirname, '..'),
+      env: { PATH: process.env.PATH, TIMEOUTSOCKET_KEEPALIVE: value },
+    });
+    child = started;
+    let stdout = '';
+    let stderr = '';
+    started.stdout.on('data', (chunk) => (stdout += chunk));
+    started.stderr.on('data', (chunk) => (stderr += chunk));
+    return new Promise((resolve, reject) => {
+      const limit = setTimeout(() => reject(new Error(`child still running after 8 s: ${stdout}${stderr}`)), 8000);
+      started.on('close', (code) => {
+        clearTimeout(limit);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  it(`TIMEOUTSOCKET_KEEPALIVE=30s,5s,4 sets delay, interval and count on both sides on 24 and later, and on 20 and 22 stops the process at start-up naming the line`, async () => {
+    const result = await childReport('30s,5s,4');
+    if (TAKES_PROBES) {
+      expect(result.stderr).toBe('');
+      expect(JSON.parse(result.stdout)).toEqual([
+        [1, 30, 5, 4],
+        [1, 30, 5, 4],
+      ]);
+    } else {
+      expect(result.code).toBe(9);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        'timeoutsocket: TIMEOUTSOCKET_KEEPALIVE="30s,5s,4": a probe interval and count need a Node line whose socket.setKeepAlive() ' +
+          `takes them (24 and later); this is Node ${process.versions.node}, which takes the delay alone (e.g. TIMEOUTSOCKET_KEEPALIVE=30s)\n`,
+      );
+    }
+  });
+});

@@ -4,8 +4,10 @@
  * Source: Microsoft, "Windows Sockets Error Codes" (learn.microsoft.com/windows/win32/winsock/
  * windows-sockets-error-codes-2; MicrosoftDocs/win32 `desktop-src/WinSock/windows-sockets-error-codes-2.md`),
  * messages are its short descriptions. The Berkeley alias before a WSA name (EWOULDBLOCK for
- * 10035) is the one Python's `errno` module gave on Windows, as listed in the appendix of
- * the 2001 report (shared/non-blocking-sockets-2001.txt). `libuv` is the code Node reports
+ * 10035) is the one Python's `errno` module gave on Windows, as listed in the appendix
+ * ("socket error codes from the 'errno' module") of Robert Amesz, "The joys and jilts of
+ * non-blocking sockets", python-list, 5 May 2001; that appendix is copied verbatim into
+ * spec/errno/winsock.spec.ts, which checks every row against it. `libuv` is the code Node reports
  * for it on Windows: `uv_translate_sys_error` in libuv `src/win/error.c`, or for resolver
  * errors `uv__getaddrinfo_translate_error` in `src/win/getaddrinfo.c`; null where libuv
  * has no translation (Node then reports UNKNOWN).

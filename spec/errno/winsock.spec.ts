@@ -2,7 +2,11 @@ import { LIBUV } from '../../lib/errno/libuv';
 import { WINSOCK } from '../../lib/errno/winsock';
 import { duplicates, expectCategory, NAME } from './rows';
 
-/** The appendix of shared/non-blocking-sockets-2001.txt, verbatim: number, names. */
+/**
+ * The appendix ("socket error codes from the 'errno' module", Python on Windows) of Robert
+ * Amesz, "The joys and jilts of non-blocking sockets", python-list, 5 May 2001, verbatim:
+ * number, names.
+ */
 const APPENDIX = `
 10004 WSAEINTR
 10009 WSAEBADF
