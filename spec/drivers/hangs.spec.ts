@@ -53,17 +53,17 @@ describe(`hangs past the first byte and silent greeters, unmodified clients, wit
   let smtpFree: NodeServer | undefined;
   let smtpWellKnown: NodeServer | string = 'not started';
   let mariadb: MariaDbServer | undefined;
-  let mariadbOnWellKnown = false;
+  /** Why MariaDB is not on 3306 (the row then names its rule), or undefined when it is. */
+  let mariadbElsewhere: string | undefined;
   const table: Row[] = [];
 
   beforeAll(async () => {
     const mariadbStart = (async () => {
       const onWellKnown = await onFixedPort(MYSQL_PORT, () => startMariaDb(MYSQL_PORT)).catch((err: Error) => err.message);
-      if (typeof onWellKnown !== 'string') {
-        mariadbOnWellKnown = true;
-        return onWellKnown;
-      }
-      // 3306 is taken: a free port, given the protocol by a rule instead of the port table.
+      if (typeof onWellKnown !== 'string') return onWellKnown;
+      // 3306 is taken (or refused us): a free port, given the protocol by a rule instead.
+      mariadbElsewhere = onWellKnown.split('\n')[0];
+      process.stdout.write(`driver suite: MariaDB not on ${MYSQL_PORT}: ${mariadbElsewhere}\n`);
       return startMariaDb();
     })();
     [rows, redis, smtpFree, smtpWellKnown, mariadb] = await Promise.all([
@@ -163,11 +163,12 @@ describe(`hangs past the first byte and silent greeters, unmodified clients, wit
     return {
       driver: 'mysql2',
       scenario: 'connect',
-      row: mariadbOnWellKnown
-        ? `MariaDB SIGSTOPped after listening, port ${MYSQL_PORT} (port table)`
-        : `MariaDB SIGSTOPped after listening, port ${port} (${MYSQL_PORT} busy), rule protocol=server-first`,
+      row:
+        mariadbElsewhere === undefined
+          ? `MariaDB SIGSTOPped after listening, port ${MYSQL_PORT} (port table)`
+          : `MariaDB SIGSTOPped after listening, free port (${mariadbElsewhere}), rule protocol=server-first`,
       port,
-      rules: mariadbOnWellKnown ? undefined : `127.0.0.1:${port} protocol=server-first`,
+      rules: mariadbElsewhere === undefined ? undefined : `127.0.0.1:${port} protocol=server-first`,
       phase: 'read',
       dueMs: T,
     };
