@@ -53,7 +53,7 @@ describe(`hangs past the first byte and silent greeters, unmodified clients, wit
   let smtpFree: NodeServer | undefined;
   let smtpWellKnown: NodeServer | string = 'not started';
   let mariadb: MariaDbServer | undefined;
-  /** Why MariaDB is not on 3306 (the row then names its rule), or undefined when it is. */
+  /** Why MariaDB is not on 3306, in two words (the row then names its rule), or undefined when it is. */
   let mariadbElsewhere: string | undefined;
   const table: Row[] = [];
 
@@ -62,8 +62,8 @@ describe(`hangs past the first byte and silent greeters, unmodified clients, wit
       const onWellKnown = await onFixedPort(MYSQL_PORT, () => startMariaDb(MYSQL_PORT)).catch((err: Error) => err.message);
       if (typeof onWellKnown !== 'string') return onWellKnown;
       // 3306 is taken (or refused us): a free port, given the protocol by a rule instead.
-      mariadbElsewhere = onWellKnown.split('\n')[0];
-      process.stdout.write(`driver suite: MariaDB not on ${MYSQL_PORT}: ${mariadbElsewhere}\n`);
+      mariadbElsewhere = /is busy/.test(onWellKnown) ? `${MYSQL_PORT} busy` : `${MYSQL_PORT} failed`;
+      process.stdout.write(`driver suite: MariaDB not on ${MYSQL_PORT}: ${onWellKnown.split('\n')[0]}\n`);
       return startMariaDb();
     })();
     [rows, redis, smtpFree, smtpWellKnown, mariadb] = await Promise.all([
