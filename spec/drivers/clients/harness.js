@@ -5,8 +5,8 @@
 //   {"event":"call"}   the measured operation has been called (its synchronous work is done)
 //   {"ok":true,...} or {"ok":false,"code":...}   the verdict: the first success or failure
 // and exits right after the verdict, so no reconnect loop outlives it. The verdict also carries
-// what the shim published meanwhile (every `timeoutsocket:timeout` and `timeoutsocket:late`
-// message, summarised) and, when the shim is preloaded, its getStats() and deadline mode.
+// what the shim published meanwhile (every `timeoutsocket:timeout`, `timeoutsocket:late` and
+// `timeoutsocket:never` message, summarised) and, when the shim is preloaded, its getStats() and deadline mode.
 const diagnosticsChannel = require('node:diagnostics_channel');
 const { dirname, join } = require('node:path');
 const { performance } = require('node:perf_hooks');
@@ -18,7 +18,7 @@ let done = false;
 
 // Subscribing by name works before the shim creates the channel, and only makes the shim publish.
 const reports = [];
-for (const name of ['timeoutsocket:timeout', 'timeoutsocket:late']) {
+for (const name of ['timeoutsocket:timeout', 'timeoutsocket:late', 'timeoutsocket:never']) {
   diagnosticsChannel.subscribe(name, (m) => {
     reports.push({
       channel: name,

@@ -17,7 +17,7 @@ const CLIENTS = join(__dirname, '..', 'clients');
 /** What the client script is asked to do (see clients/harness.js). */
 export type Scenario = 'request' | 'warm-request' | 'warm-write' | 'idle' | 'subscribe';
 
-/** A summary of one `timeoutsocket:timeout` or `timeoutsocket:late` message the child saw. */
+/** A summary of one `timeoutsocket:timeout`, `timeoutsocket:late` or `timeoutsocket:never` message the child saw. */
 export interface ShimReport {
   channel: string;
   phase?: string;
@@ -30,7 +30,8 @@ export interface ShimReport {
 
 /** What the preloaded shim said about itself at the verdict (getStats() and its mode). */
 export interface ShimState {
-  stats: { sockets: number; armed: number; timeouts: Record<string, number> };
+  /** Its getStats(); `reported` exists once the shim has report mode. */
+  stats: { sockets: number; armed: number; timeouts: Record<string, number>; reported?: number };
   mode: string;
 }
 

@@ -6,7 +6,8 @@
  *   error, close, offline or reconnect event (the client scripts watch for them, see
  *   clients/harness.js `watch`), the other end got everything that was sent, and the shim was
  *   really watching (its getStats() counted the sockets and armed deadlines). In report mode,
- *   the shim must also have reported nothing: no `timeoutsocket:timeout`, no `timeoutsocket:late`.
+ *   the shim must also have reported nothing: no `timeoutsocket:timeout`, `timeoutsocket:late` or
+ *   `timeoutsocket:never` message, and getStats() counted no reported deadline.
  * - A hang row is a fault past the first byte: the plain run is still waiting at its cap and is
  *   killed; with the shim it ends in ETIMEDOUT, in the right phase, within T ± 20% of when the
  *   deadline was due (the moment the fault began, plus whatever the protocol allows on top).
@@ -133,6 +134,7 @@ async function healthyColumn(o: Outcome, column: string, mode: 'enforce' | 'repo
         problems.push(`with shim: no deadline was ever armed (getStats() ${JSON.stringify(o.shim.stats)})`);
       }
       if (mode === 'report' && o.shim.mode !== 'report') problems.push(`with shim: expected report mode, the shim says '${o.shim.mode}'`);
+      if (o.shim.stats.reported) problems.push(`with shim: getStats() counted ${o.shim.stats.reported} reported deadline(s)`);
     }
     const reports = o.reports ?? [];
     if (reports.length > 0) problems.push(`with shim: the shim reported ${JSON.stringify(reports)}`);
