@@ -7,6 +7,7 @@
  */
 import { CATEGORY_MEANINGS, type Category } from './errno/categories';
 import { lookupName, lookupNumber, lookupPhrase, PLATFORMS, type Match, type Platform, type Source } from './errno/index';
+import { quote } from './quote';
 
 export { CATEGORIES, CATEGORY_MEANINGS, CATEGORY_SET, type Category } from './errno/categories';
 export type { Platform, Source } from './errno/index';
@@ -189,11 +190,11 @@ interface Found {
 function resolve(code: unknown, platform: Platform, depth: number): Found {
   if (typeof code === 'number') return fromNumber(checkNumber(code, 'code'), platform);
   if (typeof code === 'string') {
-    if (code.trim() === '') throw new RangeError('classify: code must be a non-empty string, got ""');
+    if (code.trim() === '') throw new RangeError(`classify: code must be a non-empty string, got ${quote(code)}`);
     return fromString(code.trim(), platform);
   }
   if (typeof code === 'object' && code !== null) return fromError(code as ErrorLike, platform, depth);
-  throw new TypeError(`classify: code must be a string, a number or an Error, got ${show(code)}`);
+  throw new TypeError(`classify: code must be a string, a number or an Error, got ${quote(code)}`);
 }
 
 function fromNumber(number: number, platform: Platform): Found {
@@ -203,7 +204,7 @@ function fromNumber(number: number, platform: Platform): Found {
 function fromString(text: string, platform: Platform): Found {
   if (/^-?\d+$/.test(text)) {
     const number = Number(text);
-    return fromNumber(checkNumber(number, 'code'), platform);
+    return fromNumber(checkNumber(number, 'code', text), platform);
   }
   const byName = lookupName(text, platform);
   if (byName !== undefined) return { match: byName, label: text };
@@ -237,7 +238,7 @@ function fromError(error: ErrorLike, platform: Platform, depth: number): Found {
   const { code, errno, name, message, cause } = error;
   const usable = typeof code === 'string' || typeof errno === 'number' || typeof message === 'string';
   if (!usable && !(error instanceof Error)) {
-    throw new TypeError(`classify: an error object needs a string code, a numeric errno or a string message, got ${show(error)}`);
+    throw new TypeError(`classify: an error object needs a string code, a numeric errno or a string message, got ${quote(error)}`);
   }
   if (typeof code === 'string' && code.trim() !== '') {
     const match = lookupName(code.trim(), platform);
@@ -267,19 +268,19 @@ function fromError(error: ErrorLike, platform: Platform, depth: number): Found {
 function readContext(context: ClassifyContext | undefined): { op?: Operation; retry?: boolean; platform: Platform } {
   if (context === undefined) return { platform: defaultPlatform() };
   if (typeof context !== 'object' || context === null) {
-    throw new TypeError(`classify: context must be an object, got ${show(context)}`);
+    throw new TypeError(`classify: context must be an object, got ${quote(context)}`);
   }
   const { op, retry, platform } = context;
   if (op !== undefined) {
-    if (typeof op !== 'string') throw new TypeError(`classify: context.op must be a string, got ${show(op)}`);
-    if (!OPERATIONS.has(op)) throw new RangeError(`classify: context.op must be one of ${[...OPERATIONS].join(', ')}, got ${show(op)}`);
+    if (typeof op !== 'string') throw new TypeError(`classify: context.op must be a string, got ${quote(op)}`);
+    if (!OPERATIONS.has(op)) throw new RangeError(`classify: context.op must be one of ${[...OPERATIONS].join(', ')}, got ${quote(op)}`);
   }
   if (retry !== undefined && typeof retry !== 'boolean') {
-    throw new TypeError(`classify: context.retry must be a boolean, got ${show(retry)}`);
+    throw new TypeError(`classify: context.retry must be a boolean, got ${quote(retry)}`);
   }
   if (platform !== undefined) {
-    if (typeof platform !== 'string') throw new TypeError(`classify: context.platform must be a string, got ${show(platform)}`);
-    if (!PLATFORMS.has(platform)) throw new RangeError(`classify: context.platform must be one of ${[...PLATFORMS].join(', ')}, got ${show(platform)}`);
+    if (typeof platform !== 'string') throw new TypeError(`classify: context.platform must be a string, got ${quote(platform)}`);
+    if (!PLATFORMS.has(platform)) throw new RangeError(`classify: context.platform must be one of ${[...PLATFORMS].join(', ')}, got ${quote(platform)}`);
   }
   return { op, retry, platform: platform ?? defaultPlatform() };
 }
@@ -289,9 +290,10 @@ function defaultPlatform(): Platform {
   return PLATFORMS.has(process.platform) ? (process.platform as Platform) : 'linux';
 }
 
-function checkNumber(number: number, what: string): number {
-  if (!Number.isInteger(number)) throw new RangeError(`classify: ${what} must be an integer, got ${show(number)}`);
-  if (number === 0) throw new RangeError(`classify: ${what} 0 means success, not an error`);
+/** `given`: the value as the caller gave it (a string of digits is checked as its number), for the message. */
+function checkNumber(number: number, what: string, given: unknown = number): number {
+  if (!Number.isInteger(number)) throw new RangeError(`classify: ${what} must be an integer, got ${quote(given)}`);
+  if (number === 0) throw new RangeError(`classify: ${what} 0 means success, not an error, got ${quote(given)}`);
   return number;
 }
 
@@ -317,14 +319,3 @@ function fill(template: string, values: Readonly<Record<string, string>>): strin
   return template.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? `{${key}}`);
 }
 
-/** A value as error messages quote it (strings in quotes, objects as JSON). */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === null || value === undefined) return String(value);
-  if (typeof value === 'symbol' || typeof value === 'function') return typeof value;
-  try {
-    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}

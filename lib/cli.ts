@@ -19,6 +19,7 @@ import { normalizeError } from './normalize';
 import { install } from './patch';
 import { checkRules, RULES_ENV } from './rules/index';
 import { describeExplanation, explainDestination, type Explanation } from './rules/explain';
+import { protocolForPort } from './protocols/ports';
 import { VERSION } from './version';
 
 /** The text `--help` prints. */
@@ -238,7 +239,7 @@ function explainProbe(report: ProbeReport, rules: string | null): Explanation {
   } catch (error) {
     throw new UsageError(`probe: ${(error as Error).message}`);
   }
-  return explainDestination(report.host, report.port, { rules, defaults, address: report.ok ? (report.address ?? undefined) : undefined });
+  return explainDestination(report.host, report.port, { rules, defaults, protocolForPort, address: report.ok ? (report.address ?? undefined) : undefined });
 }
 
 /** Rules given on the command line or in the environment, checked as the shim would check them. */

@@ -7,6 +7,7 @@
  * process default, a socket's own setting and the environment accept and reject exactly the
  * same values, with errors that name the bad value.
  */
+import { quote } from './quote';
 
 /** The phases a deadline can guard. */
 export const PHASES = ['connect', 'read', 'write'] as const;
@@ -74,34 +75,19 @@ export function isNonBlocking(timeouts: PhaseTimeouts): boolean {
 
 const SETTING_KEYS: ReadonlySet<string> = new Set([...PHASES, 'keepAlive']);
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return `an array (${JSON.stringify(value)})`;
-  if (typeof value === 'object' && value !== null) return `an object (${safeJson(value)})`;
-  return String(value);
-}
-
-function safeJson(value: object): string {
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
 /**
  * Checks one duration in milliseconds: a finite number > 0 and no larger than {@link MAX_TIMEOUT_MS}.
  * @param label - what the value is, for the error message (e.g. `timeout.read`).
  */
 export function checkMilliseconds(value: unknown, label: string): number {
   if (typeof value !== 'number') {
-    throw new TypeError(`${label} must be a number of milliseconds or null, got ${describeValue(value)}`);
+    throw new TypeError(`${label} must be a number of milliseconds or null, got ${quote(value)}`);
   }
   if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${label} must be a finite number of milliseconds > 0, got ${describeValue(value)}`);
+    throw new RangeError(`${label} must be a finite number of milliseconds > 0, got ${quote(value)}`);
   }
   if (value > MAX_TIMEOUT_MS) {
-    throw new RangeError(`${label} must be at most ${MAX_TIMEOUT_MS} ms (Node's timer limit), got ${value}`);
+    throw new RangeError(`${label} must be at most ${MAX_TIMEOUT_MS} ms (Node's timer limit), got ${quote(value)}`);
   }
   return value;
 }
@@ -135,7 +121,7 @@ export function normalizeTimeout(
   }
   if (typeof setting !== 'object' || setting === undefined || Array.isArray(setting)) {
     throw new TypeError(
-      `${label} must be null, a number of milliseconds or an object { connect?, read?, write?, keepAlive? }, got ${describeValue(setting)}`,
+      `${label} must be null, a number of milliseconds or an object { connect?, read?, write?, keepAlive? }, got ${quote(setting)}`,
     );
   }
   return normalizePhaseObject(setting as Record<string, unknown>, label);
@@ -145,10 +131,11 @@ function normalizePhaseObject(setting: Record<string, unknown>, label: string): 
   const keys = Object.keys(setting);
   const unknown = keys.filter((key) => !SETTING_KEYS.has(key));
   if (unknown.length > 0) {
-    throw new TypeError(`${label} has unknown key ${JSON.stringify(unknown[0])}: expected connect, read, write or keepAlive`);
+    const named = unknown.map((key) => quote(key)).join(', ');
+    throw new TypeError(`${label} has unknown key${unknown.length > 1 ? 's' : ''} ${named}: expected connect, read, write or keepAlive`);
   }
   if (!keys.some((key) => setting[key] !== undefined)) {
-    throw new TypeError(`${label} must name at least one of connect, read, write or keepAlive, got ${describeValue(setting)}`);
+    throw new TypeError(`${label} must name at least one of connect, read, write or keepAlive, got ${quote(setting)}`);
   }
   return {
     connect: checkPhaseValue(setting.connect, `${label}.connect`),
@@ -173,13 +160,13 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseDuration(text: string, name: string): number {
   if (typeof text !== 'string') {
-    throw new TypeError(`${name} must be a duration string such as 400ms or 2s, got ${describeValue(text)}`);
+    throw new TypeError(`${name} must be a duration string such as 400ms or 2s, got ${quote(text)}`);
   }
   const match = DURATION.exec(text.trim());
   const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : NaN;
   if (!match || !(ms > 0) || ms > MAX_TIMEOUT_MS) {
     throw new RangeError(
-      `${name}=${JSON.stringify(text)} is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
+      `${name}=${quote(text)} is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
     );
   }
   return ms;

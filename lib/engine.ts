@@ -10,6 +10,11 @@
  * - write (the stall deadline): armed by a write that libuv could not flush at once, settled
  *   once nothing is queued; it fires when the queue made no progress for the timeout.
  *
+ * Whether and how long a reply window opens is the connection's protocol's say (lib/protocols/):
+ * chosen once per connection (a rule, the client layer, the first bytes, the port table), kept
+ * as three bits of the flag field, so a write on a connection whose protocol is known costs a
+ * flag test. See the "Protocols" section at the end of this file.
+ *
  * The timer (lib/deadline-timer.ts) is refreshed, never re-created, to the earliest due time.
  * A deadline found past is never fired on that first look: pending I/O runs once
  * (`setImmediate`) and a second look decides, so a loop that was merely blocked does not turn
@@ -21,9 +26,15 @@ import { performance } from 'node:perf_hooks';
 import type { Phase, PhaseTimeouts } from './config';
 import { DeadlineTimer, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
 import { SocketTimeoutError } from './errors';
-import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteSocket } from './observe';
+import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteProtocol, noteSocket, type ProtocolSource } from './observe';
+import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
+import { bodyEnded, type BodyOwner } from './protocols/http-spec';
+import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName, type ProtocolSetting } from './protocols/index';
+import { protocolForPort } from './protocols/ports';
+import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
+import { mayBeSignature, protocolOfFirstBytes, SNIFF_BYTES } from './protocols/sniff';
 import { RULE, type CompiledRule } from './rules/index';
-import { runtime } from './runtime';
+import { runtime, STATE } from './runtime';
 
 /** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
 interface StreamHandle {
@@ -44,6 +55,9 @@ export interface InternalSocket extends net.Socket {
   _secureEstablished?: boolean;
   _tlsOptions?: { isServer?: boolean };
   encrypted?: boolean;
+  alpnProtocol?: string | false | null;
+  /** Set by Node's http client on the socket carrying its request (_http_client.js tickOnSocket). */
+  _httpMessage?: unknown;
   server?: unknown;
   _server?: unknown;
   [STATE]?: SocketState | typeof NOT_TCP;
@@ -54,8 +68,8 @@ export interface InternalSocket extends net.Socket {
 /** Re-exported for the awaitable API, which still imports it from here. */
 export { DUE_SLACK_MS } from './deadline-timer';
 
-/** Where a socket keeps its engine state (a registry symbol, so every copy of the package finds it). */
-export const STATE = Symbol.for('timeoutsocket.state.v1');
+/** Where a socket keeps its engine state (defined in runtime.ts, so observe reads it without a cycle). */
+export { STATE };
 
 /**
  * Where a socket (or server) keeps its own setting from `setSocketTimeout()`. Apart from the
@@ -81,6 +95,32 @@ const IS_CLIENT = 2;
 const AWAITABLE = 4;
 const WRITE_WATCH = 8;
 const AWAITING_SECURE = 16;
+// Bits 32, 64 and 128 hold the protocol id (PROTOCOL_SHIFT, PROTOCOL_FIELD in lib/protocols/index.ts).
+const PROTOCOL_BITS = PROTOCOL_FIELD << PROTOCOL_SHIFT;
+/** A protocol was chosen (and counted); until then the socket runs the default. */
+const PROTOCOL_KNOWN = 256;
+/** The protocol is settled by a rule, the client layer or the first bytes: no more looking at bytes. */
+const DECIDED = 512;
+/** A rule chose the protocol: neither the client layer nor the bytes override it. */
+const FORCED = 1024;
+/** http: a request was handed over and its response has not started. */
+const AWAIT_RESPONSE = 2048;
+/** http: the pending request is an upgrade or a CONNECT; once answered, the socket is a stream. */
+const TUNNEL = 4096;
+/** http: the reply window is a response body bounded by inactivity (its owner in {@link bodies}). */
+const BODY = 8192;
+
+/**
+ * The response whose body a BODY window bounds, per socket state: kept aside, not in
+ * SocketState, since only a socket receiving a length-bounded http body has one, while every
+ * idle socket would carry the field.
+ */
+const bodies = new WeakMap<SocketState, BodyOwner>();
+
+const REQUEST_REPLY_ID = PROTOCOL_IDS['request-reply'];
+const STREAM_ID = PROTOCOL_IDS.stream;
+const REDIS_ID = PROTOCOL_IDS.redis;
+const HTTP_ID = PROTOCOL_IDS.http;
 
 /**
  * The engine's record for one socket, allocated once per socket and kept small, since an idle
@@ -90,7 +130,10 @@ const AWAITING_SECURE = 16;
  * share one bit field.
  */
 export class SocketState extends DeadlineTimer {
-  /** IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below. */
+  /**
+   * IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below;
+   * the protocol id and its bits (PROTOCOL_KNOWN … BODY).
+   */
   flags = 0;
   /** Where the socket connects to, for error messages. */
   address: string | undefined = undefined;
@@ -102,6 +145,11 @@ export class SocketState extends DeadlineTimer {
   replyAt = 0;
   /** read phase: `bytesRead` when the reply window opened. */
   replyMark = 0;
+  /**
+   * read phase: this window's own deadline, ms, when its protocol gives it one (a redis blocking
+   * command: its timeout plus `read`); {@link NO_DEADLINE} for none; 0 for the plain `read`.
+   */
+  replyLimit = 0;
   /** write phase: when the queue was last seen to make progress. */
   writeProgressAt = 0;
   /** write phase: the handle's `writeQueueSize` and `bytesWritten` at the last sample. */
@@ -218,6 +266,10 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   if (state === undefined) return;
   state.address = address;
   state.port = port;
+  // A state made before connect() (a rule forcing the protocol) predates the CLIENT mark.
+  if (socket[CLIENT] === true) state.flags |= IS_CLIENT;
+  applyRuleProtocol(socket, state);
+  if (state.client) chooseAtConnect(socket, state, port);
   const timeout = effectiveTimeouts(socket).connect;
   if (!isOn(timeout)) return;
   const at = stamp(now());
@@ -251,8 +303,13 @@ export function noteActivity(socket: InternalSocket): void {
 /** How long a freshly connected socket keeps its timer in case a deadline is armed right away. */
 export const IDLE_GRACE_MS = 100;
 
-/** Opens a reply window and watches the write queue; called after each write is handed to the stream. */
-export function armAfterWrite(socket: InternalSocket): void {
+/**
+ * Opens a reply window and watches the write queue; called after each write is handed to the
+ * stream, with `_writeGeneric`'s own arguments (lib/protocols/bytes.ts reads them). The bytes
+ * are looked at only on a connection's first write (to choose its protocol) and, for redis, on
+ * the write that opens a reply window; every other write costs a flag test.
+ */
+export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: unknown, encoding?: unknown): void {
   const existing = socket[STATE];
   if (existing === NOT_TCP || (existing as SocketState | undefined)?.awaitable) return;
   const timeouts = effectiveTimeouts(socket);
@@ -260,8 +317,11 @@ export function armAfterWrite(socket: InternalSocket): void {
   const state = (existing as SocketState | undefined) ?? stateFor(socket, true);
   if (state === undefined) return;
   if (isOn(timeouts.read) && state.client) {
-    if (isHandshaking(socket)) waitForHandshake(socket, state);
-    else openReplyWindow(socket, state, timeouts.read);
+    if ((state.flags & DECIDED) === 0) chooseFromFirstWrite(socket, state, writev, data, encoding);
+    if (writeOpensWindow(socket, state)) {
+      if (isHandshaking(socket)) waitForHandshake(socket, state);
+      else openReplyWindow(socket, state, timeouts.read, writev, data, encoding);
+    }
   }
   if (!state.writeWatch && (isOn(timeouts.write) || isOn(timeouts.read))) watchWriteQueue(socket, state, timeouts);
 }
@@ -282,15 +342,21 @@ function waitForHandshake(socket: InternalSocket, state: SocketState): void {
   state.awaitingSecure = true;
   socket.once('secure', () => {
     state.awaitingSecure = false;
-    if (!socket.destroyed) armAfterWrite(socket);
+    if (socket.destroyed) return;
+    chooseAfterHandshake(socket, state);
+    armAfterWrite(socket);
   });
 }
 
-function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number): void {
+/**
+ * Opens a reply window (or, with one pending, moves its clock to this write). `writev`, `data`
+ * and `encoding` are the write's own, when a write opens it: a redis window reads its commands.
+ */
+function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number, writev?: unknown, data?: unknown, encoding?: unknown): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
   const bytesRead = socket.bytesRead;
   const at = stamp(now());
-  if (state.replyAt !== 0 && bytesRead === state.replyMark) {
+  if (state.replyAt !== 0 && bytesRead === state.replyMark && (state.flags & BODY) === 0) {
     // Still no reply, and the request is still going out (a body streamed in chunks): the
     // reply clock runs from the last write. The timer stays as it is; the check reschedules.
     state.replyAt = at;
@@ -298,10 +364,39 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   }
   // Otherwise a fresh window: none was pending, or the pending one belongs to a request that
   // was answered meanwhile (the check is lazy, so it may not have noticed yet).
+  let limit = 0;
+  if (writev !== undefined && protocolOf(state) === REDIS_ID) {
+    limit = redisWindow(headOfWrite(writev, data, encoding, REDIS_HEAD_BYTES), timeout);
+    if (limit === BECOMES_STREAM) {
+      endReplyWindow(state);
+      choose(socket, state, STREAM_ID, 'command');
+      return;
+    }
+  }
+  if ((state.flags & BODY) !== 0) {
+    state.flags &= ~BODY;
+    bodies.delete(state);
+  }
   state.replyAt = at;
   state.replyMark = bytesRead;
-  noteArmed(socket, 'read', timeout, state.address, state.port);
-  scheduleCheck(socket, state, at + timeout);
+  state.replyLimit = limit;
+  // A window with no deadline (a command that blocks for ever) stays pending, so that writes
+  // behind it (a pipeline) do not open windows of their own; the next write after its reply
+  // finds bytes arrived and opens a fresh one.
+  if (limit === NO_DEADLINE) return;
+  const deadline = limit === 0 ? timeout : limit;
+  noteArmed(socket, 'read', deadline, state.address, state.port);
+  scheduleCheck(socket, state, at + deadline);
+}
+
+/** Closes the reply window, whatever kind it was. */
+function endReplyWindow(state: SocketState): void {
+  state.replyAt = 0;
+  state.replyLimit = 0;
+  if ((state.flags & BODY) !== 0) {
+    state.flags &= ~BODY;
+    bodies.delete(state);
+  }
 }
 
 function readEnded(socket: InternalSocket): boolean {
@@ -384,7 +479,7 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
         ? 'read'
         : undefined;
   if (expired !== undefined) {
-    fire(socket, state, expired, timeouts[expired]!);
+    fire(socket, state, expired, phaseTimeout(state, expired, timeouts));
     return NOTHING_DUE;
   }
   // A second look that fires nothing: what the first look found past had arrived meanwhile.
@@ -447,17 +542,59 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
 /** The reply deadline's due time, or NOTHING_DUE once a reply came (or none is pending). */
 function checkReply(socket: InternalSocket, state: SocketState, timeout: number | null, at: number): number {
   if (state.replyAt === 0) return NOTHING_DUE;
-  if (!isOn(timeout) || state.awaitable || socket.bytesRead !== state.replyMark || readEnded(socket)) {
+  if (!isOn(timeout) || state.awaitable || readEnded(socket) || replyArrived(socket, state, at)) {
     if (isOn(timeout)) noteCleared(socket, 'read', state.replyAt, state.address, state.port);
-    state.replyAt = 0;
+    replySettled(socket, state);
     return NOTHING_DUE;
   }
   // Not the peer's fault while the application itself is not reading (the handle stopped
-  // reading because nobody drained the buffer), so the reply cannot be seen yet.
-  if (socket._handle?.reading === false) state.replyAt = stamp(at);
+  // reading because nobody drained the buffer, or bytes wait unread in the stream), so the
+  // reply cannot be seen yet.
+  if (socket._handle?.reading === false || socket.readableLength > 0) state.replyAt = stamp(at);
+  const limit = windowTimeout(state, timeout);
+  if (limit === NO_DEADLINE) return NOTHING_DUE; // settled by the reply, which the next write notices
   // The request is still going out: the reply clock runs from the last write progress.
   const since = state.writeWatch ? Math.max(state.replyAt, state.writeProgressAt) : state.replyAt;
-  return since + timeout;
+  const due = since + limit;
+  // A length-bounded body is sampled often, so a stall is seen soon after it began.
+  return (state.flags & BODY) !== 0 ? Math.min(due, at + bodySampleStep(timeout)) : due;
+}
+
+/** The deadline of the pending reply window, ms: its own, or the phase's `read`. */
+function windowTimeout(state: SocketState, read: number): number {
+  return state.replyLimit === 0 ? read : state.replyLimit;
+}
+
+/** The timeout a fired phase reports: the reply window's own for `read`. */
+function phaseTimeout(state: SocketState, phase: Phase, timeouts: PhaseTimeouts): number {
+  return phase === 'read' ? windowTimeout(state, timeouts.read!) : timeouts[phase]!;
+}
+
+/**
+ * Has the reply the window waits for arrived? Any byte, except for a response body bounded by
+ * its length: that ends when its owner says it is complete, and until then bytes arriving only
+ * move its inactivity clock, sampled often while they flow so a stall is seen soon after it began.
+ */
+function replyArrived(socket: InternalSocket, state: SocketState, at: number): boolean {
+  const moved = socket.bytesRead !== state.replyMark;
+  if ((state.flags & BODY) === 0) return moved;
+  if (bodyEnded(bodies.get(state))) return true;
+  if (moved) {
+    state.replyMark = socket.bytesRead;
+    state.replyAt = stamp(at);
+  }
+  return false;
+}
+
+/** How often a flowing body is sampled: like a queued write, a small fraction of the timeout. */
+function bodySampleStep(read: number): number {
+  return Math.min(100, Math.max(5, read / 20));
+}
+
+/** The reply arrived (or the window stood down): after an upgrade or CONNECT the socket is a stream. */
+function replySettled(socket: InternalSocket, state: SocketState): void {
+  endReplyWindow(state);
+  if ((state.flags & TUNNEL) !== 0 && protocolOf(state) === HTTP_ID) becomeTunnel(socket, state);
 }
 
 function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): void {
@@ -509,6 +646,234 @@ export function standDown(socket: InternalSocket): void {
   const state = stateFor(socket, true);
   if (state === undefined || state.awaitable) return;
   state.awaitable = true;
-  state.replyAt = 0;
+  endReplyWindow(state);
   state.writeWatch = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocols: which one a connection runs, chosen once (lib/protocols/), and the client layer's
+// request lifecycle. The first that applies wins:
+//   1. a rule (setProtocol, before connect);
+//   2. the client layer: Node's http or undici said so (http events, or `_httpMessage`);
+//   3. the first bytes the client writes, once per connection; a TLS connection's ALPN;
+//   4. the port table, at connect (so that server-first can arm before any write);
+//   5. request-reply.
+// The port table is consulted first in time but is the weakest: a client layer or recognised
+// first bytes on a well-known port replace what the port said.
+// ---------------------------------------------------------------------------------------------
+
+function protocolOf(state: SocketState): number {
+  return (state.flags & PROTOCOL_BITS) >> PROTOCOL_SHIFT;
+}
+
+/** Sets a socket's protocol, counting and logging it when it changes. */
+function choose(socket: InternalSocket, state: SocketState, id: number, source: ProtocolSource): void {
+  if ((state.flags & PROTOCOL_KNOWN) !== 0 && protocolOf(state) === id) return;
+  state.flags = (state.flags & ~PROTOCOL_BITS) | (id << PROTOCOL_SHIFT) | PROTOCOL_KNOWN;
+  noteProtocol(socket, id, source, state.address, state.port);
+}
+
+/**
+ * Forces a socket's protocol, as a rule does (`protocol=` in `TIMEOUTSOCKET_RULES`): nothing
+ * the engine sees later (client layer, first bytes, port) replaces it. Call it before
+ * `connect()` reaches the engine (`armConnect`), so that `server-first` arms at connect; called
+ * later it applies from the next reply window on. `'auto'` gives the choice back to the engine.
+ *
+ * @throws TypeError when `setting` is not a string; RangeError when it is no protocol name.
+ */
+export function setProtocol(socket: InternalSocket, setting: ProtocolSetting): void {
+  if (typeof setting !== 'string') throw new TypeError(`protocol must be a string, got ${typeof setting}`);
+  if (!(PROTOCOL_SETTINGS as readonly string[]).includes(setting)) {
+    throw new RangeError(`protocol must be one of ${PROTOCOL_SETTINGS.join(', ')}; got ${JSON.stringify(setting)}`);
+  }
+  const state = stateFor(socket, true);
+  if (state === undefined) return; // not TCP: no deadlines, no protocol
+  if (setting === 'auto') {
+    state.flags &= ~(FORCED | DECIDED);
+    return;
+  }
+  state.flags |= FORCED | DECIDED;
+  choose(socket, state, PROTOCOL_IDS[setting], 'rule');
+  // Forced after connect() but before the connection is up (a TLS handshake still running): the
+  // greeting is still due once it is. (Forced before connect(), chooseAtConnect arms it.)
+  if (state.client && PROTOCOLS[protocolOf(state)]!.greetsFirst && !isConnected(socket) && !socket.destroyed) {
+    socket.once(socket.encrypted === true ? 'secure' : 'connect', openGreetingWindow);
+  }
+}
+
+/** The protocol a socket runs under now, or `undefined` for a socket the engine keeps no state for. */
+export function protocolOfSocket(socket: InternalSocket): ProtocolName | undefined {
+  const state = socket[STATE];
+  if (state === undefined || state === NOT_TCP) return undefined;
+  return protocolName(protocolOf(state as SocketState));
+}
+
+/**
+ * A rule's `protocol=` (matched by the patch just before `connect()`), unless the socket's
+ * protocol was already forced: it beats the client layer, the first bytes and the port table.
+ * A rule decided only by the address connected to (a CIDR rule before the first name rule)
+ * is known at 'connect', after this: its deadlines apply, its protocol does not.
+ */
+function applyRuleProtocol(socket: InternalSocket, state: SocketState): void {
+  const setting = (socket as { [RULE]?: CompiledRule })[RULE]?.protocol;
+  if (setting === undefined || setting === 'auto' || (state.flags & FORCED) !== 0) return;
+  state.flags |= FORCED | DECIDED;
+  choose(socket, state, PROTOCOL_IDS[setting], 'rule');
+}
+
+/** At connect: the port table (unless a rule chose), and a server-first greeting deadline. */
+function chooseAtConnect(socket: InternalSocket, state: SocketState, port: number | undefined): void {
+  if ((state.flags & FORCED) === 0 && port !== undefined) {
+    const byPort = protocolForPort(port);
+    if (byPort !== undefined) choose(socket, state, PROTOCOL_IDS[byPort], 'port');
+  }
+  if (PROTOCOLS[protocolOf(state)]!.greetsFirst) {
+    // Once the connection is up: 'connect', or 'secure' for a TLS client (the greeting comes
+    // after the handshake, whose time is the connect phase's). A module-level listener, no closure.
+    socket.once(socket.encrypted === true ? 'secure' : 'connect', openGreetingWindow);
+  }
+}
+
+/** A server-first connection is up: its greeting must start within `read`. */
+function openGreetingWindow(this: InternalSocket): void {
+  const state = this[STATE];
+  if (state === undefined || state === NOT_TCP || this.destroyed) return;
+  const s = state as SocketState;
+  const read = effectiveTimeouts(this).read;
+  // The protocol may have changed since connect (a client layer, a rule), or a write opened a window.
+  if (!isOn(read) || s.awaitable || !PROTOCOLS[protocolOf(s)]!.greetsFirst || s.replyAt !== 0) return;
+  openReplyWindow(this, s, read);
+}
+
+/** The first write of a client socket whose protocol no rule or client layer chose yet. */
+function chooseFromFirstWrite(socket: InternalSocket, state: SocketState, writev: unknown, data: unknown, encoding: unknown): void {
+  state.flags |= DECIDED;
+  const before = protocolOf(state);
+  chooseByWrite(socket, state, writev, data, encoding);
+  if (protocolOf(state) !== before) leaveGreeting(state, before);
+}
+
+/**
+ * The port said server-first and armed a greeting window, but the client layer or the bytes
+ * chose another protocol: the pending greeting window gives way to the new protocol's own
+ * (a redis command's, an http request's, none for a stream).
+ */
+function leaveGreeting(state: SocketState, before: number): void {
+  if (PROTOCOLS[before]!.greetsFirst && state.replyAt !== 0 && (state.flags & BODY) === 0) endReplyWindow(state);
+}
+
+function chooseByWrite(socket: InternalSocket, state: SocketState, writev: unknown, data: unknown, encoding: unknown): void {
+  // Node's http client hands its socket a request (tickOnSocket) before it writes anything.
+  if (socket._httpMessage !== undefined && socket._httpMessage !== null) {
+    choose(socket, state, HTTP_ID, 'client');
+    return;
+  }
+  if (socket.encrypted === true && socket.alpnProtocol === 'h2') {
+    choose(socket, state, STREAM_ID, 'alpn');
+    return;
+  }
+  // Most first writes are ruled out by their first byte, without copying anything.
+  const id =
+    writev === undefined || !mayBeSignature(firstByteOfWrite(writev, data))
+      ? undefined
+      : protocolOfFirstBytes(headOfWrite(writev, data, encoding, SNIFF_BYTES));
+  if (id !== undefined) choose(socket, state, id, 'bytes');
+  else if ((state.flags & PROTOCOL_KNOWN) === 0) choose(socket, state, REQUEST_REPLY_ID, 'default');
+}
+
+/** A TLS client's handshake ended after its first write: ALPN `h2` makes it a stream. */
+function chooseAfterHandshake(socket: InternalSocket, state: SocketState): void {
+  if ((state.flags & FORCED) === 0 && protocolOf(state) !== HTTP_ID && socket.alpnProtocol === 'h2') {
+    choose(socket, state, STREAM_ID, 'alpn');
+  }
+}
+
+/** Does this write open (or extend) a reply window, under the socket's protocol? One flag test for most. */
+function writeOpensWindow(socket: InternalSocket, state: SocketState): boolean {
+  const id = protocolOf(state);
+  if (id !== HTTP_ID) return PROTOCOLS[id]!.repliesToWrites;
+  if ((state.flags & AWAIT_RESPONSE) === 0) return false; // a request body, an idle pooled socket
+  if ((state.flags & TUNNEL) !== 0 && state.replyAt !== 0 && socket.bytesRead !== state.replyMark) {
+    // The upgrade or CONNECT was answered and the client now speaks the tunnelled protocol.
+    endReplyWindow(state);
+    becomeTunnel(socket, state);
+    return false;
+  }
+  return true;
+}
+
+function becomeTunnel(socket: InternalSocket, state: SocketState): void {
+  state.flags &= ~(AWAIT_RESPONSE | TUNNEL);
+  choose(socket, state, STREAM_ID, 'upgrade');
+}
+
+/**
+ * The client layer (Node's http or undici) carries HTTP on this socket. Returns its state when
+ * the http lifecycle applies (not when a rule chose another protocol).
+ */
+export function httpClientSocket(socket: InternalSocket): SocketState | undefined {
+  const state = stateFor(socket, false);
+  if (state === undefined || state.awaitable || !state.client) return undefined;
+  if ((state.flags & FORCED) !== 0) return protocolOf(state) === HTTP_ID ? state : undefined;
+  state.flags |= DECIDED;
+  const before = protocolOf(state);
+  choose(socket, state, HTTP_ID, 'client');
+  if (before !== HTTP_ID) leaveGreeting(state, before);
+  return state;
+}
+
+/**
+ * A request was handed over completely (`http.client.request.start`, published when the
+ * request ended; `undici:request:bodySent`): its reply deadline starts, or starts with the
+ * write that follows on a socket still connecting. `tunnel`: an upgrade or CONNECT request.
+ */
+export function httpRequestSent(socket: InternalSocket, tunnel: boolean): void {
+  const state = httpClientSocket(socket);
+  if (state === undefined) return;
+  state.flags = (state.flags | AWAIT_RESPONSE) & ~TUNNEL;
+  if (tunnel) state.flags |= TUNNEL;
+  const read = effectiveTimeouts(socket).read;
+  if (!isOn(read) || socket.connecting || socket.destroyed) return; // the write at connect opens it
+  if (isHandshaking(socket)) waitForHandshake(socket, state);
+  else openReplyWindow(socket, state, read);
+}
+
+/**
+ * A response's head arrived (`http.client.response.finish`, `undici:request:headers`). The
+ * reply deadline is settled; `body` is given when the response declares its length, and its
+ * body is then bounded by inactivity until `body` says it is complete.
+ */
+export function httpResponseHead(socket: InternalSocket, body: BodyOwner | undefined): void {
+  const state = stateFor(socket, false);
+  if (state === undefined || protocolOf(state) !== HTTP_ID) return;
+  state.flags &= ~AWAIT_RESPONSE;
+  const read = effectiveTimeouts(socket).read;
+  if (state.replyAt !== 0) {
+    if (isOn(read)) noteCleared(socket, 'read', state.replyAt, state.address, state.port);
+    endReplyWindow(state);
+  }
+  if ((state.flags & TUNNEL) !== 0) {
+    becomeTunnel(socket, state);
+    return;
+  }
+  if (body === undefined || bodyEnded(body) || !isOn(read) || state.awaitable || socket.destroyed) return;
+  const at = stamp(now());
+  state.flags |= BODY;
+  bodies.set(state, body);
+  state.replyAt = at;
+  state.replyMark = socket.bytesRead;
+  state.replyLimit = 0;
+  noteArmed(socket, 'read', read, state.address, state.port);
+  scheduleCheck(socket, state, at + bodySampleStep(read));
+}
+
+/** A response ended or failed (`undici:request:trailers`, `undici:request:error`): its body window closes. */
+export function httpResponseEnd(socket: InternalSocket): void {
+  const state = stateFor(socket, false);
+  if (state === undefined || protocolOf(state) !== HTTP_ID) return;
+  state.flags &= ~AWAIT_RESPONSE;
+  if ((state.flags & BODY) === 0) return;
+  const read = effectiveTimeouts(socket).read;
+  if (isOn(read)) noteCleared(socket, 'read', state.replyAt, state.address, state.port);
+  endReplyWindow(state);
 }

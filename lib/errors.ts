@@ -7,6 +7,7 @@ import type { Phase } from './config';
 import { libuvErrno } from './errno/system';
 
 export { libuvErrno };
+import { quote } from './quote';
 
 /** The libuv number of ETIMEDOUT on this platform, as Node's own errors carry it. */
 export const ETIMEDOUT_ERRNO = libuvErrno('ETIMEDOUT');

@@ -55,6 +55,8 @@ export {
   CHANNELS,
   getStats,
   type InstallMessage,
+  type ProtocolSource,
+  type ProtocolStats,
   type TimeoutMessage,
   type TimeoutSocketStats,
   type UninstallMessage,

@@ -9,10 +9,11 @@
  * (`util.getSystemErrorMap()`, through `errno/system.ts`), the names and categories from `describe` in classify.ts.
  */
 import { constants as osConstants } from 'node:os';
-import { describe, MAX_CAUSE_DEPTH, show, type Category, type ClassifyContext, type Description, type ErrorLike, type Operation } from './classify';
+import { describe, MAX_CAUSE_DEPTH, type Category, type ClassifyContext, type Description, type ErrorLike, type Operation } from './classify';
 import { lookupName, lookupNumber } from './errno/index';
 import { NODE_CODES } from './errno/node';
 import { systemErrno } from './errno/system';
+import { quote } from './quote';
 
 /** What {@link normalizeError} takes besides the error: the classify context, and where it happened. */
 export interface NormalizeContext extends ClassifyContext {
@@ -139,7 +140,7 @@ export function normalizeError<E extends object>(err: E, context?: NormalizeCont
 export function normalizeError(err: unknown, context?: NormalizeContext): NormalizedError<Error>;
 export function normalizeError(err: unknown, context?: NormalizeContext): NormalizedError<object> {
   if ((typeof err !== 'object' && typeof err !== 'function') || err === null) {
-    throw new TypeError(`normalizeError: err must be an error object, got ${show(err)}`);
+    throw new TypeError(`normalizeError: err must be an error object, got ${quote(err)}`);
   }
   const where = readWhere(context);
   let description: Description;
@@ -264,11 +265,11 @@ function readWhere(context: NormalizeContext | undefined): { hostname?: string; 
   const { hostname, address, port } = context;
   for (const [key, value] of [['hostname', hostname], ['address', address]] as const) {
     if (value !== undefined && !isText(value)) {
-      throw new TypeError(`normalizeError: context.${key} must be a non-empty string, got ${show(value)}`);
+      throw new TypeError(`normalizeError: context.${key} must be a non-empty string, got ${quote(value)}`);
     }
   }
   if (port !== undefined && !isPort(port)) {
-    throw new TypeError(`normalizeError: context.port must be an integer from 0 to 65535, got ${show(port)}`);
+    throw new TypeError(`normalizeError: context.port must be an integer from 0 to 65535, got ${quote(port)}`);
   }
   return { hostname, address, port };
 }
@@ -283,7 +284,7 @@ function apply(err: Record<string, unknown>, updates: Partial<NormalizedFields>)
     const own = Object.getOwnPropertyDescriptor(err, key);
     const blocked = own === undefined ? !Object.isExtensible(err) : own.configurable === false && own.writable !== true;
     if (blocked) {
-      const what = err instanceof Error ? `${err.name} ${JSON.stringify(err.message)}` : show(err);
+      const what = quote(err);
       throw new TypeError(`normalizeError: cannot set ${key} on ${what}: the object is frozen or ${key} is read-only`);
     }
   }

@@ -2,7 +2,7 @@
  * Observability: what the engine reports about its deadlines, through three outlets.
  *
  * - `NODE_DEBUG=timeoutsocket`: one `util.debuglog` line per deadline armed, cleared (settled
- *   in time) or fired. Whether it is on is read once, at load; every hook tests that one
+ *   in time) or fired, and per protocol chosen; every line names the connection's protocol. Whether it is on is read once, at load; every hook tests that one
  *   boolean before it builds a string, so logging costs nothing when it is off.
  * - `diagnostics_channel`: {@link CHANNELS}`.timeout` when a deadline fires, `.install` and
  *   `.uninstall` when the patch goes in or out. Messages are built only when someone subscribed
@@ -19,9 +19,9 @@ import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import type { Phase, PhaseTimeouts } from './config';
 import type { SocketTimeoutError } from './errors';
-import type { ProtocolName } from './protocols/names';
+import { PROTOCOL_FIELD, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName } from './protocols/index';
 import { ruleFor, type SocketTimeoutRule } from './rules/index';
-import { newCounters, runtime, type Counters } from './runtime';
+import { newCounters, runtime, STATE, type Counters } from './runtime';
 
 /**
  * The `diagnostics_channel` names timeoutsocket publishes on.
@@ -58,11 +58,8 @@ export interface TimeoutMessage {
   elapsed: number;
   /** The rule per destination that applied (`TIMEOUTSOCKET_RULES`), or `undefined` when none did. */
   rule: SocketTimeoutRule | undefined;
-  /**
-   * The protocol the connection ran under, when known: for now the protocol a rule named
-   * (`protocol=stream`), `undefined` otherwise (no rule, or `protocol=auto`).
-   */
-  protocol: ProtocolName | undefined;
+  /** The protocol the connection ran under (`request-reply` while none was chosen). */
+  protocol: ProtocolName;
 }
 
 /** What {@link CHANNELS}`.install` carries. */
@@ -99,7 +96,29 @@ export interface TimeoutSocketStats {
    * found that the connection, reply or write progress had arrived while the event loop was busy.
    */
   falseAlarmsAvoided: number;
+  /** Per protocol: connections it was chosen for, and deadlines that fired under it. */
+  protocols: Record<ProtocolName, ProtocolStats>;
 }
+
+/** {@link TimeoutSocketStats.protocols}: one protocol's counters. */
+export interface ProtocolStats {
+  /**
+   * Client connections whose protocol was chosen as this one (by a rule, the client layer, the
+   * first bytes, the port table, or by default). A connection that changes protocol (redis after
+   * SUBSCRIBE, http after an upgrade) counts under both.
+   */
+  sockets: number;
+  /** Deadlines (any phase) that fired on a connection running this protocol. */
+  timeouts: number;
+}
+
+/**
+ * What chose a connection's protocol, as debug lines name it: `rule`, `client` (Node's http or
+ * undici), `bytes` (the first bytes written), `alpn` (the TLS handshake), `port` (the port
+ * table), `default`, or what switched it later: `command` (redis SUBSCRIBE/MONITOR), `upgrade`
+ * (an http upgrade or CONNECT).
+ */
+export type ProtocolSource = 'rule' | 'client' | 'bytes' | 'alpn' | 'port' | 'default' | 'command' | 'upgrade';
 
 // ---------------------------------------------------------------------------------------------
 
@@ -120,13 +139,34 @@ function sharedCounters(): Counters {
 /** Taken once: the record is zeroed in place on install, never replaced. */
 const counters: Counters = sharedCounters();
 
+/** The per-protocol counters, made if the record came from an older copy without them. */
+function protocolCounters(): Counters {
+  if (counters.protocolSockets === undefined || counters.protocolTimeouts === undefined) {
+    const fresh = newCounters();
+    counters.protocolSockets = fresh.protocolSockets;
+    counters.protocolTimeouts = fresh.protocolTimeouts;
+  }
+  return counters;
+}
+
+/** The protocol id a socket runs under, from its engine state (0, `request-reply`, while none was chosen). */
+function protocolIdOf(socket: net.Socket): number {
+  const flags = ((socket as unknown as Record<symbol, unknown>)[STATE] as { flags?: number } | undefined)?.flags ?? 0;
+  return (flags >> PROTOCOL_SHIFT) & PROTOCOL_FIELD;
+}
+
+function protocolOfSocket(socket: net.Socket): ProtocolName {
+  return protocolName(protocolIdOf(socket));
+}
+
 /**
- * Who a debug line is about: the peer, the local port that tells connections to it apart, and
- * the rule that applied (`rule 2 "*:6379 protocol=redis"`, or `no rule`).
+ * Who a debug line is about: the peer, the local port that tells connections to it apart, the
+ * protocol, and the rule that applied (`rule 2 "*:6379 protocol=redis"`, or `no rule`).
  */
 function describeSocket(socket: net.Socket, address: string | undefined, port: number | undefined): string {
   const peer = address ?? socket.remoteAddress ?? '?';
-  return `${peer}:${port ?? socket.remotePort ?? '?'} (local port ${socket.localPort ?? '-'}, ${describeRule(ruleFor(socket))})`;
+  const where = `local port ${socket.localPort ?? '-'}, protocol ${protocolOfSocket(socket)}, ${describeRule(ruleFor(socket))}`;
+  return `${peer}:${port ?? socket.remotePort ?? '?'} (${where})`;
 }
 
 /** How debug lines name a rule. */
@@ -134,14 +174,16 @@ function describeRule(rule: SocketTimeoutRule | undefined): string {
   return rule === undefined ? 'no rule' : `rule ${rule.index} ${JSON.stringify(rule.text)}`;
 }
 
-/** The protocol a socket runs under, as far as observability knows it: the one its rule names. */
-function protocolOf(rule: SocketTimeoutRule | undefined): ProtocolName | undefined {
-  return rule?.protocol === undefined || rule.protocol === 'auto' ? undefined : rule.protocol;
-}
-
 /** The engine created state for a socket (see {@link TimeoutSocketStats.sockets}). */
 export function noteSocket(): void {
   counters.sockets++;
+}
+
+/** A connection's protocol was chosen or changed to the protocol with id `id`. */
+export function noteProtocol(socket: net.Socket, id: number, source: ProtocolSource, address?: string, port?: number): void {
+  const c = protocolCounters();
+  c.protocolSockets[id] = (c.protocolSockets[id] ?? 0) + 1;
+  if (DEBUG) debug('protocol %s (%s) %s', protocolName(id), source, describeSocket(socket, address, port));
 }
 
 /** A deadline was armed. */
@@ -168,12 +210,15 @@ export function noteFired(socket: net.Socket, phase: Phase, timeout: number, err
   if (phase === 'connect') counters.connectTimeouts++;
   else if (phase === 'read') counters.readTimeouts++;
   else counters.writeTimeouts++;
+  const id = protocolIdOf(socket);
+  const protocol = protocolName(id);
+  const c = protocolCounters();
+  c.protocolTimeouts[id] = (c.protocolTimeouts[id] ?? 0) + 1;
   if (DEBUG) {
     debug('fired %s after %d ms (timeout %d ms) %s', phase, Math.round(elapsed), timeout, describeSocket(socket, error.address, error.port));
   }
   if (timeoutChannel.hasSubscribers) {
-    const rule = ruleFor(socket);
-    const message: TimeoutMessage = { socket, phase, timeout, error, elapsed, rule, protocol: protocolOf(rule) };
+    const message: TimeoutMessage = { socket, phase, timeout, error, elapsed, rule: ruleFor(socket), protocol };
     timeoutChannel.publish(message);
   }
 }
@@ -208,12 +253,15 @@ export function noteUninstall(): void {
  * ```
  */
 export function getStats(): TimeoutSocketStats {
-  const c = counters;
+  const c = protocolCounters();
+  const protocols = {} as Record<ProtocolName, ProtocolStats>;
+  for (const { id, name } of PROTOCOLS) protocols[name] = { sockets: c.protocolSockets[id] ?? 0, timeouts: c.protocolTimeouts[id] ?? 0 };
   return {
     since: c.since,
     sockets: c.sockets,
     armed: c.armed,
     timeouts: { connect: c.connectTimeouts, read: c.readTimeouts, write: c.writeTimeouts },
     falseAlarmsAvoided: c.falseAlarmsAvoided,
+    protocols,
   };
 }

@@ -7,7 +7,7 @@
  * server's `onconnection()` all construct through net.js's module-local `Socket` binding.
  */
 import * as net from 'node:net';
-import { normalizeTimeout, type PhaseTimeouts, type TimeoutSetting } from './config';
+import { isNonBlocking, normalizeTimeout, type PhaseTimeouts, type TimeoutSetting } from './config';
 import {
   armAfterWrite,
   armConnect,
@@ -22,19 +22,20 @@ import {
 import { matchOnConnect } from './rules/index';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForAccepted, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
+import { watchHttpClients } from './protocols/http';
+import { quote } from './quote';
 import { runtime, type SavedProperty } from './runtime';
 import {
   accept,
   connectEx,
-  getBlocking,
   onServerConnection,
   onServerListenEvent,
   onServerListenState,
+  onSocketDestroy,
   recv,
   recvInto,
   send,
   sendAll,
-  setBlocking,
   type CallOptions,
   type ConnectExResult,
 } from './awaitable';
@@ -57,7 +58,7 @@ export interface TimeoutSocketMethods {
   getSocketTimeout(): PhaseTimeouts;
 }
 
-/** The awaitable calls the patch adds to every socket (see awaitable.ts for each). */
+/** The awaitable calls the patch adds to every socket (see lib/awaitable/ for each). */
 export interface AwaitableSocketMethods {
   /** Receives up to `n` bytes; an empty Buffer at orderly EOF. */
   recv(n: number, options?: CallOptions): Promise<Buffer>;
@@ -156,7 +157,8 @@ function wrapConnect(original: AnyFunction): AnyFunction {
 function wrapWriteGeneric(original: AnyFunction): AnyFunction {
   return function _writeGeneric(this: unknown, ...args: unknown[]) {
     const result = original.apply(this, args);
-    armAfterWrite(this as InternalSocket);
+    // (writev, data, encoding): the engine looks at the bytes once per connection, or per redis reply window.
+    armAfterWrite(this as InternalSocket, args[0], args[1], args[2]);
     return result;
   };
 }
@@ -176,6 +178,7 @@ function wrapUnrefTimer(original: AnyFunction): AnyFunction {
 function wrapDestroy(original: AnyFunction): AnyFunction {
   return function _destroy(this: unknown, ...args: unknown[]) {
     release(this as InternalSocket);
+    onSocketDestroy(this as net.Socket); // while the handle is open: a sendAll in flight reads the kernel's count
     return original.apply(this, args);
   };
 }
@@ -189,6 +192,22 @@ function setSocketTimeout<T extends net.Socket | net.Server>(this: T, setting: T
 
 function getSocketTimeout(this: net.Socket | net.Server): PhaseTimeouts {
   return { ...effectiveTimeouts(this as unknown as InternalSocket) };
+}
+
+
+/**
+ * Python's `setblocking`: `true` is blocking (`setSocketTimeout(null)`), `false` non-blocking
+ * (`setSocketTimeout(0)`).
+ */
+export function setBlocking<T extends net.Socket | net.Server>(this: T, flag: boolean): T {
+  if (typeof flag !== 'boolean') throw new TypeError(`setBlocking(flag): flag must be a boolean, got ${quote(flag)}`);
+  (this as unknown as InternalSocket)[SETTING] = Object.freeze(normalizeTimeout(flag ? null : 0, 'timeout', { allowNonBlocking: true }));
+  return this;
+}
+
+/** `false` only in non-blocking mode (timeout mode blocks, for at most the timeout). */
+export function getBlocking(this: net.Socket | net.Server): boolean {
+  return !isNonBlocking(effectiveTimeouts(this as unknown as InternalSocket));
 }
 
 /**
@@ -269,6 +288,7 @@ export function install(): boolean {
   wrapMethod(saved, serverProto, 'listen', wrapServerListen);
   wrapMethod(saved, serverProto, 'close', wrapServerClose);
   shared.patched = saved;
+  shared.unwatchHttp = watchHttpClients();
   noteInstall(shared.defaults);
   return true;
 }
@@ -287,6 +307,8 @@ export function uninstall(): boolean {
     else Object.defineProperty(target, key, original);
   }
   shared.patched = undefined;
+  shared.unwatchHttp?.();
+  shared.unwatchHttp = undefined;
   noteUninstall();
   return true;
 }

@@ -32,6 +32,11 @@ export interface Runtime {
   envApplied: boolean;
   /** The counters behind `getStats()`: shared, so every copy of the package counts into one record. */
   stats: Counters;
+  /**
+   * Ends the diagnostics_channel subscriptions of the copy that installed (lib/protocols/http.ts),
+   * so whichever copy uninstalls removes exactly those; `undefined` when none are in place.
+   */
+  unwatchHttp?: (() => void) | undefined;
 }
 
 /**
@@ -47,12 +52,36 @@ export interface Counters {
   readTimeouts: number;
   writeTimeouts: number;
   falseAlarmsAvoided: number;
+  /** Per protocol id (lib/protocols/index.ts): connections whose protocol was chosen as it. */
+  protocolSockets: number[];
+  /** Per protocol id: deadlines that fired on a connection running it. */
+  protocolTimeouts: number[];
 }
+
+/** How many protocols the per-protocol counters hold (ids 0..4). */
+const PROTOCOL_COUNT = 5;
 
 /** Fresh counters, all zero. */
 export function newCounters(): Counters {
-  return { since: Date.now(), sockets: 0, armed: 0, connectTimeouts: 0, readTimeouts: 0, writeTimeouts: 0, falseAlarmsAvoided: 0 };
+  return {
+    since: Date.now(),
+    sockets: 0,
+    armed: 0,
+    connectTimeouts: 0,
+    readTimeouts: 0,
+    writeTimeouts: 0,
+    falseAlarmsAvoided: 0,
+    protocolSockets: new Array<number>(PROTOCOL_COUNT).fill(0),
+    protocolTimeouts: new Array<number>(PROTOCOL_COUNT).fill(0),
+  };
 }
+
+/**
+ * Where a socket keeps its engine state (lib/engine.ts). A registry symbol, so every copy of the
+ * package finds it; defined here so the observability hooks read a socket's protocol without
+ * importing the engine.
+ */
+export const STATE = Symbol.for('timeoutsocket.state.v1');
 
 const RUNTIME_KEY = Symbol.for('timeoutsocket.runtime.v1');
 

@@ -139,7 +139,7 @@ describe('timeoutsocket probe --explain', () => {
   });
 
   it.each([
-    [['--explain', '--rules', '* read=never'], '--rules: rule 1 "* read=never": read="never" is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m, or off'],
+    [['--explain', '--rules', '* read=never'], '--rules: rule 1 "* read=never": read=\'never\' is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m, or off'],
     [['--rules', '* read=1s'], 'probe: --rules goes with --explain'],
   ])('probe 127.0.0.1:1 %j: a usage error, exit 2, nothing probed', async (args, message) => {
     const result = await cli(['probe', '127.0.0.1:1', ...args]);

@@ -122,7 +122,7 @@ describe('timeoutsocket errno', () => {
 
   it.each([
     [[], 'errno: missing <code>: a name (ECONNREFUSED), a number (10061, -111) or a message'],
-    [['0'], 'errno: code 0 means success, not an error'],
+    [['0'], "errno: code 0 means success, not an error, got '0'"],
     [['ECONNREFUSED', '--op', 'dial'], '--op must be one of connect, accept, recv, send, lookup, close, got "dial"'],
     [['111', '--platform', 'beos'], '--platform must be one of linux, darwin, win32, got "beos"'],
   ])('errno %j: a usage error, exit 2', async (args, message) => {
@@ -235,8 +235,8 @@ describe('timeoutsocket probe', () => {
     [['127.0.0.1:70000'], 'probe: the port must be 1 to 65535, got 70000'],
     [['[localhost]:80'], 'probe: "localhost" in brackets is not an IPv6 address'],
     [['127.0.0.1:80', '127.0.0.1:81'], 'probe: expected one <host:port>, got 2'],
-    [['127.0.0.1:80', '--timeout', '5x'], `--timeout="5x" ${PARSE_DURATION_HINT}`],
-    [['127.0.0.1:80', '--timeout', '0'], `--timeout="0" ${PARSE_DURATION_HINT}`],
+    [['127.0.0.1:80', '--timeout', '5x'], `--timeout='5x' ${PARSE_DURATION_HINT}`],
+    [['127.0.0.1:80', '--timeout', '0'], `--timeout='0' ${PARSE_DURATION_HINT}`],
   ])('probe %j: a usage error, exit 2', async (args, message) => {
     const result = await cli(['probe', ...args]);
     expect(result).toMatchObject({ code: 2, stdout: '', stderr: usageError(message) });
@@ -354,8 +354,8 @@ describe('timeoutsocket run', () => {
   it.each([
     [[], 'run: missing the command to run: timeoutsocket run [timeouts] -- <command> [args...]'],
     [['--timeout', '2s'], 'run: missing the command to run: timeoutsocket run [timeouts] -- <command> [args...]'],
-    [['--connect-timeout=-1s', '--', 'node'], `--connect-timeout="-1s" ${PARSE_DURATION_HINT}`],
-    [['--write-timeout', 'soon', '--', 'node'], `--write-timeout="soon" ${PARSE_DURATION_HINT}`],
+    [['--connect-timeout=-1s', '--', 'node'], `--connect-timeout='-1s' ${PARSE_DURATION_HINT}`],
+    [['--write-timeout', 'soon', '--', 'node'], `--write-timeout='soon' ${PARSE_DURATION_HINT}`],
   ])('run %j: a usage error, exit 2', async (args, message) => {
     const result = await cli(['run', ...args]);
     expect(result).toMatchObject({ code: 2, stdout: '', stderr: usageError(message) });

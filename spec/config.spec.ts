@@ -7,6 +7,7 @@ import {
   timeoutsFromEnv,
 } from '../lib/config';
 import { takesKeepAliveProbes } from '../lib/runtime';
+import { quote } from '../lib/quote';
 
 describe('parseDuration', () => {
   it.each([
@@ -26,7 +27,7 @@ describe('parseDuration', () => {
     'rejects %j with a RangeError naming the variable and the value',
     (text) => {
       expect(() => parseDuration(text, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(RangeError);
-      expect(() => parseDuration(text, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(`TIMEOUTSOCKET_TIMEOUT=${JSON.stringify(text)}`);
+      expect(() => parseDuration(text, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(`TIMEOUTSOCKET_TIMEOUT=${quote(text)} `);
     },
   );
 });
@@ -34,7 +35,7 @@ describe('parseDuration', () => {
 describe('parseDuration given something other than a string', () => {
   it('throws a TypeError naming the value', () => {
     expect(() => parseDuration(5000 as never, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(
-      new TypeError('TIMEOUTSOCKET_TIMEOUT must be a duration string such as 400ms or 2s, got 5000'),
+      new TypeError('TIMEOUTSOCKET_TIMEOUT must be a duration string such as 400ms or 2s, got 5000 (a number)'),
     );
   });
 });
@@ -80,7 +81,7 @@ describe('the TIMEOUTSOCKET_* environment', () => {
     'rejects a bad %s naming it',
     (name) => {
       expect(() => timeoutsFromEnv({ [name]: 'soon' })).toThrow(new RangeError(
-        `${name}="soon" is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
+        `${name}='soon' is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
       ));
     },
   );
@@ -124,8 +125,8 @@ describe('normalizeTimeout', () => {
 
   it('names the bad value and the phase in the message', () => {
     expect(() => normalizeTimeout({ read: -5 })).toThrow('timeout.read must be a finite number of milliseconds > 0, got -5');
-    expect(() => normalizeTimeout('5s')).toThrow('got "5s"');
-    expect(() => normalizeTimeout({ idle: 5 })).toThrow('unknown key "idle"');
+    expect(() => normalizeTimeout('5s')).toThrow("got '5s'");
+    expect(() => normalizeTimeout({ idle: 5 })).toThrow("unknown key 'idle'");
     expect(() => normalizeTimeout({ keepAlive: 0 })).toThrow('timeout.keepAlive must be a finite number of milliseconds > 0, got 0');
   });
 });
@@ -173,5 +174,23 @@ describe('TIMEOUTSOCKET_KEEPALIVE with a probe interval and count', () => {
 
   it(`knows whether this Node (${process.versions.node}) takes them: 24 and later do`, () => {
     expect(takesKeepAliveProbes()).toBe(Number(process.versions.node.split('.')[0]) >= 24);
+  });
+});
+
+describe('bad values are quoted, whatever they are', () => {
+  it('a BigInt is named with its n, never a "cannot serialize" crash', () => {
+    expect(() => normalizeTimeout([-46n, 8n] as never)).toThrow(
+      new TypeError('timeout must be null, a number of milliseconds or an object { connect?, read?, write?, keepAlive? }, got [ -46n, 8n ]'),
+    );
+    expect(() => normalizeTimeout(0n as never)).toThrow(/, got 0n$/);
+    expect(() => normalizeTimeout({ read: 5n } as never)).toThrow(new TypeError('timeout.read must be a number of milliseconds or null, got 5n'));
+  });
+
+  it('a string in quotes, with escapes', () => {
+    expect(() => normalizeTimeout('\t83\n' as never)).toThrow(/, got '\\t83\\n'$/);
+  });
+
+  it('every unknown key is named', () => {
+    expect(() => normalizeTimeout({ reed: 500, idle: 1 })).toThrow(new TypeError("timeout has unknown keys 'reed', 'idle': expected connect, read, write or keepAlive"));
   });
 });

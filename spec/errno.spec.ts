@@ -53,6 +53,7 @@ describe('the timeoutsocket/errno entry', () => {
         'errno/system.js',
         'errno/winsock.js',
         'normalize.js',
+        'quote.js',
       ],
       patched: false,
       runtime: [],

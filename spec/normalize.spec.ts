@@ -264,9 +264,9 @@ describe('normalizeError rejects what is not an error', () => {
   it.each([
     [undefined, 'undefined'],
     [null, 'null'],
-    ['host not found', '"host not found"'],
-    [111, '111'],
-    [true, 'true'],
+    ['host not found', "'host not found'"],
+    [111, '111 (a number)'],
+    [true, 'true (a boolean)'],
   ])('%p: TypeError naming it', (value, shown) => {
     expect(() => normalizeError(value)).toThrow(new TypeError(`normalizeError: err must be an error object, got ${shown}`));
   });
@@ -280,14 +280,14 @@ describe('normalizeError rejects what is not an error', () => {
     const err = new Error('connect ECONNREFUSED 127.0.0.1:1');
     expect(() => normalizeError(err, { op: 'dial' as never })).toThrow(RangeError);
     expect(() => normalizeError(err, { op: 'dial' as never })).toThrow(/^normalizeError: context\.op must be one of/);
-    expect(() => normalizeError(err, { port: 70000 })).toThrow(new TypeError('normalizeError: context.port must be an integer from 0 to 65535, got 70000'));
+    expect(() => normalizeError(err, { port: 70000 })).toThrow(new TypeError('normalizeError: context.port must be an integer from 0 to 65535, got 70000 (a number)'));
     expect(() => normalizeError(err, { hostname: '' })).toThrow(TypeError);
     expect(Object.keys(err)).toEqual([]); // nothing was written
   });
 
   it('a frozen error that lacks a field: TypeError, and the error is left as it was', () => {
     const err = Object.freeze(new Error('connect ECONNREFUSED 127.0.0.1:1'));
-    expect(() => normalizeError(err)).toThrow(/^normalizeError: cannot set code on Error "connect ECONNREFUSED 127\.0\.0\.1:1"/);
+    expect(() => normalizeError(err)).toThrow(/^normalizeError: cannot set code on Error: connect ECONNREFUSED 127\.0\.0\.1:1:/);
     expect(Object.keys(err)).toEqual([]);
   });
 });

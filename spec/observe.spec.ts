@@ -74,6 +74,13 @@ describe('getStats()', () => {
       armed: 0,
       timeouts: { connect: 0, read: 0, write: 0 },
       falseAlarmsAvoided: 0,
+      protocols: {
+        'request-reply': { sockets: 0, timeouts: 0 },
+        stream: { sockets: 0, timeouts: 0 },
+        'server-first': { sockets: 0, timeouts: 0 },
+        redis: { sockets: 0, timeouts: 0 },
+        http: { sockets: 0, timeouts: 0 },
+      },
     });
     expect(getStats().since).toBeGreaterThanOrEqual(before);
   });
@@ -251,16 +258,18 @@ describe('NODE_DEBUG=timeoutsocket', () => {
     });
   `;
 
-  it('prints one line per deadline armed, cleared and fired', async () => {
+  it('prints one line per protocol chosen and per deadline armed, cleared and fired, each naming the protocol', async () => {
     const { stdout, stderr } = await runNode(['-e', SCRIPT], { NODE_DEBUG: 'timeoutsocket' }, ROOT);
     const ports = JSON.parse(stdout);
     const lines = stderr.trim().split('\n').map((line) => line.replace(/^TIMEOUTSOCKET \d+: /, ''));
     const ms = '\\d+ ms';
-    const about = (port: number, local: number) => `127\\.0\\.0\\.1:${port} \\(local port ${local}, no rule\\)`;
+    const about = (port: number, local: number) => `127\\.0\\.0\\.1:${port} \\(local port ${local}, protocol request-reply, no rule\\)`;
     const expected = [
       /^installed, defaults/,
+      new RegExp(`^protocol request-reply \\(default\\) ${about(ports.echo, ports.local[0])}$`),
       new RegExp(`^armed read 100 ms ${about(ports.echo, ports.local[0])}$`),
       new RegExp(`^cleared read after ${ms} ${about(ports.echo, ports.local[0])}$`),
+      new RegExp(`^protocol request-reply \\(default\\) ${about(ports.silent, ports.local[1])}$`),
       new RegExp(`^armed read 100 ms ${about(ports.silent, ports.local[1])}$`),
       new RegExp(`^fired read after ${ms} \\(timeout 100 ms\\) ${about(ports.silent, ports.local[1])}$`),
     ];

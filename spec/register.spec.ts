@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runNode } from './helpers';
+import { quote } from '../lib/quote';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -76,7 +77,7 @@ describe('the register entry', () => {
     expect(result.code).toBe(9); // Node's own status for an invalid argument
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toEqual([
-      `timeoutsocket: ${name}=${JSON.stringify(value)} is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
+      `timeoutsocket: ${name}=${quote(value)} is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
     ]);
   });
 
@@ -87,7 +88,7 @@ describe('the register entry', () => {
     `;
     const result = await runNode(['-e', script], { TIMEOUTSOCKET_CONNECT_TIMEOUT: '5x' }, app);
     expect(result.stdout.trim()).toBe(
-      'RangeError: TIMEOUTSOCKET_CONNECT_TIMEOUT="5x" is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m',
+      "RangeError: TIMEOUTSOCKET_CONNECT_TIMEOUT='5x' is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m",
     );
   });
 

@@ -120,11 +120,11 @@ describe('parsing TIMEOUTSOCKET_RULES text', () => {
     ['[::1]6379 read=1s', TypeError, 'after ] comes :port or nothing, got "6379"'],
     ['[db.internal]:80 read=1s', TypeError, '"db.internal" in brackets is not an IPv6 address or block'],
     ['[10.0.0.1]:80 read=1s', TypeError, '"10.0.0.1" in brackets is not an IPv6 address or block'],
-    ['db read=1x', RangeError, 'read="1x" is not a valid timeout'],
-    ['db connect=0', RangeError, 'connect="0" is not a valid timeout'],
-    ['db write=-1s', RangeError, 'write="-1s" is not a valid timeout'],
-    ['db read=', RangeError, 'read="" is not a valid timeout'],
-    ['db read=25d', RangeError, 'read="25d" is not a valid timeout'],
+    ['db read=1x', RangeError, 'read=\'1x\' is not a valid timeout'],
+    ['db connect=0', RangeError, 'connect=\'0\' is not a valid timeout'],
+    ['db write=-1s', RangeError, 'write=\'-1s\' is not a valid timeout'],
+    ['db read=', RangeError, 'read=\'\' is not a valid timeout'],
+    ['db read=25d', RangeError, 'read=\'25d\' is not a valid timeout'],
     ['db protocol=grpc', RangeError, 'protocol="grpc" is not one of auto, request-reply, server-first, stream, redis or http'],
     ['db reed=1s', TypeError, 'unknown setting "reed": expected connect, read, write or protocol'],
     ['db keepAlive=1s', TypeError, 'unknown setting "keepAlive"'],
@@ -202,7 +202,7 @@ describe('setSocketTimeoutRules with rule objects', () => {
     [[{ read: 1000 }], TypeError, 'rules[0]: destination must be a string such as "db.internal:5432", got undefined'],
     [[{ destination: 5432, read: 1000 }], TypeError, 'rules[0]: destination must be a string'],
     [[{ destination: '*', reed: 1000 }], TypeError, 'rules[0]: unknown key "reed"'],
-    [[{ destination: '*', read: '1s' }], TypeError, 'rules[0]: read must be a number of milliseconds or null, got "1s"'],
+    [[{ destination: '*', read: '1s' }], TypeError, 'rules[0]: read must be a number of milliseconds or null, got \'1s\''],
     [[{ destination: '*', read: 0 }], RangeError, 'rules[0]: read must be a finite number of milliseconds > 0, got 0'],
     [[{ destination: '*', write: Infinity }], RangeError, 'rules[0]: write must be a finite number of milliseconds > 0, got Infinity'],
     [[{ destination: '*', connect: 2 ** 31 }], RangeError, 'rules[0]: connect must be at most 2147483647 ms'],
@@ -378,6 +378,27 @@ describe('precedence on real sockets: own setting, then the first matching rule,
     expect(getStats().timeouts.read).toBe(timeoutsBefore.read + 1);
   });
 
+  it('protocol=stream in a rule: a request on a port the table calls request-reply opens no reply window', async () => {
+    const silent = await silentServer();
+    const control = await silentServer();
+    setDefaultSocketTimeout({ connect: 2000, read: T });
+    setSocketTimeoutRules(`127.0.0.1:${silent.port} protocol=stream`);
+    const streamsBefore = getStats().protocols.stream.sockets;
+    const { socket } = request(silent.port);
+    const errors: Error[] = [];
+    socket.on('error', (error) => errors.push(error));
+    await once(socket, 'connect');
+    await new Promise((resolve) => setImmediate(resolve)); // the request is written in the connect listener
+    // The rule chose the protocol (counted), and the request opened no reply window...
+    expect(getStats().protocols.stream.sockets).toBe(streamsBefore + 1);
+    expect(((socket as InternalSocket)[STATE] as SocketState).replyAt).toBe(0);
+    // ...while a socket with no rule, silent for the same T, is cut: the deadline was there to fire.
+    const { socket: other } = request(control.port);
+    expect((await fateOf(other, 3000)).error).toMatchObject({ phase: 'read', timeout: T });
+    expect(socket.destroyed).toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   it('a CIDR rule matches the address a name resolved to, before the application sees connect', async () => {
     const silent = await silentServer();
     setDefaultSocketTimeout({ read: 5 * T });
@@ -470,7 +491,7 @@ describe('observability', () => {
     setDefaultSocketTimeout({ read: T });
     setSocketTimeoutRules('*:1 protocol=stream');
     await fateOf(request(silent.port).socket, 3000);
-    expect(messages[0]).toMatchObject({ rule: undefined, protocol: undefined });
+    expect(messages[0]).toMatchObject({ rule: undefined, protocol: 'request-reply' });
   });
 
   it('every debug line names the rule', async () => {
@@ -489,9 +510,13 @@ describe('observability', () => {
     const { stdout, stderr } = await runNode(['-e', script], { NODE_DEBUG: 'timeoutsocket' }, ROOT);
     const { port, local } = JSON.parse(stdout);
     const lines = stderr.trim().split('\n').map((line) => line.replace(/^TIMEOUTSOCKET \d+: /, ''));
-    const about = `127.0.0.1:${port} (local port ${local}, rule 1 "127.0.0.1:${port} read=100ms")`;
-    expect(lines.slice(1)).toEqual([`armed read 100 ms ${about}`, expect.stringMatching(/^fired read after \d+ ms \(timeout 100 ms\) /)]);
-    expect(lines[2].endsWith(about)).toBe(true);
+    const about = `127.0.0.1:${port} (local port ${local}, protocol request-reply, rule 1 "127.0.0.1:${port} read=100ms")`;
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^protocol request-reply \(default\) /),
+      `armed read 100 ms ${about}`,
+      expect.stringMatching(/^fired read after \d+ ms \(timeout 100 ms\) /),
+    ]);
+    expect(lines[3].endsWith(about)).toBe(true);
   });
 });
 
@@ -509,7 +534,7 @@ describe('TIMEOUTSOCKET_RULES at start-up', () => {
     expect(result.code).not.toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      'timeoutsocket: TIMEOUTSOCKET_RULES: rule 2 "db read=soon": read="soon" is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m, or off\n',
+      'timeoutsocket: TIMEOUTSOCKET_RULES: rule 2 "db read=soon": read=\'soon\' is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m, or off\n',
     );
   });
 

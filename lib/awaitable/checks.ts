@@ -1,0 +1,60 @@
+/**
+ * Argument checks shared by the awaitable calls: bad input is a TypeError or RangeError that
+ * quotes the bad value (lib/quote.ts), never a silent default.
+ */
+import { types } from 'node:util';
+import { quote } from '../quote';
+
+/** Options every awaitable call takes as its last argument. */
+export interface CallOptions {
+  /** Cancels the call: it rejects with an `AbortError` and, for receives, consumes nothing. */
+  signal?: AbortSignal;
+}
+
+/** The keys of {@link CallOptions}. */
+export const CALL_OPTION_KEYS: ReadonlySet<string> = new Set(['signal']);
+
+const NO_OPTIONS: CallOptions = Object.freeze({});
+
+/**
+ * Checks a call's options: `undefined`, or an object with only the `allowed` keys (by default
+ * `{ signal }`). Arrays, boxed primitives and unknown keys are TypeErrors naming them, as
+ * `setSocketTimeout` does for its own keys: an option the call does not know would otherwise be
+ * ignored without a word (`{ reed: 500 }` for `{ read: 500 }`).
+ */
+export function checkOptions(options: unknown, call: string, allowed: ReadonlySet<string> = CALL_OPTION_KEYS): CallOptions {
+  if (options === undefined) return NO_OPTIONS;
+  if (typeof options !== 'object' || options === null || Array.isArray(options) || types.isBoxedPrimitive(options)) {
+    throw new TypeError(`${call}: options must be an object like { ${[...allowed].join(', ')} }, got ${quote(options)}`);
+  }
+  const keys = Object.keys(options);
+  for (let i = 0; i < keys.length; i++) {
+    if (!allowed.has(keys[i])) throw unknownKeys(call, keys, allowed);
+  }
+  const { signal } = options as CallOptions;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`${call}: options.signal must be an AbortSignal, got ${quote(signal)}`);
+  }
+  return options as CallOptions;
+}
+
+function unknownKeys(call: string, keys: string[], allowed: ReadonlySet<string>): TypeError {
+  const unknown = keys.filter((key) => !allowed.has(key));
+  const named = unknown.map((key) => quote(key)).join(', ');
+  return new TypeError(`${call}: options has unknown key${unknown.length > 1 ? 's' : ''} ${named}: expected ${[...allowed].join(', ')}`);
+}
+
+/** Checks recv's byte count. */
+export function checkSize(n: unknown): number {
+  if (typeof n !== 'number') throw new TypeError(`recv(n): n must be a number of bytes, got ${quote(n)}`);
+  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`recv(n): n must be an integer > 0, got ${quote(n)}`);
+  return n;
+}
+
+/** The bytes of what send/sendAll were given. */
+export function toBuffer(data: unknown, call: string): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (typeof data === 'string') return Buffer.from(data);
+  throw new TypeError(`${call}(data): data must be a Buffer, Uint8Array or string, got ${quote(data)}`);
+}

@@ -1,0 +1,341 @@
+/**
+ * The job queues: every awaitable call is a job in a per-socket FIFO per direction (two recvs
+ * never interleave bytes). A job first tries to finish at once; if it cannot, non-blocking mode
+ * rejects it with WouldBlockError, and the other modes wait for the stream event that can change
+ * the answer ('readable', 'drain', 'close', a new connection), bounded by the mode's timeout.
+ */
+import { EventEmitter } from 'node:events';
+import * as net from 'node:net';
+import { isNonBlocking, type PhaseTimeouts } from '../config';
+import { DUE_SLACK_MS, effectiveTimeouts, isOn, standDown, type InternalSocket } from '../engine';
+import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../errors';
+import { CallTimer, now, type CallTimerOwner } from './call-timer';
+
+/** The queue a call waits in. */
+export type Direction = 'recv' | 'send' | 'accept';
+
+/** Which phase's value bounds each kind of call (for a number setting they are all the same). */
+const PHASE_OF: Record<Direction, keyof PhaseTimeouts> = { recv: 'read', send: 'write', accept: 'read' };
+
+/** One pending call. `attempt` finishes it if it can and says whether it did. */
+export abstract class Job<T> {
+  due = 0;
+  settled = false;
+  private abortListener: (() => void) | undefined;
+
+  constructor(
+    readonly direction: Direction,
+    readonly syscall: string,
+    private readonly resolveFn: (value: T) => void,
+    private readonly rejectFn: (error: Error) => void,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** Tries to complete now; true once the job is settled. */
+  abstract attempt(nonBlocking: boolean): boolean;
+
+  /** Whether the job waits for its direction's stream event (false: its own callback wakes it). */
+  waitsForEvent(): boolean {
+    return true;
+  }
+
+  /** The deadline ran out. Receives and accepts reject and consume nothing. */
+  expire(owner: AwaitTarget, timeout: number): void {
+    const socket = owner as Partial<net.Socket>;
+    this.reject(
+      new SocketTimeoutError({
+        phase: this.direction,
+        syscall: this.syscall,
+        timeout,
+        address: socket.remoteAddress,
+        port: socket.remotePort,
+      }),
+    );
+  }
+
+  /** The socket is being destroyed while this job is first in line (its handle is still open). */
+  noteDestroy(): void {}
+
+  /** Called when the job's abort signal fires while it is pending. */
+  abort(): void {
+    this.reject(new AbortError(this.syscall, this.signal?.reason));
+  }
+
+  watchAbort(onAbort: () => void): void {
+    if (this.signal === undefined) return;
+    this.abortListener = onAbort;
+    this.signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  resolve(value: T): true {
+    if (!this.settled) {
+      this.settled = true;
+      this.unwatchAbort();
+      this.resolveFn(value);
+    }
+    return true;
+  }
+
+  reject(error: Error): true {
+    if (!this.settled) {
+      this.settled = true;
+      this.unwatchAbort();
+      this.rejectFn(error);
+    }
+    return true;
+  }
+
+  private unwatchAbort(): void {
+    if (this.abortListener !== undefined) this.signal!.removeEventListener('abort', this.abortListener);
+  }
+}
+
+/** A socket or a server driven through this API. */
+export type AwaitTarget = (InternalSocket | net.Server) & { [AWAIT]?: AwaitState };
+
+/** Where a socket or server keeps its {@link AwaitState} (a registry symbol: shared by every copy of the package). */
+export const AWAIT = Symbol.for('timeoutsocket.await.v1');
+
+/**
+ * What every socket or server driven through calls has: a job queue per direction it serves,
+ * and the one call timer over all of them. {@link SocketAwaitState} and {@link ServerAwaitState}
+ * add what only one of them needs.
+ */
+export abstract class AwaitState implements CallTimerOwner {
+  protected readonly queues: Partial<Record<Direction, Job<unknown>[]>>;
+  private readonly timer = new CallTimer(this);
+
+  constructor(
+    readonly target: AwaitTarget,
+    private readonly directions: readonly Direction[],
+  ) {
+    this.queues = {};
+    for (const direction of directions) this.queues[direction] = [];
+  }
+
+  /** Queues a job, runs it at once if it is first in line. */
+  enqueue<T>(job: Job<T>): void {
+    const queue = this.queues[job.direction]!;
+    queue.push(job as Job<unknown>);
+    job.watchAbort(() => this.cancel(job as Job<unknown>));
+    if (queue.length === 1) this.pump(job.direction);
+  }
+
+  /** Runs the jobs of one direction until one has to wait (or rejects it in non-blocking mode). */
+  pump(direction: Direction): void {
+    const queue = this.queues[direction];
+    if (queue === undefined) return;
+    const timeouts = effectiveTimeouts(this.target as InternalSocket);
+    const nonBlocking = isNonBlocking(timeouts);
+    while (queue.length > 0) {
+      const job = queue[0];
+      if (job.settled || job.attempt(nonBlocking)) {
+        queue.shift();
+        continue;
+      }
+      if (nonBlocking) {
+        job.reject(new WouldBlockError(job.syscall));
+        queue.shift();
+        continue;
+      }
+      const timeout = timeouts[PHASE_OF[direction]];
+      if (job.due === 0 && isOn(timeout)) {
+        job.due = now() + timeout;
+        this.timer.schedule(job.due);
+      }
+      this.listen(direction, job.waitsForEvent());
+      return;
+    }
+    this.listen(direction, false);
+  }
+
+  /** Adds the one listener a waiting direction needs, and removes it when nothing waits. */
+  protected abstract listen(direction: Direction, on: boolean): void;
+
+  private cancel(job: Job<unknown>): void {
+    if (job.settled) return;
+    job.abort();
+    this.pump(job.direction);
+  }
+
+  /** The call timer fired: expire the calls that are due (see {@link CallTimerOwner.checkDue}). */
+  checkDue(confirmed: boolean): boolean {
+    const at = now();
+    let expired = false;
+    for (const direction of this.directions) {
+      const job = this.queues[direction]![0];
+      if (job === undefined || job.due === 0) continue;
+      if (at < job.due - DUE_SLACK_MS) {
+        this.timer.schedule(job.due);
+      } else if (!confirmed) {
+        expired = true;
+      } else {
+        const timeout = effectiveTimeouts(this.target as InternalSocket)[PHASE_OF[direction]];
+        job.expire(this.target, isOn(timeout) ? timeout : 0);
+        this.pump(direction);
+      }
+    }
+    return expired;
+  }
+}
+
+const SOCKET_DIRECTIONS: readonly Direction[] = ['recv', 'send'];
+const SERVER_DIRECTIONS: readonly Direction[] = ['accept'];
+
+/** A socket's: its recv and send queues, what it ended with, and connectEx's one attempt. */
+export class SocketAwaitState extends AwaitState {
+  /** The error the socket was destroyed with, until a call has reported it. */
+  error: Error | undefined = undefined;
+  /** connectEx bookkeeping: one attempt per socket, every caller waits for it (lib/awaitable/connect.ts). */
+  connectState: 'idle' | 'pending' | 'connected' | 'failed' = 'idle';
+  connectCode: string | undefined = undefined;
+  connectWaiters: Array<() => void> = [];
+  private listening = { recv: false, send: false };
+  private watchingDataListeners = false;
+
+  /** Bound once, so adding and removing them allocates nothing per call. */
+  readonly onRecvEvent = (): void => this.pump('recv');
+  readonly onSendEvent = (): void => this.pump('send');
+  readonly onCloseEvent = (): void => {
+    this.pump('recv');
+    this.pump('send');
+  };
+  readonly onError = (error: Error): void => {
+    if (error !== this.reportedError) this.error ??= error;
+  };
+  /** The socket's error once a call has rejected with it ('error' may be emitted before or after). */
+  private reportedError: Error | undefined = undefined;
+
+  constructor(readonly socket: InternalSocket) {
+    super(socket as AwaitTarget, SOCKET_DIRECTIONS);
+  }
+
+  /**
+   * 'readable' (which Node also emits at EOF) for receives, 'drain' for sends; a socket's 'close'
+   * wakes both through the listener {@link stateOf} adds once.
+   */
+  protected listen(direction: Direction, on: boolean): void {
+    if (direction === 'recv') {
+      if (on) this.keepReadable();
+    } else if (direction === 'send' && this.listening.send !== on) {
+      this.listening.send = on;
+      (this.socket as EventEmitter)[on ? 'on' : 'removeListener']('drain', this.onSendEvent);
+    }
+  }
+
+  /**
+   * Once a receive had to wait, the 'readable' listener stays: adding and removing it around
+   * every call costs two stream state changes and a tick per message. It keeps the stream in
+   * paused mode, never flowing; the moment the application adds a 'data' listener (a pipe, a
+   * stream reader) it is taken off again, and Node resumes the flow for that reader.
+   */
+  private keepReadable(): void {
+    if (this.listening.recv) return;
+    this.listening.recv = true;
+    const emitter = this.socket as EventEmitter;
+    emitter.on('readable', this.onRecvEvent);
+    if (!this.watchingDataListeners) {
+      this.watchingDataListeners = true;
+      emitter.on('newListener', this.onNewListener);
+    }
+  }
+
+  /** A call rejected with the socket's own error: the next call is not told again. */
+  reported(error: Error): void {
+    this.reportedError = error;
+    if (this.error === error) this.error = undefined;
+  }
+
+  /** The socket is being destroyed (called by the patch, before its handle closes). */
+  noteDestroy(): void {
+    this.queues.send![0]?.noteDestroy();
+  }
+
+  readonly onNewListener = (event: string | symbol): void => {
+    if (event !== 'data' || !this.listening.recv) return;
+    this.listening.recv = false;
+    (this.socket as EventEmitter).removeListener('readable', this.onRecvEvent);
+  };
+}
+
+/** A server's: its accept queue and the connections that wait for accept(). */
+export class ServerAwaitState extends AwaitState {
+  /** accept(): connections that arrived with nobody listening for them. */
+  readonly arrivals: net.Socket[] = [];
+  /** A server whose accept() was called: its waiting connections belong to the API. */
+  accepting = false;
+  /** Whether the accept-queue warning was given (once per server). */
+  overflowWarned = false;
+
+  constructor(readonly server: net.Server) {
+    super(server as AwaitTarget, SERVER_DIRECTIONS);
+  }
+
+  /** Accepts need no listener: the patch wakes them (a new connection, listen, close). */
+  protected listen(): void {}
+}
+
+/** The API state of a socket, created on its first awaitable call. */
+export function stateOf(target: net.Socket): SocketAwaitState;
+/** The API state of a server, created on its first accept(). */
+export function stateOf(target: net.Server): ServerAwaitState;
+export function stateOf(target: net.Socket | net.Server): AwaitState;
+export function stateOf(target: net.Socket | net.Server): AwaitState {
+  const marked = target as AwaitTarget;
+  let state = marked[AWAIT];
+  if (state === undefined) {
+    if (target instanceof net.Socket) {
+      const socketState = new SocketAwaitState(target as InternalSocket);
+      state = socketState;
+      marked[AWAIT] = state;
+      // From now on this socket is driven through calls: the destroying reply/write deadlines
+      // stand down, and an error is delivered to the next call instead of crashing the process
+      // (the one listener the API adds for good).
+      standDown(target as InternalSocket);
+      target.on('error', socketState.onError);
+      target.on('close', socketState.onCloseEvent);
+    } else {
+      state = new ServerAwaitState(target);
+      marked[AWAIT] = state;
+    }
+  }
+  return state;
+}
+
+/** The API state of a socket, if it has one. */
+export function socketStateOf(socket: net.Socket): SocketAwaitState | undefined {
+  return (socket as AwaitTarget)[AWAIT] as SocketAwaitState | undefined;
+}
+
+/** The API state of a server, if it has one. */
+export function serverStateOf(server: net.Server): ServerAwaitState | undefined {
+  return (server as AwaitTarget)[AWAIT] as ServerAwaitState | undefined;
+}
+
+/** Runs `job` on `target`: a promise that settles with it. */
+export function run<T>(target: net.Socket | net.Server, make: (resolve: (v: T) => void, reject: (e: Error) => void) => Job<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const job = make(resolve, reject);
+    if (job.signal?.aborted) {
+      job.abort();
+      return;
+    }
+    stateOf(target).enqueue(job);
+  });
+}
+
+/** Why a call on a destroyed socket fails: its own error once, then "closed". */
+export function closedError(socket: net.Socket, syscall: string): Error {
+  const state = socketStateOf(socket);
+  const error = state?.error;
+  if (state !== undefined && error !== undefined) {
+    state.error = undefined;
+    return error;
+  }
+  return new SocketClosedError(syscall);
+}
+
+/** A socket that is neither connected nor connecting (never was, or its handle is gone). */
+export function isUnconnected(socket: net.Socket): boolean {
+  return !socket.connecting && (socket as InternalSocket)._handle == null;
+}

@@ -1,0 +1,102 @@
+/**
+ * Receiving: `recv` and `recvInto`. Waiting never adds a 'data' listener nor switches the stream
+ * to flowing mode: bytes are taken with `read(n)` only when a call completes, so a call that
+ * times out consumes nothing.
+ */
+import * as net from 'node:net';
+import { SocketClosedError } from '../errors';
+import { quote } from '../quote';
+import { checkOptions, checkSize, type CallOptions } from './checks';
+import { closedError, isUnconnected, Job, run } from './queue';
+
+const EMPTY = Buffer.alloc(0);
+
+
+interface ReadableInternals {
+  _readableState?: { ended?: boolean };
+}
+
+/**
+ * Takes up to `n` buffered bytes, the empty buffer at orderly EOF, or null when nothing is there
+ * yet. Reading exactly what is returned leaves the rest buffered for the next call or stream reader.
+ */
+function takeBytes(socket: net.Socket, n: number): Buffer | null {
+  const length = socket.readableLength;
+  if (length > 0) return socket.read(Math.min(n, length)) as Buffer;
+  if (socket.readableEnded) return EMPTY;
+  if ((socket as ReadableInternals)._readableState?.ended) {
+    socket.read(0); // lets the stream emit 'end', so the socket winds down as it would for any reader
+    return EMPTY;
+  }
+  return null;
+}
+
+class RecvJob extends Job<Buffer> {
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly n: number,
+    resolve: (b: Buffer) => void,
+    reject: (e: Error) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super('recv', 'recv', resolve, reject, signal);
+  }
+
+  attempt(): boolean {
+    const bytes = takeBytes(this.socket, this.n);
+    if (bytes !== null) return this.resolve(bytes);
+    if (this.socket.destroyed) return this.reject(closedError(this.socket, 'recv'));
+    if (isUnconnected(this.socket)) return this.reject(new SocketClosedError('recv', 'socket is not connected'));
+    return false;
+  }
+}
+
+function checkByteStream(socket: net.Socket, call: string): void {
+  if (socket.readableEncoding !== null) {
+    throw new TypeError(`${call}: the socket has an encoding set (${quote(socket.readableEncoding)}); recv works on bytes`);
+  }
+}
+
+/**
+ * Receives up to `n` bytes: as soon as any are there (buffered bytes first).
+ * Resolves with an empty Buffer at orderly EOF, and on every call after it; rejects with
+ * Node's `ECONNRESET` error after a reset, `SocketTimeoutError` (nothing consumed) in timeout
+ * mode, `WouldBlockError` at once in non-blocking mode, `SocketClosedError` once closed.
+ *
+ * @example
+ * ```ts
+ * socket.setSocketTimeout(2000);
+ * const reply = await socket.recv(4096);
+ * if (reply.length === 0) console.log('peer closed');
+ * ```
+ */
+export function recv(this: net.Socket, n: number, options?: CallOptions): Promise<Buffer> {
+  try {
+    const size = checkSize(n);
+    const { signal } = checkOptions(options, 'recv');
+    checkByteStream(this, 'recv');
+    return run(this, (resolve, reject) => new RecvJob(this, size, resolve, reject, signal));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Receives into `buffer` (up to its length) and resolves with the count; `0` at orderly EOF.
+ * Same modes and errors as {@link recv}.
+ *
+ * @example
+ * ```ts
+ * const header = Buffer.alloc(8);
+ * const count = await socket.recvInto(header);
+ * ```
+ */
+export async function recvInto(this: net.Socket, buffer: Uint8Array, options?: CallOptions): Promise<number> {
+  if (!(buffer instanceof Uint8Array)) {
+    throw new TypeError(`recvInto(buffer): buffer must be a Buffer or Uint8Array, got ${quote(buffer)}`);
+  }
+  if (buffer.length === 0) return 0;
+  const bytes = await recv.call(this, buffer.length, options);
+  buffer.set(bytes);
+  return bytes.length;
+}

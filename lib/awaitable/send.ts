@@ -1,0 +1,265 @@
+/**
+ * Sending: `send` (what fits the free write buffer) and `sendAll` (everything, or `bytesSent`
+ * on failure: what reached the kernel).
+ */
+import * as net from 'node:net';
+import { type InternalSocket } from '../engine';
+import { AbortError, SocketClosedError, SocketTimeoutError } from '../errors';
+import { checkOptions, toBuffer, type CallOptions } from './checks';
+import { closedError, isUnconnected, Job, run, socketStateOf, type AwaitTarget } from './queue';
+
+
+function checkWritable(socket: net.Socket, syscall: string): Error | undefined {
+  if (socket.destroyed) return closedError(socket, syscall);
+  if (socket.writableEnded) return new SocketClosedError(syscall, 'socket was ended for writing');
+  if (isUnconnected(socket)) return new SocketClosedError(syscall, 'socket is not connected');
+  return undefined;
+}
+
+class SendJob extends Job<number> {
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly data: Buffer,
+    resolve: (n: number) => void,
+    reject: (e: Error) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super('send', 'send', resolve, reject, signal);
+  }
+
+  attempt(): boolean {
+    const closed = checkWritable(this.socket, 'send');
+    if (closed) return this.reject(closed);
+    const room = this.socket.writableHighWaterMark - this.socket.writableLength;
+    if (room <= 0) return false;
+    const count = Math.min(room, this.data.length);
+    this.socket.write(count === this.data.length ? this.data : this.data.subarray(0, count));
+    return this.resolve(count);
+  }
+}
+
+/**
+ * Python's `send`: accepts at most what fits in the socket's free write buffer (waiting for
+ * room in blocking and timeout mode) and resolves with the count accepted. Send the rest with
+ * another call, or use {@link sendAll}.
+ *
+ * @example
+ * ```ts
+ * let offset = 0;
+ * while (offset < data.length) offset += await socket.send(data.subarray(offset));
+ * ```
+ */
+export function send(this: net.Socket, data: Buffer | Uint8Array | string, options?: CallOptions): Promise<number> {
+  try {
+    const buffer = toBuffer(data, 'send');
+    const { signal } = checkOptions(options, 'send');
+    if (buffer.length === 0) return Promise.resolve(0);
+    return run(this, (resolve, reject) => new SendJob(this, buffer, resolve, reject, signal));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** A stream handle's counters; a TLS handle's `_parent` is the TCP handle under it. */
+interface CountingHandle {
+  bytesWritten?: number;
+  writeQueueSize?: number;
+  _parent?: CountingHandle;
+}
+
+/** Where a write starts, in the units the kernel position is later measured in. */
+interface WriteMark {
+  /** Stream position (bytes the application wrote before this write). */
+  plain: number;
+  /** For TLS: ciphertext dispatched to the TCP handle before this write. */
+  cipher: number | undefined;
+}
+
+function markWrite(socket: InternalSocket): WriteMark {
+  const tcp = (socket._handle as CountingHandle | null)?._parent;
+  return { plain: socket.bytesWritten, cipher: tcp?.bytesWritten };
+}
+
+/** Where the kernel is in a handle's stream: libuv writes in order, so every dispatched byte not still queued. */
+function kernelPosition(handle: CountingHandle): number {
+  return (handle.bytesWritten ?? 0) - (handle.writeQueueSize ?? 0);
+}
+
+/**
+ * Bytes of a `total`-byte write that began at `mark` that have reached the kernel. Plain TCP:
+ * exact. TLS: the TLS handle only counts whole writes, so the kernel position is read on the TCP
+ * handle under it, in ciphertext, and scaled back to plaintext by this write's own ratio (an
+ * estimate within one TLS record, 16 KiB).
+ */
+function bytesInKernel(socket: InternalSocket, mark: WriteMark, total: number): number {
+  const handle = socket._handle as CountingHandle | null;
+  if (handle == null) return 0;
+  const tcp = handle._parent;
+  let sent: number;
+  if (tcp !== undefined && mark.cipher !== undefined) {
+    const cipherOfThisWrite = (tcp.bytesWritten ?? 0) - mark.cipher;
+    const cipherInKernel = kernelPosition(tcp) - mark.cipher;
+    sent = cipherOfThisWrite > 0 ? Math.floor((cipherInKernel * total) / cipherOfThisWrite) : 0;
+  } else {
+    sent = kernelPosition(handle) - mark.plain;
+  }
+  return Math.max(0, Math.min(total, sent));
+}
+
+/** Node's name for a write that libuv cancelled because its handle was closed. */
+const CANCELLED = 'ECANCELED';
+
+class SendAllJob extends Job<void> {
+  private started = false;
+  private done = false;
+  private failure: Error | null | undefined = undefined;
+  private start: WriteMark = { plain: 0, cipher: undefined };
+  /** Bytes in the kernel right after the write was handed over (what libuv wrote at once). */
+  private sentAtDispatch = 0;
+  /** Bytes in the kernel when the socket began to be destroyed, while the write was in flight. */
+  private sentAtDestroy: number | undefined = undefined;
+
+  constructor(
+    private readonly socket: InternalSocket,
+    private readonly data: Buffer,
+    resolve: () => void,
+    reject: (e: Error) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super('send', 'send', resolve, reject, signal);
+  }
+
+  attempt(nonBlocking: boolean): boolean {
+    if (this.done) return this.failure ? this.reject(this.failure) : this.resolve();
+    if (this.started) return false;
+    const closed = checkWritable(this.socket, 'send');
+    if (closed) return this.reject(closed);
+    if (nonBlocking && this.socket.writableLength + this.data.length > this.socket.writableHighWaterMark) {
+      return false; // would have to wait: the caller rejects with WouldBlockError, nothing written
+    }
+    this.started = true;
+    this.start = markWrite(this.socket);
+    this.socket.write(this.data, (error) => this.written(error));
+    this.sentAtDispatch = bytesInKernel(this.socket, this.start, this.data.length);
+    return nonBlocking ? this.resolve() : false;
+  }
+
+  /** The write's own callback: done, or failed with the cause and `bytesSent`. */
+  private written(error: Error | null | undefined): void {
+    this.done = true;
+    if (error == null && !this.socket.destroyed) {
+      this.failure = null;
+    } else {
+      this.failure = this.cause(error);
+      (this.failure as { bytesSent?: number }).bytesSent = this.bytesSentOnFailure(error);
+    }
+    socketStateOf(this.socket)?.pump('send');
+  }
+
+  /**
+   * Why the write failed. A socket destroyed while the write was in flight (a reset seen by a
+   * read, or the application's own destroy) fails with the error it was destroyed with, else
+   * SocketClosedError. The write's own error is then not the cause: Node 20 completes such a
+   * write with no error at all, and Node 22 and later (nodejs/node#54032: onWriteComplete looks
+   * at the status before `stream.destroyed`) with `ECANCELED`, libuv's status for a write
+   * cancelled by closing its handle. A write that failed by itself (a reset seen by the write:
+   * `ECONNRESET` or `EPIPE`, syscall 'write') fails with that error, which Node then destroys
+   * the socket with. Either way the socket's own error is told once: the next call is not told
+   * again.
+   */
+  private cause(error: Error | null | undefined): Error {
+    const errored = this.socket.destroyed ? (this.socket as { errored?: Error | null }).errored : error;
+    if (errored != null) {
+      socketStateOf(this.socket)?.reported(errored);
+      return errored;
+    }
+    if (error != null && (error as { code?: unknown }).code !== CANCELLED) return error;
+    return new SocketClosedError('send');
+  }
+
+  /**
+   * Bytes that reached the kernel, by where the failure was seen:
+   * - the socket was destroyed first: exactly what the kernel held when destruction began
+   *   (sampled by {@link noteDestroy} while the handle was still open; once it is closed its
+   *   counters are gone);
+   * - the write itself failed: libuv has already dropped the unsent rest of the failed write
+   *   from its queue count before Node reports the failure, so the count is no longer exact;
+   *   `bytesSent` is then what had reached the kernel when the write was handed over, a lower
+   *   bound (so that code resending from `bytesSent` never skips a byte).
+   */
+  private bytesSentOnFailure(error: Error | null | undefined): number {
+    if (this.sentAtDestroy !== undefined) return this.sentAtDestroy;
+    if (error != null && !this.socket.destroyed) return this.sentAtDispatch;
+    return bytesInKernel(this.socket, this.start, this.data.length);
+  }
+
+  /** The socket is being destroyed with this write in flight: take the kernel's count while it is there. */
+  override noteDestroy(): void {
+    if (this.started && !this.done && this.sentAtDestroy === undefined) {
+      this.sentAtDestroy = bytesInKernel(this.socket, this.start, this.data.length);
+    }
+  }
+
+  /** Once the write is handed over, its own callback says when it is done: no 'drain' needed. */
+  override waitsForEvent(): boolean {
+    return !this.started;
+  }
+
+  override expire(owner: AwaitTarget, timeout: number): void {
+    const error = new SocketTimeoutError({
+      phase: 'send',
+      timeout,
+      address: this.socket.remoteAddress,
+      port: this.socket.remotePort,
+    });
+    this.stop(error);
+  }
+
+  override abort(): void {
+    if (!this.started) return super.abort();
+    this.stop(new AbortError('send', this.signal?.reason));
+  }
+
+  private stop(error: SocketTimeoutError | AbortError): void {
+    (error as { bytesSent?: number }).bytesSent = this.started ? bytesInKernel(this.socket, this.start, this.data.length) : 0;
+    this.reject(error);
+    if (this.started) this.socket.destroy();
+  }
+}
+
+/**
+ * Sends everything and resolves once it has been handed to the kernel, or rejects. A timeout
+ * (or abort) midway rejects with `bytesSent`: the bytes that reached the kernel, not those
+ * still queued; the socket is then destroyed, since the rest of a half-sent message cannot be
+ * recalled. A reset midway rejects with the reset's own error (`ECONNRESET`, or `EPIPE` when
+ * the write meets it) and `bytesSent`: exact when a read saw the reset, a lower bound when the
+ * write did (see the README). In non-blocking mode it writes only if everything fits the free write buffer, else
+ * rejects with WouldBlockError having written nothing.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await socket.sendAll(payload);
+ * } catch (err) {
+ *   if (err instanceof SocketTimeoutError) console.log(`${err.bytesSent} of ${payload.length} bytes went out`);
+ * }
+ * ```
+ */
+export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, options?: CallOptions): Promise<void> {
+  try {
+    const buffer = toBuffer(data, 'sendAll');
+    const { signal } = checkOptions(options, 'sendAll');
+    if (buffer.length === 0) return Promise.resolve();
+    return run(this, (resolve, reject) => new SendAllJob(this as InternalSocket, buffer, resolve, reject, signal));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Called by the patch when a socket is destroyed, before its handle closes: a `sendAll` in flight
+ * takes the kernel's count then, the last moment it can be read (see `bytesSent`).
+ */
+export function onSocketDestroy(socket: net.Socket): void {
+  socketStateOf(socket)?.noteDestroy();
+}

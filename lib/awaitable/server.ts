@@ -1,0 +1,149 @@
+/**
+ * The server side: `accept()`, and the hooks the patch calls around a server's 'connection',
+ * `listen()` and `close()` (accepted sockets inherit the server's mode).
+ */
+import * as net from 'node:net';
+import { SETTING, type InternalSocket } from '../engine';
+import { SocketClosedError } from '../errors';
+import { checkOptions, type CallOptions } from './checks';
+import { Job, run, serverStateOf, stateOf, type ServerAwaitState } from './queue';
+
+
+/**
+ * How many connections wait for `accept()` before the server warns. Node offers no way to stop
+ * accept(2) on a listening handle (libuv's uv_read_stop is a no-op for listeners and Node's
+ * onconnection always accepts), so beyond it connections are still kept, never dropped, but
+ * held without reading, and a warning says the application accepts too slowly.
+ */
+export const ACCEPT_QUEUE_LIMIT = 512;
+
+class AcceptJob extends Job<net.Socket> {
+  constructor(
+    private readonly server: net.Server,
+    resolve: (s: net.Socket) => void,
+    reject: (e: Error) => void,
+    signal: AbortSignal | undefined,
+  ) {
+    super('accept', 'accept', resolve, reject, signal);
+  }
+
+  attempt(): boolean {
+    // Like accept(2), a connection the peer already closed or reset is still handed out: its
+    // first recv() tells the caller what happened.
+    const socket = stateOf(this.server).arrivals.shift();
+    if (socket !== undefined) {
+      resumeHeld(socket);
+      return this.resolve(socket);
+    }
+    if (!this.server.listening && !isStartingToListen(this.server)) {
+      return this.reject(new SocketClosedError('accept', 'server is not listening'));
+    }
+    return false;
+  }
+}
+
+/**
+ * `listen(port, 'localhost')` resolves the host first, so `listening` is false for a moment
+ * although the server is on its way: Node has not created the handle yet, and will (or emit
+ * 'error'). The patch's listen/close wrappers wake accept() when either settles.
+ */
+function isStartingToListen(server: net.Server): boolean {
+  return (server as unknown as { [LISTEN_PENDING]?: boolean })[LISTEN_PENDING] === true;
+}
+
+const LISTEN_PENDING = Symbol.for('timeoutsocket.listenPending.v1');
+
+/** Called by the patch around `server.listen()` and `server.close()`: wakes pending accept() calls. */
+export function onServerListenState(server: net.Server, pending: boolean): void {
+  const marked = server as unknown as { [LISTEN_PENDING]?: boolean };
+  if (pending) {
+    // No listener of ours: an 'error' listener would swallow EADDRINUSE for a server that has
+    // none. The patch's emit wrapper reports 'listening' and 'error' through onServerListenEvent.
+    if (!server.listening) marked[LISTEN_PENDING] = true;
+    return;
+  }
+  marked[LISTEN_PENDING] = false;
+  serverStateOf(server)?.pump('accept');
+}
+
+/** A server emitted 'listening' or 'error': a listen that was on its way has settled. */
+export function onServerListenEvent(server: net.Server): void {
+  const marked = server as unknown as { [LISTEN_PENDING]?: boolean };
+  if (marked[LISTEN_PENDING] !== true) return;
+  marked[LISTEN_PENDING] = false;
+  const state = serverStateOf(server);
+  if (state !== undefined) queueMicrotask(() => state.pump('accept'));
+}
+
+function resumeHeld(socket: net.Socket): void {
+  const handle = (socket as InternalSocket)._handle as { reading?: boolean; readStart?: () => number } | null;
+  if (handle && handle.reading === false && typeof handle.readStart === 'function' && !socket.destroyed) socket.read(0);
+}
+
+/**
+ * Accepts the next connection. Connections that arrive while the server has no `'connection'`
+ * listener are kept for it, so none that came before the call is lost. Timeout mode rejects
+ * with `SocketTimeoutError` (`syscall 'accept'`), non-blocking mode with `WouldBlockError`.
+ * Accepted sockets start in the server's mode.
+ *
+ * @example
+ * ```ts
+ * const server = net.createServer().listen(0);
+ * const client = await server.accept();
+ * const request = await client.recv(1024);
+ * ```
+ */
+export function accept(this: net.Server, options?: CallOptions): Promise<net.Socket> {
+  try {
+    const { signal } = checkOptions(options, 'accept');
+    const state = stateOf(this);
+    if (!state.accepting) {
+      state.accepting = true;
+      for (const socket of state.arrivals) stateOf(socket);
+    }
+    return run(this, (resolve, reject) => new AcceptJob(this, resolve, reject, signal));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * Called by the patch for each `'connection'` a server emits: the socket inherits the server's
+ * setting, and with nobody listening it waits for `accept()`. Returns true when it was kept.
+ */
+export function onServerConnection(server: net.Server, socket: net.Socket): boolean {
+  const setting = (server as InternalSocket & net.Server)[SETTING];
+  if (setting !== undefined) (socket as InternalSocket)[SETTING] = setting;
+  if (server.listenerCount('connection') > 0) return false;
+  const state = stateOf(server);
+  state.arrivals.push(socket);
+  if (state.accepting) {
+    stateOf(socket); // its errors wait for the call that takes it
+  } else {
+    // A server nobody has called accept() on yet: the socket behaves exactly as in plain Node
+    // (no error listener of ours), and is forgotten once closed so the queue holds no garbage.
+    socket.once('close', () => {
+      const at = state.arrivals.indexOf(socket);
+      if (!state.accepting && at !== -1) state.arrivals.splice(at, 1);
+    });
+  }
+  if (state.arrivals.length > ACCEPT_QUEUE_LIMIT) holdArrival(server, socket, state);
+  state.pump('accept');
+  return true;
+}
+
+function holdArrival(server: net.Server, socket: net.Socket, state: ServerAwaitState): void {
+  const handle = (socket as InternalSocket)._handle as { reading?: boolean; readStop?: () => number } | null;
+  if (handle && typeof handle.readStop === 'function') {
+    handle.reading = false;
+    handle.readStop();
+  }
+  if (!state.overflowWarned) {
+    state.overflowWarned = true;
+    const where = JSON.stringify(server.address());
+    process.emitWarning(
+      `more than ${ACCEPT_QUEUE_LIMIT} connections wait for accept() on server ${where}; they are kept, unread`,
+      { code: 'TIMEOUTSOCKET_ACCEPT_QUEUE' },
+    );
+  }
+}

@@ -1,0 +1,254 @@
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setDefaultSocketTimeout } from '../../lib/runtime';
+import * as net from 'node:net';
+import { protocolOfSocket, setProtocol, type InternalSocket } from '../../lib/engine';
+import { CHANNELS, getStats, type TimeoutMessage } from '../../lib/observe';
+import { install, uninstall } from '../../lib/patch';
+import { declaresLength } from '../../lib/protocols/http-spec';
+import { cleanUp, keep, staysOpen, T, TOLERANCE } from './support';
+
+beforeAll(() => install());
+afterAll(() => uninstall());
+afterEach(cleanUp);
+beforeEach(() => setDefaultSocketTimeout(T));
+
+/** An http server on loopback, closed (connections included) after the test. */
+async function httpServer(handler: http.RequestListener): Promise<number> {
+  const server = http.createServer(handler);
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  keep({
+    close: () =>
+      new Promise<void>((done) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => done());
+      }),
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** A handler that sends the head and half of a 20-byte body, then stalls; resolves `stalled` when it did. */
+function halfBody(): { handler: http.RequestListener; stalled: Promise<number> } {
+  let mark: (at: number) => void = () => {};
+  const stalled = new Promise<number>((resolve) => (mark = resolve));
+  const handler: http.RequestListener = (_req, res) => {
+    res.writeHead(200, { 'content-length': '20' });
+    res.write('0123456789', () => mark(performance.now()));
+  };
+  return { handler, stalled };
+}
+
+describe('declaresLength: which responses are bounded by inactivity', () => {
+  it.each([
+    ['GET', 200, '10', undefined, true],
+    ['GET', 200, undefined, undefined, false], // close-delimited
+    ['GET', 200, '10', 'chunked', false], // chunked wins
+    ['HEAD', 200, '10', undefined, false],
+    ['GET', 204, '10', undefined, false],
+    ['GET', 304, '10', undefined, false],
+    ['GET', 200, '0', undefined, false],
+    ['GET', 200, 'ten', undefined, false],
+  ])('%s %i content-length %s transfer-encoding %s: %s', (method, status, length, encoding, expected) => {
+    expect(declaresLength(method, status, length, encoding)).toBe(expected);
+  });
+});
+
+describe('http: Node http and fetch, through their diagnostics_channel messages', () => {
+  it('Node http: a Content-Length body that stops halfway ends with ETIMEDOUT (read) at T after the stall', async () => {
+    const { handler, stalled } = halfBody();
+    const port = await httpServer(handler);
+    const agent = new http.Agent({ keepAlive: false });
+    const httpTimeouts = getStats().protocols.http.timeouts;
+    let body = '';
+    const result = await new Promise<{ error: Error & { code?: string; phase?: string }; at: number }>((resolve, reject) => {
+      const request = http.get({ port, host: '127.0.0.1', agent }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('error', (error) => resolve({ error, at: performance.now() }));
+        res.on('end', () => reject(new Error('the body ended')));
+      });
+      request.on('error', (error) => resolve({ error, at: performance.now() }));
+    });
+    const stallAt = await stalled;
+    expect(result.error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T });
+    expect(body).toBe('0123456789');
+    expect(getStats().protocols.http.timeouts).toBe(httpTimeouts + 1);
+    expect(result.at - stallAt).toBeGreaterThanOrEqual(T - 1);
+    expect(result.at - stallAt).toBeLessThanOrEqual(T + TOLERANCE);
+  });
+
+  it('https: a body that stops halfway ends with ETIMEDOUT (read) at T after the stall, the handshake being the connect phase\'s', async () => {
+    const { handler, stalled } = halfBody();
+    const tlsDir = path.join(__dirname, '..', '..', 'fixtures', 'tls');
+    const server = https.createServer({ key: fs.readFileSync(path.join(tlsDir, 'key.pem')), cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')) }, handler);
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    keep({
+      close: () =>
+        new Promise<void>((done) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => done());
+        }),
+    });
+    const port = (server.address() as net.AddressInfo).port;
+    const error = await new Promise<Error & { code?: string; phase?: string }>((resolve, reject) => {
+      const request = https.get({ port, host: '127.0.0.1', agent: false, rejectUnauthorized: false }, (res) => {
+        res.resume();
+        res.on('error', resolve);
+        res.on('end', () => reject(new Error('the body ended')));
+      });
+      request.on('error', resolve);
+    });
+    const at = performance.now();
+    const stallAt = await stalled;
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T });
+    expect(at - stallAt).toBeGreaterThanOrEqual(T - 1);
+    expect(at - stallAt).toBeLessThanOrEqual(T + TOLERANCE);
+  });
+
+  it('fetch(): a Content-Length body that stops halfway rejects with ETIMEDOUT (read) at T after the stall', async () => {
+    const { handler, stalled } = halfBody();
+    const port = await httpServer(handler);
+    const fired: TimeoutMessage[] = [];
+    const onTimeout = (message: unknown) => fired.push(message as TimeoutMessage);
+    diagnosticsChannel.subscribe(CHANNELS.timeout, onTimeout);
+    const response = await fetch(`http://127.0.0.1:${port}/`);
+    const failure = await response.text().then(
+      () => undefined,
+      (error: Error) => ({ error, at: performance.now() }),
+    );
+    diagnosticsChannel.unsubscribe(CHANNELS.timeout, onTimeout);
+    const stallAt = await stalled;
+    expect(failure).toBeDefined();
+    expect(failure!.error.message).toBe('terminated');
+    // undici puts the socket's error in `cause` only when it is an Error of its own realm, which
+    // Jest's sandbox is not: the deadline itself is read from the timeout channel here.
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toMatchObject({ phase: 'read', protocol: 'http', error: { code: 'ETIMEDOUT' } });
+    expect(failure!.at - stallAt).toBeGreaterThanOrEqual(T - 1);
+    expect(failure!.at - stallAt).toBeLessThanOrEqual(T + TOLERANCE);
+  });
+
+  it('a response that never starts ends with ETIMEDOUT (read) at T after the request ended', async () => {
+    const port = await httpServer(() => {});
+    const started = performance.now();
+    const error = await new Promise<Error & { code?: string }>((resolve) => {
+      http.get({ port, host: '127.0.0.1', agent: false }, () => {}).on('error', resolve);
+    });
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read' });
+    expect(performance.now() - started).toBeLessThanOrEqual(T + TOLERANCE + 50); // + connect on loopback
+  });
+
+  it('SSE with an event every 1.5 T stays open for 3 T (open-ended: settled by the head)', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const port = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      timer = setInterval(() => res.write('data: tick\n\n'), 1.5 * T);
+    });
+    try {
+      const armed = getStats().armed;
+      const { res, socket } = await new Promise<{ res: http.IncomingMessage; socket: net.Socket }>((resolve, reject) => {
+        const request = http.get({ port, host: '127.0.0.1', agent: false }, (res) => resolve({ res, socket: request.socket! }));
+        request.on('error', reject);
+      });
+      res.resume();
+      expect(protocolOfSocket(socket as InternalSocket)).toBe('http');
+      expect(getStats().armed).toBeGreaterThan(armed); // the reply deadline was armed
+      await staysOpen(socket, 3 * T);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('a Content-Length body that keeps coming, slower than T in total but never idle for T, completes', async () => {
+    const readTimeouts = getStats().timeouts.read;
+    const port = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-length': '8' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write('x');
+        if (++sent === 8) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, T / 4);
+    });
+    const body = await new Promise<string>((resolve, reject) => {
+      http.get({ port, host: '127.0.0.1', agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    expect(body).toBe('xxxxxxxx');
+    expect(getStats().timeouts.read).toBe(readTimeouts);
+  });
+
+  it('a rule beats the client layer: an http request on a socket forced to stream gets no reply deadline', async () => {
+    const port = await httpServer(() => {}); // never answers
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const request = http.get({
+        port,
+        host: '127.0.0.1',
+        // No agent: Node's http then uses createConnection itself.
+        createConnection: (options) => {
+          const raw = new net.Socket();
+          setProtocol(raw as InternalSocket, 'stream'); // what a rule does inside connect()
+          return raw.connect(options as net.NetConnectOpts);
+        },
+      });
+      request.on('error', () => {});
+      request.on('socket', (s: net.Socket) => (s.connecting ? s.once('connect', () => resolve(s)) : resolve(s)));
+      setTimeout(() => reject(new Error('no socket')), 2000);
+    });
+    await staysOpen(socket, 3 * T);
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('stream');
+  });
+
+  it('a keep-alive socket idle in its agent pool has no deadline', async () => {
+    const readTimeouts = getStats().timeouts.read;
+    const port = await httpServer((_req, res) => res.end('ok'));
+    const agent = new http.Agent({ keepAlive: true });
+    keep({ close: async () => agent.destroy() });
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const request = http.get({ port, host: '127.0.0.1', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(request.socket!));
+      });
+      request.on('error', reject);
+    });
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('http');
+    await staysOpen(socket, 3 * T);
+    expect(getStats().timeouts.read).toBe(readTimeouts);
+  });
+
+  it('a response body the application does not read for 3 T is not blamed on the server', async () => {
+    const port = await httpServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(256 * 1024) });
+      res.end(Buffer.alloc(256 * 1024, 0x61));
+    });
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get({ port, host: '127.0.0.1', agent: false }, resolve).on('error', reject);
+    });
+    res.pause();
+    await staysOpen(res.socket, 3 * T);
+    res.resume();
+    await new Promise((resolve) => res.on('end', resolve));
+  });
+});
