@@ -25,6 +25,10 @@ export interface Server {
   thaw(): void;
   /** Stop it (SIGCONT, then its stop signal, then SIGKILL) and remove its temporary directory. */
   stop(): Promise<void>;
+  /** Whether its process is still there (frozen counts). */
+  alive(): boolean;
+  /** The end of its output, for diagnostics. */
+  log(): string;
 }
 
 const NODE_SERVER = join(__dirname, '..', 'servers', 'node-server.js');
@@ -35,6 +39,8 @@ function makeServer(name: string, port: number, spawned: Spawned, stopSignal: No
     name,
     port,
     pid: spawned.proc.pid,
+    alive: () => spawned.proc.alive,
+    log: () => spawned.output().slice(-2000),
     freeze: () => freezeTree(spawned.proc),
     thaw: () => thawTree(spawned.proc),
     stop: async () => {
@@ -331,15 +337,16 @@ export async function startMariaDb(port?: number): Promise<MariaDbServer> {
     const spawned = spawnTracked(bin, [
       '--no-defaults', `--datadir=${data}`, ...user, `--bind-address=${HOST}`, `--port=${p}`, `--socket=${socketPath}`,
       `--pid-file=${join(dir, 'mysqld.pid')}`, '--skip-grant-tables', '--skip-name-resolve', '--skip-log-bin',
-      '--innodb-buffer-pool-size=16M', '--performance-schema=off', `--log-error=${join(dir, 'error.log')}`,
+      '--innodb-buffer-pool-size=16M', '--performance-schema=off',
     ], { cwd: dir });
     try {
-      await waitForPort(p, 20000);
-      if (!spawned.proc.alive) throw new Error('mariadbd exited');
+      // With no --log-error it logs to stderr; "ready for connections" comes after the port is
+      // bound and everything that can still make it exit (InnoDB, the unix socket) is done.
+      await waitForOutput(spawned, /ready for connections/, 30000, `mariadbd on ${p}`);
+      await waitForPort(p, 5000);
     } catch (err) {
-      const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8').slice(-2000) : '';
       await stopTree(spawned.proc, 'SIGKILL');
-      throw new Error(`mariadbd did not start on ${p}: ${(err as Error).message}\n${log}`);
+      throw new Error(`mariadbd did not start on ${p}: ${(err as Error).message}`);
     }
     // SIGKILL: a frozen, throwaway server has nothing to flush.
     return { ...makeServer('mariadbd', p, spawned, 'SIGKILL', dir), socketPath };
