@@ -20,20 +20,26 @@
  * (`setImmediate`) and a second look decides, so a loop that was merely blocked does not turn
  * an answer that already arrived into a timeout. The second look fires only a deadline that was
  * already past at the first look; a reply window opened since gets a look of its own.
+ *
+ * Report mode (lib/mode.ts) changes one thing, where a deadline fires: instead of destroying
+ * the socket, {@link fire} reports it and marks the phase overdue ({@link Overdue}). The engine
+ * then keeps watching that phase, at the timer's looks and when the socket closes (never per
+ * chunk), until what it waited for comes (late) or the socket closes first (never).
  */
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Phase, PhaseTimeouts } from './config';
-import { DeadlineTimer, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
+import { DeadlineTimer, DUE_SLACK_MS, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
 import { SocketTimeoutError } from './errors';
-import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteProtocol, noteSocket, type ProtocolSource } from './observe';
+import { getDeadlineMode } from './mode';
+import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteLate, noteNever, noteProtocol, noteSocket, type ProtocolSource } from './observe';
 import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
 import { bodyEnded, type BodyOwner } from './protocols/http-spec';
 import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName, type ProtocolSetting } from './protocols/index';
 import { protocolForPort } from './protocols/ports';
 import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
 import { mayBeSignature, protocolOfFirstBytes, SNIFF_BYTES } from './protocols/sniff';
-import { RULE, type CompiledRule } from './rules/index';
+import { RULE, ruleFor, type CompiledRule } from './rules/index';
 import { runtime, STATE } from './runtime';
 
 /** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
@@ -117,6 +123,15 @@ const BODY = 8192;
  */
 const bodies = new WeakMap<SocketState, BodyOwner>();
 
+/** Report mode: a deadline ran out and was reported; its answer is awaited (its record in {@link overdues}). */
+const OVERDUE = 16384;
+
+/**
+ * The reported deadline of an OVERDUE socket state, kept aside like {@link bodies}: only a
+ * socket whose deadline ran out in report mode has one, so no socket carries the field.
+ */
+const overdues = new WeakMap<SocketState, Overdue>();
+
 const REQUEST_REPLY_ID = PROTOCOL_IDS['request-reply'];
 const STREAM_ID = PROTOCOL_IDS.stream;
 const REDIS_ID = PROTOCOL_IDS.redis;
@@ -132,7 +147,7 @@ const HTTP_ID = PROTOCOL_IDS.http;
 export class SocketState extends DeadlineTimer {
   /**
    * IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below;
-   * the protocol id and its bits (PROTOCOL_KNOWN … BODY).
+   * the protocol id and its bits (PROTOCOL_KNOWN … BODY); OVERDUE (report mode).
    */
   flags = 0;
   /** Where the socket connects to, for error messages. */
@@ -185,6 +200,20 @@ export class SocketState extends DeadlineTimer {
     this.flags = on ? this.flags | AWAITABLE : this.flags & ~AWAITABLE;
   }
 
+  /** Report mode: the deadline that ran out and was reported, while its answer is awaited. One flag test when there is none. */
+  get overdue(): Overdue | undefined {
+    return (this.flags & OVERDUE) === 0 ? undefined : overdues.get(this);
+  }
+  set overdue(record: Overdue | undefined) {
+    if (record !== undefined) {
+      this.flags |= OVERDUE;
+      overdues.set(this, record);
+    } else if ((this.flags & OVERDUE) !== 0) {
+      this.flags &= ~OVERDUE;
+      overdues.delete(this);
+    }
+  }
+
   /** write phase: true while written bytes are queued. */
   get writeWatch(): boolean {
     return (this.flags & WRITE_WATCH) !== 0;
@@ -193,6 +222,30 @@ export class SocketState extends DeadlineTimer {
     this.flags = on ? this.flags | WRITE_WATCH : this.flags & ~WRITE_WATCH;
   }
 }
+
+/**
+ * Report mode: a deadline that ran out and was reported instead of enforced, while the engine
+ * waits to see whether its answer comes late or never. Allocated only then (the rare path).
+ */
+interface Overdue {
+  readonly phase: Phase;
+  /** The timeout that ran out, ms. */
+  readonly timeout: number;
+  /** When the phase's clock started ({@link stamp} ms): lateness is measured from here. */
+  readonly since: number;
+  /** `bytesRead` when it ran out: a byte more is the reply. */
+  readonly mark: number;
+  /** `bytesWritten` when it ran out: what the application wrote after it. */
+  readonly wrote: number;
+}
+
+/**
+ * An overdue phase is looked at every `elapsed / OVERDUE_PRECISION` ms (at least
+ * {@link OVERDUE_MIN_STEP_MS}): lateness is known to about 5%, and a phase that stays overdue for
+ * long (a stream nobody answers) costs a number of looks that grows with the log of its age.
+ */
+const OVERDUE_PRECISION = 20;
+const OVERDUE_MIN_STEP_MS = 5;
 
 const now = (): number => performance.now();
 
@@ -294,6 +347,7 @@ export function noteActivity(socket: InternalSocket): void {
   if (!isConnected(socket)) return;
   if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
   s.connectAt = 0;
+  if (s.overdue !== undefined) settleOverdue(socket, s, now()); // a reported connect is late: timed exactly, here
   // Not dropped at once: most clients write right after connecting, and their reply window
   // then refreshes this same timer instead of creating another. A socket that stays idle lets
   // it go at the check a moment later.
@@ -430,6 +484,10 @@ export function release(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
   (state as SocketState).schedule(NOTHING_DUE, ENGINE_TIMER, socket);
+  // Report mode: an overdue phase is settled by the socket's end (`destroyed` is set before
+  // `_destroy` runs), while the state is still there to name its protocol; the engine standing
+  // down for another reason (uninstall, a handle sent away) says nothing.
+  if ((state as SocketState).overdue !== undefined && socket.destroyed) settleAtClose(socket, state as SocketState);
   socket[STATE] = undefined;
 }
 
@@ -471,6 +529,10 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
   const connectDue = checkConnect(socket, state, timeouts.connect);
   const writeDue = checkWrite(socket, state, timeouts, at);
   const replyDue = checkReply(socket, state, timeouts.read, at);
+  // Report mode: while a reported phase waits for its answer, nothing else is reported.
+  if (state.overdue !== undefined && !settleOverdue(socket, state, at)) {
+    return dueWhileOverdue(state.overdue, at, connectDue, writeDue, replyDue);
+  }
   const expired: Phase | undefined = hasExpired(connectDue, lookedAt)
     ? 'connect'
     : hasExpired(writeDue, lookedAt)
@@ -479,8 +541,8 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
         ? 'read'
         : undefined;
   if (expired !== undefined) {
-    fire(socket, state, expired, phaseTimeout(state, expired, timeouts));
-    return NOTHING_DUE;
+    if (fire(socket, state, expired, phaseTimeout(state, expired, timeouts))) return NOTHING_DUE;
+    return dueWhileOverdue(state.overdue!, at, connectDue, writeDue, replyDue);
   }
   // A second look that fires nothing: what the first look found past had arrived meanwhile.
   if (lookedAt !== FIRST_LOOK) noteFalseAlarm(socket, state.address, state.port);
@@ -530,13 +592,17 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
     return NOTHING_DUE;
   }
   const dispatched = handle?.bytesWritten ?? 0;
-  // Progress = the queue grew by less than what was dispatched into it since the last sample.
-  if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = stamp(at);
+  if (writeProgressed(state, queued, dispatched)) state.writeProgressAt = stamp(at);
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
   const timeout = state.awaitable ? null : timeouts.write;
   const nextSample = at + sampleStep(timeouts);
   return isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
+}
+
+/** Progress = the queue grew by less than what was dispatched into it since the last sample. */
+function writeProgressed(state: SocketState, queued: number, dispatched: number): boolean {
+  return queued < state.writeQueue + (dispatched - state.writeDispatched);
 }
 
 /** The reply deadline's due time, or NOTHING_DUE once a reply came (or none is pending). */
@@ -597,17 +663,81 @@ function replySettled(socket: InternalSocket, state: SocketState): void {
   if ((state.flags & TUNNEL) !== 0 && protocolOf(state) === HTTP_ID) becomeTunnel(socket, state);
 }
 
-function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): void {
+/**
+ * A deadline ran out. Enforce mode: destroys the socket with the deadline's error and returns
+ * true. Report mode (the rule's `mode=`, else the process mode): reports it, leaves the socket
+ * exactly as it is, marks the phase overdue and returns false.
+ */
+function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): boolean {
   const error = new SocketTimeoutError({
     phase,
     timeout,
     address: state.address ?? socket.remoteAddress,
     port: state.port ?? socket.remotePort,
   });
-  noteFired(socket, phase, timeout, error, now() - phaseClock(state, phase));
+  const since = phaseClock(state, phase);
+  const enforced = (ruleFor(socket)?.mode ?? getDeadlineMode()) === 'enforce';
+  noteFired(socket, phase, timeout, error, now() - since, enforced, state.address);
+  if (!enforced) {
+    state.overdue = { phase, timeout, since, mark: socket.bytesRead, wrote: socket.bytesWritten };
+    return false;
+  }
   release(socket);
   failInFlightWrite(socket, error);
   socket.destroy(error);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report mode: an overdue phase, watched until its answer comes (late) or the socket closes (never).
+// ---------------------------------------------------------------------------------------------
+
+/** Has what the overdue phase waited for come: the connection, a byte of reply, write progress? */
+function answered(socket: InternalSocket, state: SocketState, overdue: Overdue): boolean {
+  if (overdue.phase === 'connect') return isConnected(socket);
+  if (overdue.phase === 'read') return socket.bytesRead !== overdue.mark;
+  return !state.writeWatch || state.writeProgressAt > overdue.since;
+}
+
+/** Reports the overdue phase late if its answer came (`at` is when that was seen); true if it did. */
+function settleOverdue(socket: InternalSocket, state: SocketState, at: number): boolean {
+  const overdue = state.overdue!;
+  if (!answered(socket, state, overdue)) return false;
+  state.overdue = undefined;
+  noteLate(socket, overdue.phase, overdue.timeout, at - overdue.since, state.address, state.port);
+  return true;
+}
+
+/**
+ * The socket is closing (`_destroy`) with a phase overdue: late if its answer came since the
+ * last look (a client that closes as soon as the reply arrives), else never.
+ */
+function settleAtClose(socket: InternalSocket, state: SocketState): void {
+  const overdue = state.overdue!;
+  const at = now();
+  const handle = overdue.phase === 'write' ? socket._handle : null;
+  if (handle !== null && state.writeWatch && writeProgressed(state, handle.writeQueueSize ?? 0, handle.bytesWritten ?? 0)) {
+    state.writeProgressAt = stamp(at);
+  }
+  if (settleOverdue(socket, state, at)) return;
+  state.overdue = undefined;
+  noteNever(socket, overdue.phase, overdue.timeout, at - overdue.since, socket.bytesWritten - overdue.wrote, state.address, state.port);
+}
+
+/**
+ * When to look next while a phase is overdue: at its next sample, or earlier for a deadline
+ * still to come. A due time already past (the overdue phase's own, or another phase's that ran
+ * out meanwhile) waits until the overdue phase settles: it would have gone with the socket in
+ * enforce mode, and it is reported then if it is still past.
+ */
+function dueWhileOverdue(overdue: Overdue, at: number, connectDue: number, writeDue: number, replyDue: number): number {
+  const next = at + Math.max(OVERDUE_MIN_STEP_MS, (at - overdue.since) / OVERDUE_PRECISION);
+  return futureDue(futureDue(futureDue(next, connectDue, at), writeDue, at), replyDue, at);
+}
+
+/** The earlier of `next` and `due`, ignoring a `due` that is not in the future. */
+function futureDue(next: number, due: number, at: number): number {
+  return due !== NOTHING_DUE && due - DUE_SLACK_MS > at && due < next ? due : next;
 }
 
 /** When the clock of `phase` started: the time that ran out is measured from here. */
@@ -648,6 +778,7 @@ export function standDown(socket: InternalSocket): void {
   state.awaitable = true;
   endReplyWindow(state);
   state.writeWatch = false;
+  state.overdue = undefined; // report mode: the awaitable API's own deadlines take over
 }
 
 // ---------------------------------------------------------------------------------------------

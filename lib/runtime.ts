@@ -11,6 +11,7 @@
  */
 import * as net from 'node:net';
 import { keepAliveProbesFromEnv, normalizeTimeout, timeoutsFromEnv, type KeepAliveProbes, type PhaseTimeouts, type TimeoutSetting } from './config';
+import type { DeadlineMode } from './mode';
 
 /** One replaced or added property: what to put back on uninstall. */
 export interface SavedProperty {
@@ -32,6 +33,12 @@ export interface Runtime {
   envApplied: boolean;
   /** The counters behind `getStats()`: shared, so every copy of the package counts into one record. */
   stats: Counters;
+  /** The process deadline mode (lib/mode.ts); `undefined` until set: `enforce`. */
+  mode?: DeadlineMode;
+  /** Whether `TIMEOUTSOCKET_MODE` was already applied (only the first load applies it). */
+  modeEnvApplied?: boolean;
+  /** Whether a report collector runs in this process (lib/report/collect.ts): one per process. */
+  collecting?: boolean;
   /**
    * Ends the diagnostics_channel subscriptions of the copy that installed (lib/protocols/http.ts),
    * so whichever copy uninstalls removes exactly those; `undefined` when none are in place.
@@ -52,9 +59,15 @@ export interface Counters {
   readTimeouts: number;
   writeTimeouts: number;
   falseAlarmsAvoided: number;
+  /** Report mode: deadlines that ran out and were reported, not enforced. */
+  reported: number;
+  /** Report mode: of those, the ones whose answer came after all. */
+  late: number;
+  /** Report mode: of those, the ones whose socket closed before the answer came. */
+  never: number;
   /** Per protocol id (lib/protocols/index.ts): connections whose protocol was chosen as it. */
   protocolSockets: number[];
-  /** Per protocol id: deadlines that fired on a connection running it. */
+  /** Per protocol id: deadlines that fired (and were enforced) on a connection running it. */
   protocolTimeouts: number[];
 }
 
@@ -71,6 +84,9 @@ export function newCounters(): Counters {
     readTimeouts: 0,
     writeTimeouts: 0,
     falseAlarmsAvoided: 0,
+    reported: 0,
+    late: 0,
+    never: 0,
     protocolSockets: new Array<number>(PROTOCOL_COUNT).fill(0),
     protocolTimeouts: new Array<number>(PROTOCOL_COUNT).fill(0),
   };
