@@ -65,9 +65,6 @@ export interface InternalSocket extends net.Socket {
   [CLIENT]?: true;
 }
 
-/** Re-exported for the awaitable API, which still imports it from here. */
-export { DUE_SLACK_MS } from './deadline-timer';
-
 /** Where a socket keeps its engine state (defined in runtime.ts, so observe reads it without a cycle). */
 export { STATE };
 
