@@ -11,6 +11,7 @@ import { isNonBlocking, type PhaseTimeouts } from '../config';
 import { DeadlineTimer, earliestDue, hasExpired, NOTHING_DUE, type DeadlineOwner } from '../deadline-timer';
 import { effectiveTimeouts, isOn, standDown, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../errors';
+import { hasNoHandle } from '../node-internals';
 
 /** The queue a call waits in. */
 export type Direction = 'recv' | 'send' | 'accept';
@@ -355,5 +356,5 @@ export function closedError(socket: net.Socket, syscall: string): Error {
 
 /** A socket that is neither connected nor connecting (never was, or its handle is gone). */
 export function isUnconnected(socket: net.Socket): boolean {
-  return !socket.connecting && (socket as InternalSocket)._handle == null;
+  return hasNoHandle(socket as InternalSocket);
 }
