@@ -52,7 +52,8 @@ export const WRAPPED_SOCKET_METHODS = ['connect', '_writeGeneric', '_destroy', '
 
 /**
  * The `net.Server.prototype` methods the patch wraps:
- * - `emit`: onconnection() sets `socket.server` and emits 'connection' with no other hook in
+ * - `emit` (inherited from `EventEmitter.prototype`: the patch puts its wrapper on
+ *   `net.Server.prototype` itself, and uninstall deletes it again): onconnection() sets `socket.server` and emits 'connection' with no other hook in
  *   between (a server over `maxConnections` emits 'drop' and closes the handle instead) (20 to 26).
  * - `listen`, `close`: accept() learns when a server starts or stops listening.
  */
@@ -166,12 +167,18 @@ export function stopReading(socket: NodeSocket): void {
 }
 
 /**
- * Starts reading again a socket stopped by {@link stopReading}: `read(0)` runs `_read`, which
- * calls `tryReadStart` when `_handle.reading` is false (net.js, 20 to 26).
+ * Starts reading again a socket stopped by {@link stopReading}, as net.js `tryReadStart` does
+ * (`_handle.reading = true; _handle.readStart()`, destroying the socket on an error, 20 to 26).
+ * Not `read(0)`: the stream's own `reading` flag stays set while the handle is stopped from
+ * outside (no chunk was pushed to clear it), so Readable never calls `_read` again and the
+ * socket would stay deaf, paused or flowing.
  */
 export function resumeReading(socket: NodeSocket): void {
   const handle = socket._handle;
-  if (handle && handle.reading === false && typeof handle.readStart === 'function' && !socket.destroyed) socket.read(0);
+  if (!handle || handle.reading !== false || typeof handle.readStart !== 'function' || socket.destroyed) return;
+  handle.reading = true;
+  const status = handle.readStart();
+  if (status < 0) socket.destroy(Object.assign(new Error(`read ${status}`), { errno: status, syscall: 'read' }));
 }
 
 /** The TCP handle under a TLS socket's TLSWrap; `undefined` for a plain TCP socket. */
