@@ -20,6 +20,7 @@
  * timer behind `socket.setTimeout()`, left alone).
  */
 import type * as net from 'node:net';
+import { getSystemErrorName } from 'node:util';
 
 // ---------------------------------------------------------------------------------------------
 // Prototype methods the patch wraps (lib/patch.ts). Each wrapper calls the original first or
@@ -178,7 +179,11 @@ export function resumeReading(socket: NodeSocket): void {
   if (!handle || handle.reading !== false || typeof handle.readStart !== 'function' || socket.destroyed) return;
   handle.reading = true;
   const status = handle.readStart();
-  if (status < 0) socket.destroy(Object.assign(new Error(`read ${status}`), { errno: status, syscall: 'read' }));
+  if (status < 0) {
+    // Node's own shape for it (ErrnoException(err, 'read')): `read <CODE>`, code, errno, syscall.
+    const code = getSystemErrorName(status);
+    socket.destroy(Object.assign(new Error(`read ${code}`), { code, errno: status, syscall: 'read' }));
+  }
 }
 
 /** The TCP handle under a TLS socket's TLSWrap; `undefined` for a plain TCP socket. */
