@@ -110,6 +110,18 @@ describe('the prototype methods the patch wraps', () => {
     }
   });
 
+  it("are the README's \"What it patches\", with every method install() adds", () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## What it patches'), readme.indexOf('## The deadlines'));
+    expect(section.length).toBeGreaterThan(0);
+    install();
+    try {
+      for (const { key } of runtime().patched!) expect(section).toContain(`\`${String(key)}\``);
+    } finally {
+      uninstall();
+    }
+  });
+
   it('_writeGeneric: a write made while connecting comes back through the prototype once connected', async () => {
     const server = await listening(net.createServer((s) => s.resume()));
     const seen: boolean[] = [];
