@@ -39,40 +39,34 @@ import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOC
 import { protocolForPort } from './protocols/ports';
 import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
 import { mayBeSignature, protocolOfFirstBytes, SNIFF_BYTES } from './protocols/sniff';
+import {
+  carriesHttpRequest,
+  dispatchedBytes,
+  failInFlightWrite,
+  hasNoHandle,
+  hasNonTcpHandle,
+  isEstablished,
+  isHandshaking,
+  isReadingStopped,
+  isTls,
+  isTlsClient,
+  queuedBytes,
+  readEnded,
+  SECURE_EVENT,
+  type NodeSocket,
+} from './node-internals';
 import { RULE, ruleFor, type CompiledRule } from './rules/index';
 import { runtime, STATE } from './runtime';
 
-/** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
-interface StreamHandle {
-  reading?: boolean;
-  bytesWritten?: number;
-  writeQueueSize?: number;
-}
-
 /**
- * The Node internals of `net.Socket` read here, the same on Node 20 to 26: `_handle` is the
- * libuv stream handle (class `TCP`, or `TLSWrap` for TLS), null until connect and after destroy;
- * a `tls.TLSSocket` has `encrypted: true`, `_tlsOptions.isServer` on the server side, and sets
- * `_secureEstablished` once the handshake is verified (just before 'secure'); `server` and
- * `_server` are set on a socket a `net.Server` accepted, just before 'connection'.
+ * A socket as the engine sees it: Node's private fields (lib/node-internals.ts, where every
+ * Node internal the shim reads is described, with the lines it holds on) and the engine's own.
  */
-export interface InternalSocket extends net.Socket {
-  _handle: StreamHandle | null;
-  _secureEstablished?: boolean;
-  _tlsOptions?: { isServer?: boolean };
-  encrypted?: boolean;
-  alpnProtocol?: string | false | null;
-  /** Set by Node's http client on the socket carrying its request (_http_client.js tickOnSocket). */
-  _httpMessage?: unknown;
-  server?: unknown;
-  _server?: unknown;
+export interface InternalSocket extends NodeSocket {
   [STATE]?: SocketState | typeof NOT_TCP;
   [SETTING]?: PhaseTimeouts;
   [CLIENT]?: true;
 }
-
-/** Re-exported for the awaitable API, which still imports it from here. */
-export { DUE_SLACK_MS } from './deadline-timer';
 
 /** Where a socket keeps its engine state (defined in runtime.ts, so observe reads it without a cycle). */
 export { STATE };
@@ -92,9 +86,6 @@ export const CLIENT = Symbol.for('timeoutsocket.client.v1');
 
 /** Marks a socket that is not TCP (IPC pipe, TTY, child stdio): the engine never touches it. */
 export const NOT_TCP = Object.freeze({ notTcp: true as const });
-
-/** Handle classes of TCP sockets: plain TCP, and TLS on top of it. */
-const TCP_HANDLES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
 
 /** Bits of {@link SocketState.flags}. */
 const IS_CLIENT = 2;
@@ -173,7 +164,7 @@ export class SocketState extends DeadlineTimer {
 
   constructor(socket: InternalSocket) {
     super();
-    if (socket[CLIENT] === true || (socket.encrypted === true && socket._tlsOptions?.isServer !== true)) this.flags = IS_CLIENT;
+    if (socket[CLIENT] === true || isTlsClient(socket)) this.flags = IS_CLIENT;
   }
 
   /**
@@ -287,8 +278,7 @@ export function stateFor(socket: InternalSocket, create: boolean): SocketState |
   if (existing === NOT_TCP) return undefined;
   if (existing !== undefined) return existing as SocketState;
   if (!create) return undefined;
-  const handleName = (socket._handle as object | null)?.constructor?.name;
-  if (handleName !== undefined && !TCP_HANDLES.has(handleName)) {
+  if (hasNonTcpHandle(socket)) {
     socket[STATE] = NOT_TCP;
     return undefined;
   }
@@ -344,7 +334,7 @@ export function noteActivity(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP || (state as SocketState).connectAt === 0) return;
   const s = state as SocketState;
-  if (!isConnected(socket)) return;
+  if (!isEstablished(socket)) return;
   if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
   s.connectAt = 0;
   if (s.overdue !== undefined) settleOverdue(socket, s, now()); // a reported connect is late: timed exactly, here
@@ -380,11 +370,6 @@ export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: u
   if (!state.writeWatch && (isOn(timeouts.write) || isOn(timeouts.read))) watchWriteQueue(socket, state, timeouts);
 }
 
-/** A TLS client whose handshake is still running: that time is the connect phase's, not the reply's. */
-function isHandshaking(socket: InternalSocket): boolean {
-  return socket.encrypted === true && socket._secureEstablished !== true && socket._tlsOptions?.isServer !== true;
-}
-
 /**
  * https and other TLS clients hand a request over before the handshake ends; its window opens
  * then. 'secure', not 'secureConnect': every TLS client emits it (a hand-built
@@ -394,7 +379,7 @@ function isHandshaking(socket: InternalSocket): boolean {
 function waitForHandshake(socket: InternalSocket, state: SocketState): void {
   if (state.awaitingSecure) return;
   state.awaitingSecure = true;
-  socket.once('secure', () => {
+  socket.once(SECURE_EVENT, () => {
     state.awaitingSecure = false;
     if (socket.destroyed) return;
     chooseAfterHandshake(socket, state);
@@ -453,19 +438,15 @@ function endReplyWindow(state: SocketState): void {
   }
 }
 
-function readEnded(socket: InternalSocket): boolean {
-  return socket.readableEnded || (socket as { _readableState?: { ended?: boolean } })._readableState?.ended === true;
-}
-
 function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts): void {
-  const handle = socket._handle;
+  const queued = queuedBytes(socket);
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
-  if (handle === null || !(handle.writeQueueSize! > 0)) return;
+  if (!(queued > 0)) return;
   const at = stamp(now());
   state.writeWatch = true;
   state.writeProgressAt = at;
-  state.writeQueue = handle.writeQueueSize!;
-  state.writeDispatched = handle.bytesWritten ?? 0;
+  state.writeQueue = queued;
+  state.writeDispatched = dispatchedBytes(socket);
   if (isOn(timeouts.write)) noteArmed(socket, 'write', timeouts.write, state.address, state.port);
   scheduleCheck(socket, state, at + sampleStep(timeouts));
 }
@@ -549,31 +530,24 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
   return earliestDue(earliestDue(connectDue, writeDue), replyDue);
 }
 
-/** The connect deadline's due time, or NOTHING_DUE once connected (or not armed). */
 /**
- * A socket whose handle was sent to another process (`child.send('socket', socket)`): net.js
- * then sets `socket._handle = null` and `setTimeout(0)` but neither destroys nor closes the
- * object, so the connection now belongs to the child and its deadlines are the child's. A
- * socket still connecting has a handle from `connect()` on (net.js creates it before the lookup).
+ * A socket whose handle was sent to another process (`child.send('socket', socket)`): Node then
+ * nulls its handle but neither destroys nor closes the object ({@link hasNoHandle}), so the
+ * connection now belongs to the child and its deadlines are the child's.
  */
 function handedAway(socket: InternalSocket): boolean {
-  return socket._handle === null && !socket.connecting;
+  return hasNoHandle(socket);
 }
 
+/** The connect deadline's due time, or NOTHING_DUE once connected (or not armed). */
 function checkConnect(socket: InternalSocket, state: SocketState, timeout: number | null): number {
   if (state.connectAt === 0) return NOTHING_DUE;
-  if (!isOn(timeout) || isConnected(socket)) {
+  if (!isOn(timeout) || isEstablished(socket)) {
     if (isOn(timeout)) noteCleared(socket, 'connect', state.connectAt, state.address, state.port);
     state.connectAt = 0;
     return NOTHING_DUE;
   }
   return state.connectAt + timeout;
-}
-
-function isConnected(socket: InternalSocket): boolean {
-  if (socket.connecting) return false;
-  const tlsClient = socket.encrypted === true && socket._tlsOptions?.isServer !== true;
-  return !tlsClient || socket._secureEstablished === true;
 }
 
 /**
@@ -582,8 +556,7 @@ function isConnected(socket: InternalSocket): boolean {
  */
 function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts, at: number): number {
   if (!state.writeWatch) return NOTHING_DUE;
-  const handle = socket._handle;
-  const queued = handle?.writeQueueSize ?? 0;
+  const queued = queuedBytes(socket);
   // Nothing held by libuv: no stall at the kernel boundary. Bytes still buffered in the stream
   // are corked on purpose or about to be dispatched, and that dispatch re-arms the watch.
   if (queued === 0) {
@@ -591,7 +564,7 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
     state.writeWatch = false;
     return NOTHING_DUE;
   }
-  const dispatched = handle?.bytesWritten ?? 0;
+  const dispatched = dispatchedBytes(socket);
   if (writeProgressed(state, queued, dispatched)) state.writeProgressAt = stamp(at);
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
@@ -616,7 +589,7 @@ function checkReply(socket: InternalSocket, state: SocketState, timeout: number 
   // Not the peer's fault while the application itself is not reading (the handle stopped
   // reading because nobody drained the buffer, or bytes wait unread in the stream), so the
   // reply cannot be seen yet.
-  if (socket._handle?.reading === false || socket.readableLength > 0) state.replyAt = stamp(at);
+  if (isReadingStopped(socket) || socket.readableLength > 0) state.replyAt = stamp(at);
   const limit = windowTimeout(state, timeout);
   if (limit === NO_DEADLINE) return NOTHING_DUE; // settled by the reply, which the next write notices
   // The request is still going out: the reply clock runs from the last write progress.
@@ -694,7 +667,7 @@ function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout:
 
 /** Has what the overdue phase waited for come: the connection, a byte of reply, write progress? */
 function answered(socket: InternalSocket, state: SocketState, overdue: Overdue): boolean {
-  if (overdue.phase === 'connect') return isConnected(socket);
+  if (overdue.phase === 'connect') return isEstablished(socket);
   if (overdue.phase === 'read') return socket.bytesRead !== overdue.mark;
   return !state.writeWatch || state.writeProgressAt > overdue.since;
 }
@@ -715,8 +688,7 @@ function settleOverdue(socket: InternalSocket, state: SocketState, at: number): 
 function settleAtClose(socket: InternalSocket, state: SocketState): void {
   const overdue = state.overdue!;
   const at = now();
-  const handle = overdue.phase === 'write' ? socket._handle : null;
-  if (handle !== null && state.writeWatch && writeProgressed(state, handle.writeQueueSize ?? 0, handle.bytesWritten ?? 0)) {
+  if (overdue.phase === 'write' && !hasNoHandle(socket) && state.writeWatch && writeProgressed(state, queuedBytes(socket), dispatchedBytes(socket))) {
     state.writeProgressAt = stamp(at);
   }
   if (settleOverdue(socket, state, at)) return;
@@ -745,26 +717,6 @@ function phaseClock(state: SocketState, phase: Phase): number {
   if (phase === 'connect') return state.connectAt;
   if (phase === 'write' || (state.writeWatch && state.writeProgressAt > state.replyAt)) return state.writeProgressAt;
   return state.replyAt;
-}
-
-/**
- * Gives the write that was in flight when the deadline destroyed the socket the deadline's
- * error. Destroying closes the handle, and libuv then completes the queued write with
- * `UV_ECANCELED`; what Node hands the write's callback differs by line
- * (lib/internal/stream_base_commons.js `onWriteComplete`):
- * - Node 20 checks `stream.destroyed` first and calls back with `null`, whatever the status:
- *   the write would report success for bytes that never went out.
- * - Node 22, 24 and 26 check `status < 0` first (nodejs/node#54032) and call back with
- *   `write ECANCELED`, an error that says nothing of why.
- * Either way it is the deadline that ended the write, so its callback gets the deadline's error
- * on every line, as the buffered writes already do (writable.js `errorBuffer` hands them the
- * destroy error). `_writableState.writecb` is the in-flight write's callback, called from
- * `onwrite` with what `onWriteComplete` reported.
- */
-function failInFlightWrite(socket: InternalSocket, error: Error): void {
-  const state = (socket as { _writableState?: { writecb?: ((err?: Error | null) => void) | null } })._writableState;
-  const callback = state?.writecb;
-  if (state && typeof callback === 'function') state.writecb = () => callback(error);
 }
 
 /**
@@ -827,8 +779,8 @@ export function setProtocol(socket: InternalSocket, setting: ProtocolSetting): v
   choose(socket, state, PROTOCOL_IDS[setting], 'rule');
   // Forced after connect() but before the connection is up (a TLS handshake still running): the
   // greeting is still due once it is. (Forced before connect(), chooseAtConnect arms it.)
-  if (state.client && PROTOCOLS[protocolOf(state)]!.greetsFirst && !isConnected(socket) && !socket.destroyed) {
-    socket.once(socket.encrypted === true ? 'secure' : 'connect', openGreetingWindow);
+  if (state.client && PROTOCOLS[protocolOf(state)]!.greetsFirst && !isEstablished(socket) && !socket.destroyed) {
+    socket.once(isTls(socket) ? SECURE_EVENT : 'connect', openGreetingWindow);
   }
 }
 
@@ -861,7 +813,7 @@ function chooseAtConnect(socket: InternalSocket, state: SocketState, port: numbe
   if (PROTOCOLS[protocolOf(state)]!.greetsFirst) {
     // Once the connection is up: 'connect', or 'secure' for a TLS client (the greeting comes
     // after the handshake, whose time is the connect phase's). A module-level listener, no closure.
-    socket.once(socket.encrypted === true ? 'secure' : 'connect', openGreetingWindow);
+    socket.once(isTls(socket) ? SECURE_EVENT : 'connect', openGreetingWindow);
   }
 }
 
@@ -895,11 +847,11 @@ function leaveGreeting(state: SocketState, before: number): void {
 
 function chooseByWrite(socket: InternalSocket, state: SocketState, writev: unknown, data: unknown, encoding: unknown): void {
   // Node's http client hands its socket a request (tickOnSocket) before it writes anything.
-  if (socket._httpMessage !== undefined && socket._httpMessage !== null) {
+  if (carriesHttpRequest(socket)) {
     choose(socket, state, HTTP_ID, 'client');
     return;
   }
-  if (socket.encrypted === true && socket.alpnProtocol === 'h2') {
+  if (isTls(socket) && socket.alpnProtocol === 'h2') {
     choose(socket, state, STREAM_ID, 'alpn');
     return;
   }

@@ -10,6 +10,7 @@
  * global while `net` stays the one process-wide module.)
  */
 import * as net from 'node:net';
+import { setKeepAliveTakesProbes } from './node-internals';
 import { keepAliveProbesFromEnv, normalizeTimeout, timeoutsFromEnv, type KeepAliveProbes, type PhaseTimeouts, type TimeoutSetting } from './config';
 import type { DeadlineMode } from './mode';
 
@@ -155,14 +156,12 @@ export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 /**
- * Whether this Node's `socket.setKeepAlive()` takes a probe interval and count:
- * `setKeepAlive(enable, initialDelay, interval, count)` (or `{ enable, initialDelay, interval,
- * count }`) on 24 and later, `setKeepAlive(enable, initialDelay)` on 20 and 22. Read from the
- * declared parameters of Node's own function (the one the patch saved, once installed).
+ * Whether this Node's `socket.setKeepAlive()` takes a probe interval and count (24 and later;
+ * {@link setKeepAliveTakesProbes}), asked of Node's own function: the one the patch saved, once
+ * installed (the wrapper declares no parameters).
  */
 export function takesKeepAliveProbes(): boolean {
   const proto = net.Socket.prototype;
   const saved = runtime().patched?.find((entry) => entry.target === proto && entry.key === 'setKeepAlive')?.original?.value;
-  const original = (typeof saved === 'function' ? saved : proto.setKeepAlive) as (...args: unknown[]) => unknown;
-  return original.length >= 4;
+  return setKeepAliveTakesProbes(typeof saved === 'function' ? saved : proto.setKeepAlive);
 }
