@@ -2,9 +2,9 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { closeAll, startSilentServer, type Closable, type TrackedServer } from '../fixtures/servers';
+import { closeAll, refusedPort, startSilentServer, type Closable, type TrackedServer } from '../fixtures/servers';
 import { setDefaultSocketTimeout } from '../lib/runtime';
-import { STATE, type InternalSocket, type SocketState } from '../lib/engine';
+import { protocolOfSocket, STATE, type InternalSocket, type SocketState } from '../lib/engine';
 import { CHANNELS, getStats, type TimeoutMessage } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
 import { parseAddress } from '../lib/rules/address';
@@ -408,7 +408,7 @@ describe('precedence on real sockets: own setting, then the first matching rule,
   it('a CIDR rule matches the address a name resolved to, before the application sees connect', async () => {
     const silent = await silentServer();
     setDefaultSocketTimeout({ read: 5 * T });
-    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} read=${T}ms protocol=stream; localhost read=${3 * T}ms`);
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} read=${T}ms; localhost read=${3 * T}ms`);
     let ruleAtConnect: unknown;
     let wroteAt = 0;
     const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 }, () => {
@@ -419,7 +419,73 @@ describe('precedence on real sockets: own setting, then the first matching rule,
     // Until connected, the first rule that matches the name outright applies.
     expect(ruleFor(socket)).toMatchObject({ index: 2 });
     const fate = await fateOf(socket, 3000);
-    expect(ruleAtConnect).toMatchObject({ index: 1, protocol: 'stream' });
+    expect(ruleAtConnect).toMatchObject({ index: 1 });
+    expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
+    within20(performance.now() - wroteAt, T);
+  });
+
+  it("the rule used while connecting forces no protocol: a CIDR rule decided at connect gets its read deadline", async () => {
+    const silent = await silentServer();
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} read=${T}ms; localhost protocol=stream connect=5s`);
+    const streamsBefore = getStats().protocols.stream.sockets;
+    let wroteAt = 0;
+    let protocol: unknown;
+    const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 }, () => {
+      wroteAt = performance.now();
+      socket.write('request');
+      protocol = protocolOfSocket(socket as InternalSocket);
+    }));
+    const fate = await fateOf(socket, 3000);
+    expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
+    within20(performance.now() - wroteAt, T);
+    expect(protocol).toBe('request-reply');
+    expect(getStats().protocols.stream.sockets).toBe(streamsBefore);
+  });
+
+  it("a CIDR rule decided at connect applies its protocol=: stream opens no reply window", async () => {
+    const silent = await silentServer();
+    setDefaultSocketTimeout({ read: T });
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} protocol=stream; localhost connect=5s`);
+    const streamsBefore = getStats().protocols.stream.sockets;
+    const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 }, () => socket.write('request')));
+    await once(socket, 'connect');
+    await new Promise((resolve) => setImmediate(resolve)); // the request is written in the connect listener
+    expect(getStats().protocols.stream.sockets).toBe(streamsBefore + 1);
+    expect(((socket as InternalSocket)[STATE] as SocketState).replyAt).toBe(0);
+    // The same request without the rule is cut after T: the default's deadline was there to fire.
+    setSocketTimeoutRules(null);
+    const { socket: other } = request(silent.port);
+    expect((await fateOf(other, 3000)).error).toMatchObject({ phase: 'read', timeout: T });
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it("a CIDR rule decided at connect with protocol=server-first: its greeting deadline runs from connect, with no write", async () => {
+    const silent = await silentServer();
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} read=${T}ms protocol=server-first; localhost connect=5s`);
+    const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 }));
+    await once(socket, 'connect');
+    const connectedAt = performance.now();
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('server-first');
+    const fate = await fateOf(socket, 3000);
+    expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
+    within20(performance.now() - connectedAt, T);
+  });
+
+  it('a socket connected again does not keep the last attempt\'s waiting choice', async () => {
+    const silent = await silentServer();
+    const refused = await refusedPort();
+    setSocketTimeoutRules(`10.0.0.0/8 read=5s; *:${refused} read=5s; * read=${T}ms`);
+    const socket = track(new net.Socket());
+    socket.on('error', () => {});
+    socket.connect(refused, 'localhost'); // waits: the 10/8 rule may match what localhost resolves to
+    await once(socket, 'close');
+    let wroteAt = 0;
+    socket.connect(silent.port, '127.0.0.1', () => {
+      wroteAt = performance.now();
+      socket.write('request');
+    });
+    const fate = await fateOf(socket, 3000);
+    expect(ruleFor(socket)).toMatchObject({ index: 3 });
     expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
     within20(performance.now() - wroteAt, T);
   });
