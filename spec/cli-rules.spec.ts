@@ -133,7 +133,23 @@ describe('timeoutsocket probe --explain', () => {
       sources: { connect: 'rule', read: 'default', write: 'default' },
       mode: 'enforce',
       modeSource: 'default',
+      // Until a connection by name is up, the address is not known: rule 2 applies, and its connect deadline is the default's.
+      connectWhileConnecting: { timeout: null, source: 'default', rule: { destination: 'localhost', read: 2000, text: 'localhost read=2s', index: 2 } },
     });
+  });
+
+  it('prints the connect deadline that applies while connecting when the address decided another rule', async () => {
+    const silent = await startSilentServer();
+    fixtures.push(silent);
+    const rules = `127.0.0.0/8:${silent.port} connect=1s read=3s; localhost connect=5s`;
+    const result = await cli(['probe', `localhost:${silent.port}`, '--explain', '--rules', rules]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').slice(1, 5)).toEqual([
+      `  rule      1 "127.0.0.0/8:${silent.port} connect=1s read=3s"`,
+      '  protocol  chosen per connection',
+      '  connect   1s (rule)',
+      '            while connecting: 5s (rule 2: the address decides the rule only once connected)',
+    ]);
   });
 
   it('names the mode: the rule\'s mode=, else TIMEOUTSOCKET_MODE', async () => {

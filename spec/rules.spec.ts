@@ -647,7 +647,20 @@ describe('explainDestination', () => {
       sources: { connect: 'default', read: 'rule', write: 'default' },
       mode: 'enforce',
       modeSource: 'default',
+      connectWhileConnecting: null,
     });
+  });
+
+  it('with an address that decided a CIDR rule, names the connect deadline that applies while connecting by name', () => {
+    const rules = '10.0.0.0/8 connect=1s; db connect=5s; * read=1s';
+    expect(explainDestination('db', 1, { rules, defaults, address: '10.1.2.3' }).connectWhileConnecting).toEqual({
+      timeout: 5000,
+      source: 'rule',
+      rule: expect.objectContaining({ index: 2 }),
+    });
+    // The same connect deadline either way, or no name to resolve: nothing to add.
+    expect(explainDestination('db', 1, { rules: '10.0.0.0/8 read=1s; db read=5s', defaults, address: '10.1.2.3' }).connectWhileConnecting).toBeNull();
+    expect(explainDestination('10.1.2.3', 1, { rules, defaults, address: '10.1.2.3' }).connectWhileConnecting).toBeNull();
   });
 
   it('names the mode: the rule\'s mode=, else the process mode given', () => {
