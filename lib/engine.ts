@@ -37,6 +37,7 @@ import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
 import { bodyEnded, type BodyOwner } from './protocols/http-spec';
 import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName, type ProtocolSetting } from './protocols/index';
 import { protocolForPort } from './protocols/ports';
+import { quote } from './quote';
 import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
 import { mayBeSignature, protocolOfFirstBytes, SNIFF_BYTES } from './protocols/sniff';
 import { onRuleSettled, RULE, ruleFor, ruleWaitsForAddress, type CompiledRule } from './rules/index';
@@ -813,9 +814,9 @@ function choose(socket: InternalSocket, state: SocketState, id: number, source: 
  * @throws TypeError when `setting` is not a string; RangeError when it is no protocol name.
  */
 export function setProtocol(socket: InternalSocket, setting: ProtocolSetting): void {
-  if (typeof setting !== 'string') throw new TypeError(`protocol must be a string, got ${typeof setting}`);
+  if (typeof setting !== 'string') throw new TypeError(`protocol must be a string, got ${quote(setting)}`);
   if (!(PROTOCOL_SETTINGS as readonly string[]).includes(setting)) {
-    throw new RangeError(`protocol must be one of ${PROTOCOL_SETTINGS.join(', ')}; got ${JSON.stringify(setting)}`);
+    throw new RangeError(`protocol must be one of ${PROTOCOL_SETTINGS.join(', ')}; got ${quote(setting)}`);
   }
   const state = stateFor(socket, true);
   if (state === undefined) return; // not TCP: no deadlines, no protocol

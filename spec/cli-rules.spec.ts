@@ -73,7 +73,7 @@ describe('timeoutsocket run --rules', () => {
     expect(result).toMatchObject({
       code: 2,
       stdout: '',
-      stderr: usageError('--rules: rule 2 "cache:99999 read=1s": the port must be 1 to 65535, got 99999'),
+      stderr: usageError('--rules: rule 2 "cache:99999 read=1s": the port must be 1 to 65535, got \'99999\''),
     });
     expect(fs.existsSync(marker)).toBe(false);
     fs.rmSync(path.dirname(marker), { recursive: true, force: true });
@@ -181,7 +181,7 @@ describe('timeoutsocket probe --explain', () => {
     const result = await cli(['probe', '127.0.0.1:1', '--explain'], { TIMEOUTSOCKET_RULES: 'db protocol=grpc' });
     expect(result).toMatchObject({
       code: 2,
-      stderr: usageError('TIMEOUTSOCKET_RULES: rule 1 "db protocol=grpc": protocol="grpc" is not one of auto, request-reply, server-first, stream, redis or http'),
+      stderr: usageError('TIMEOUTSOCKET_RULES: rule 1 "db protocol=grpc": protocol=\'grpc\' is not one of auto, request-reply, server-first, stream, redis or http'),
     });
   });
 
