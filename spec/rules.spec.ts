@@ -203,7 +203,7 @@ describe('setSocketTimeoutRules with rule objects', () => {
     [42, TypeError, 'rules must be a string of rules, an array of rule objects or null, got 42 (a number)'],
     [{ destination: '*' }, TypeError, 'rules must be a string of rules, an array of rule objects or null, got { destination: \'*\' }'],
     [['* read=1s'], TypeError, 'rules[0]: must be an object { destination, connect?, read?, write?, protocol?, mode? }, got \'* read=1s\''],
-    [[{ read: 1000 }], TypeError, 'rules[0]: destination must be a string such as "db.internal:5432", got undefined'],
+    [[{ read: 1000 }], TypeError, 'rules[0]: needs a destination such as "db.internal:5432", got { read: 1000 }'],
     [[{ destination: 5432, read: 1000 }], TypeError, 'rules[0]: destination must be a string'],
     [[{ destination: '*', reed: 1000 }], TypeError, 'rules[0]: unknown key \'reed\''],
     [[{ destination: '*', read: '1s' }], TypeError, 'rules[0]: read must be a number of milliseconds or null, got \'1s\''],
@@ -214,7 +214,7 @@ describe('setSocketTimeoutRules with rule objects', () => {
     [[{ destination: '*', protocol: 1 }], TypeError, 'rules[0]: protocol must be a string'],
     [[{ destination: '*', mode: 'Report' }], RangeError, 'rules[0]: mode=\'Report\' is not one of enforce or report'],
     [[{ destination: '*', mode: true }], TypeError, 'rules[0]: mode must be a string, one of enforce or report; got true (a boolean)'],
-    [[{ destination: 'db:99999', read: 1 }], RangeError, 'rules[0]: the port must be 1 to 65535, got \'99999\''],
+    [[{ destination: 'db:99999', read: 1 }], RangeError, 'rules[0]: destination \'db:99999\': the port must be 1 to 65535, got \'99999\''],
     [[{ destination: '*', read: 1 }, { destination: 'db' }], TypeError, 'rules[1]: the destination \'db\' has no setting'],
     [[{ destination: '*', read: 1, text: 7 }], TypeError, 'rules[0]: text must be a string, got 7 (a number)'],
     // Values whose message could not be made with String() or JSON.stringify:

@@ -44,7 +44,7 @@ function raise(prefix: string, problem: Problem): never {
  * Throws a `TypeError` (not a string or an array, a malformed destination, an unknown or
  * repeated setting, a word that is not `name=value`, a rule with no setting) or a `RangeError`
  * (a bad duration, port, prefix length or protocol), quoting the rule: for text, one line like
- * `TIMEOUTSOCKET_RULES: rule 2 "db:99999 read=1s": the port must be 1 to 65535, got 99999`.
+ * `TIMEOUTSOCKET_RULES: rule 2 "db:99999 read=1s": the port must be 1 to 65535, got '99999'`.
  */
 export function parseRules(input: SocketTimeoutRules, name: string): CompiledRule[] {
   if (input === null) return [];
@@ -98,21 +98,34 @@ function parseObject(item: unknown, i: number, name: string): CompiledRule {
     const unknown = Object.keys(fields).find((key) => !OBJECT_KEYS.has(key));
     if (unknown !== undefined) throw new Problem(`unknown key ${quote(unknown)}: expected destination, text, ${listOf(SETTING_NAMES)}`, 'type');
     const { destination: destinationText, text } = fields as Partial<SocketTimeoutRuleInput>;
+    // A rule with no destination at all (`{ read: 1000 }`, a boxed value, some other object): quote the whole of it.
+    if (destinationText === undefined) throw new Problem(`needs a destination such as "db.internal:5432", got ${quote(item)}`, 'type');
     if (typeof destinationText !== 'string') throw new Problem(`destination must be a string such as "db.internal:5432", got ${quote(destinationText)}`, 'type');
     if (text !== undefined && typeof text !== 'string') throw new Problem(`text must be a string, got ${quote(text)}`, 'type');
-    const destination = parseDestination(destinationText.trim());
+    const destination = destinationOf(destinationText);
     const settings: Record<string, unknown> = {};
     for (const key of SETTING_NAMES) if (fields[key] !== undefined) settings[key] = settingFromValue(key, fields[key]);
     const written = text ?? `${destinationText.trim()} ${settingsText(settings)}`;
-    return compile(destinationText.trim(), destination, settings as RuleSettings, written, i + 1);
+    return compile(destinationText.trim(), destination, settings as RuleSettings, written, i + 1, destinationText);
   } catch (error) {
     raise(prefix, asProblem(error));
   }
 }
 
-function compile(destinationText: string, destination: Destination, settings: RuleSettings, text: string, index: number): CompiledRule {
+/** An object's destination: its errors quote it, as a text rule's prefix quotes the rule. */
+function destinationOf(text: string): Destination {
+  try {
+    return parseDestination(text.trim());
+  } catch (error) {
+    const problem = asProblem(error);
+    throw new Problem(`destination ${quote(text)}: ${problem.message}`, problem.kind);
+  }
+}
+
+/** `shown`: the destination as the caller gave it (an object's, untrimmed), for the message. */
+function compile(destinationText: string, destination: Destination, settings: RuleSettings, text: string, index: number, shown = destinationText): CompiledRule {
   if (Object.keys(settings).length === 0) {
-    throw new Problem(`the destination ${quote(destinationText)} has no setting: add ${listOf(SETTING_NAMES.map((key) => `${key}=`))}`, 'type');
+    throw new Problem(`the destination ${quote(shown)} has no setting: add ${listOf(SETTING_NAMES.map((key) => `${key}=`))}`, 'type');
   }
   const rule: SocketTimeoutRule = Object.freeze({ destination: destinationText, ...settings, text, index });
   return new CompiledRule(rule, destination);
