@@ -151,7 +151,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 /**
  * Parses a duration as the environment and the CLI write it: `400` and `400ms` are
  * milliseconds, `2s`, `1.5s`, `1m`, `1h` carry their unit. Throws a `RangeError` naming
- * `name` and the value for anything else (including 0 and values past Node's timer limit).
+ * `name` and the value for anything else: 0, a fraction of a millisecond (`1.5ms`, `0.4ms`,
+ * `1.0005s`), and values past Node's timer limit ({@link MAX_TIMEOUT_MS}, which it names).
  *
  * @example
  * ```ts
@@ -164,12 +165,20 @@ export function parseDuration(text: string, name: string): number {
   }
   const match = DURATION.exec(text.trim());
   const ms = match ? Number(match[1]) * UNIT_MS[match[2] ?? 'ms'] : NaN;
-  if (!match || !(ms > 0) || ms > MAX_TIMEOUT_MS) {
+  if (!match || !(ms > 0)) {
     throw new RangeError(
       `${name}=${quote(text)} is not a valid timeout: use a duration > 0 such as 400, 400ms, 2s, 1.5s or 1m`,
     );
   }
-  return ms;
+  if (ms > MAX_TIMEOUT_MS) {
+    throw new RangeError(`${name}=${quote(text)} is not a valid timeout: the longest is ${MAX_TIMEOUT_MS} ms (Node's timer limit, about 24.8 days)`);
+  }
+  // Whole milliseconds only: Node's timers and the engine's clocks count whole ms, and a
+  // fraction would be rounded without a word (1.5ms) or become 0 (0.4ms).
+  if (!Number.isInteger(Math.round(ms * 1e6) / 1e6)) {
+    throw new RangeError(`${name}=${quote(text)} is not a valid timeout: it must be a whole number of milliseconds, got ${+(ms.toFixed(6))} ms`);
+  }
+  return Math.round(ms);
 }
 
 /**

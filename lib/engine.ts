@@ -37,6 +37,7 @@ import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
 import { bodyEnded, type BodyOwner } from './protocols/http-spec';
 import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName, type ProtocolSetting } from './protocols/index';
 import { protocolForPort } from './protocols/ports';
+import { quote } from './quote';
 import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
 import { mayBeSignature, protocolOfFirstBytes, SNIFF_BYTES } from './protocols/sniff';
 import {
@@ -55,7 +56,7 @@ import {
   SECURE_EVENT,
   type NodeSocket,
 } from './node-internals';
-import { RULE, ruleFor, type CompiledRule } from './rules/index';
+import { onRuleSettled, RULE, ruleFor, ruleWaitsForAddress, type CompiledRule } from './rules/index';
 import { runtime, STATE } from './runtime';
 
 /**
@@ -765,9 +766,9 @@ function choose(socket: InternalSocket, state: SocketState, id: number, source: 
  * @throws TypeError when `setting` is not a string; RangeError when it is no protocol name.
  */
 export function setProtocol(socket: InternalSocket, setting: ProtocolSetting): void {
-  if (typeof setting !== 'string') throw new TypeError(`protocol must be a string, got ${typeof setting}`);
+  if (typeof setting !== 'string') throw new TypeError(`protocol must be a string, got ${quote(setting)}`);
   if (!(PROTOCOL_SETTINGS as readonly string[]).includes(setting)) {
-    throw new RangeError(`protocol must be one of ${PROTOCOL_SETTINGS.join(', ')}; got ${JSON.stringify(setting)}`);
+    throw new RangeError(`protocol must be one of ${PROTOCOL_SETTINGS.join(', ')}; got ${quote(setting)}`);
   }
   const state = stateFor(socket, true);
   if (state === undefined) return; // not TCP: no deadlines, no protocol
@@ -795,14 +796,38 @@ export function protocolOfSocket(socket: InternalSocket): ProtocolName | undefin
  * A rule's `protocol=` (matched by the patch just before `connect()`), unless the socket's
  * protocol was already forced: it beats the client layer, the first bytes and the port table.
  * A rule decided only by the address connected to (a CIDR rule before the first name rule)
- * is known at 'connect', after this: its deadlines apply, its protocol does not.
+ * is known once connected: until then the stand-in rule's deadlines apply but no rule's
+ * protocol, and {@link applySettledRule} applies the final rule's.
  */
 function applyRuleProtocol(socket: InternalSocket, state: SocketState): void {
+  if (ruleWaitsForAddress(socket)) return;
   const setting = (socket as { [RULE]?: CompiledRule })[RULE]?.protocol;
   if (setting === undefined || setting === 'auto' || (state.flags & FORCED) !== 0) return;
   state.flags |= FORCED | DECIDED;
   choose(socket, state, PROTOCOL_IDS[setting], 'rule');
 }
+
+/**
+ * A rule choice that waited for the address was made (lib/rules settles it once connected,
+ * before 'connect' reaches the application): the final rule's protocol applies now, and a
+ * server-first greeting it calls for opens at once (the connection is up), or after a TLS
+ * client's handshake. A greeting window the port table armed gives way if the rule names
+ * another protocol (openGreetingWindow looks at the protocol when it runs).
+ */
+function applySettledRule(socket: net.Socket): void {
+  const s = socket as InternalSocket;
+  const setting = (s as { [RULE]?: CompiledRule })[RULE]?.protocol;
+  if (setting === undefined || setting === 'auto' || s.destroyed || !wantsTimeouts(s)) return;
+  const state = stateFor(s, true);
+  if (state === undefined || (state.flags & FORCED) !== 0) return;
+  const before = protocolOf(state);
+  applyRuleProtocol(s, state);
+  if (protocolOf(state) !== before) leaveGreeting(state, before);
+  if (!state.client || !PROTOCOLS[protocolOf(state)]!.greetsFirst) return;
+  if (isHandshaking(s)) s.once('secure', openGreetingWindow);
+  else openGreetingWindow.call(s);
+}
+onRuleSettled(applySettledRule);
 
 /** At connect: the port table (unless a rule chose), and a server-first greeting deadline. */
 function chooseAtConnect(socket: InternalSocket, state: SocketState, port: number | undefined): void {

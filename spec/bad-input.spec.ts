@@ -2,7 +2,9 @@
  * The bad-input property: every public entry point, fed random values (hostile ones included),
  * either accepts the value as documented, or rejects it with a TypeError or RangeError that
  * quotes it. Nothing else is ever thrown, and making the message never crashes. Seeded, so a
- * run is repeatable; a failure prints the seed's case.
+ * run is repeatable; a failure prints the seed's case. Rules given as text are the exception to
+ * "quotes it": their messages quote the rule that is wrong, `rule 2 "db read=1x"`, and then its
+ * bad part.
  *
  * One rule for the value's own code: a getter or Proxy trap that throws is the caller's code
  * throwing, and its error passes through unchanged (as it would from any function that reads
@@ -16,12 +18,15 @@ import { refusedPort } from '../fixtures/servers';
 import { createConnection } from '../lib/awaitable';
 import { classify, describe as describeCode, type ClassifyContext, type ErrorCode } from '../lib/classify';
 import { ENV, MAX_TIMEOUT_MS, parseDuration, type TimeoutSetting } from '../lib/config';
+import { checkDeadlineMode, getDeadlineMode, MODE_ENV, setDeadlineMode, type DeadlineMode } from '../lib/mode';
+import { PROTOCOL_SETTINGS } from '../lib/protocols/names';
+import { checkRules, RULES_ENV, setSocketTimeoutRules, type SocketTimeoutRules } from '../lib/rules/index';
 import { setDefaultSocketTimeout } from '../lib/runtime';
 import { normalizeError } from '../lib/normalize';
 import { quote } from '../lib/quote';
 import { listeningServer, pair, track, useAwaitableApi } from './awaitable/support';
 import { runNode } from './helpers';
-import { HOSTILE, random, randomEnvText, randomValue } from './hostile-values';
+import { HOSTILE, random, randomEnvText, randomRuleObjects, randomRulesText, randomValue } from './hostile-values';
 
 useAwaitableApi();
 
@@ -160,6 +165,43 @@ async function property(seed: number, oracle: Oracle, call: (value: unknown) => 
   return problems;
 }
 
+/** Whether `value` is valid as `setSocketTimeoutRules()` documents it, as far as its shape tells; `undefined` when only parsing can. */
+const rulesOracle: Oracle = (value) => {
+  if (value === null) return true;
+  if (typeof value === 'string') return undefined;
+  if (!Array.isArray(value)) return false;
+  if (types.isProxy(value)) return undefined;
+  let verdict: boolean | undefined = true;
+  for (const item of value) {
+    const verdictOfItem = ruleObjectOracle(item);
+    if (verdictOfItem === false) return false;
+    if (verdictOfItem === undefined) verdict = undefined;
+  }
+  return verdict;
+};
+
+const DEADLINE_KEYS = ['connect', 'read', 'write'];
+
+/** One rule object: a destination string, known keys only, at least one valid setting. */
+function ruleObjectOracle(item: unknown): boolean | undefined {
+  const keys = plainKeys(item);
+  if (keys === false || keys === undefined) return keys;
+  if (hasAccessor(item as object, keys)) return undefined;
+  const fields = item as Record<string, unknown>;
+  if (keys.some((key) => ![...DEADLINE_KEYS, 'protocol', 'mode', 'destination', 'text', 'index'].includes(key))) return false;
+  if (typeof fields.destination !== 'string') return false;
+  if (fields.text !== undefined && typeof fields.text !== 'string') return false;
+  const settings = keys.filter((key) => !['destination', 'text', 'index'].includes(key) && fields[key] !== undefined);
+  if (settings.length === 0) return false;
+  for (const key of settings) {
+    const v = fields[key];
+    if (DEADLINE_KEYS.includes(key) && !(v === null || validMs(v))) return false;
+    if (key === 'protocol' && !(PROTOCOL_SETTINGS as readonly unknown[]).includes(v)) return false;
+    if (key === 'mode' && v !== 'enforce' && v !== 'report') return false;
+  }
+  return undefined; // the destination string is for the parser to judge
+}
+
 /** A string would be looked up in DNS: host positions get every other kind of value. */
 const isString = (value: unknown): boolean => typeof value === 'string';
 
@@ -184,7 +226,52 @@ describe('every entry point, given random values, accepts them as documented or 
     expect(await property(SEED + 3, settingOracle(true), (v) => server.setSocketTimeout(v as TimeoutSetting))).toEqual([]);
   });
 
-  // setSocketTimeoutRules: add its case here once it exists (its rules are their own oracle).
+  it('setSocketTimeoutRules: any value, rule texts, and arrays of hostile rule objects', async () => {
+    try {
+      const call = (v: unknown): void => setSocketTimeoutRules(v as SocketTimeoutRules);
+      // A string names its bad part through the rule it quotes (`rule 2 "db read=1x"`), checked below.
+      expect(await property(SEED + 26, rulesOracle, call, isString)).toEqual([]);
+      const objects = random(SEED + 27);
+      const problems: string[] = [];
+      for (let i = 0; i < CASES && problems.length < 5; i++) {
+        const value = randomRuleObjects(objects);
+        let valid: boolean | undefined;
+        try {
+          valid = rulesOracle(value);
+        } catch {
+          valid = undefined;
+        }
+        const problem = problemWith(value, valid, await outcomeOf(() => call(value)));
+        if (problem !== undefined) problems.push(`object case ${i} of seed ${SEED + 27}: ${problem}`);
+      }
+      expect(problems).toEqual([]);
+      const texts = random(SEED + 28);
+      for (let i = 0; i < CASES && problems.length < 5; i++) {
+        const text = randomRulesText(texts);
+        const outcome = await outcomeOf(() => call(text));
+        if (outcome.accepted) continue;
+        const { error } = outcome;
+        const { name, message } = error as Error;
+        const quotesRule = /^rules: rule \d+ "/.test(message) && text.split(';').some((piece) => message.includes(JSON.stringify(piece.trim())));
+        if (!((name === 'TypeError' || name === 'RangeError') && quotesRule && !message.includes('\n'))) {
+          problems.push(`text case ${i} of seed ${SEED + 28}: ${quote(text)} gave ${quote(error)}`);
+        }
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      setSocketTimeoutRules(null);
+    }
+  });
+
+  it('setDeadlineMode', async () => {
+    const before = getDeadlineMode();
+    try {
+      const mode: Oracle = (v) => v === 'enforce' || v === 'report';
+      expect(await property(SEED + 29, mode, (v) => setDeadlineMode(v as DeadlineMode))).toEqual([]);
+    } finally {
+      setDeadlineMode(before);
+    }
+  });
 
   it('recv: the byte count and the options', async () => {
     const socket = await nonBlockingPair();
@@ -279,5 +366,50 @@ describe('every TIMEOUTSOCKET_* variable, through the register entry', () => {
     });
     expect(problems).toEqual([]);
     expect(cases.some(({ text }) => accepted(text)) && cases.some(({ text }) => !accepted(text))).toBe(true); // both kinds were tried
+  });
+
+  it('TIMEOUTSOCKET_RULES and TIMEOUTSOCKET_MODE: a good value runs, a bad one stops the process with one line quoting it', async () => {
+    const rand = random(SEED + 101);
+    const takes: Record<string, (text: string) => boolean> = {
+      [RULES_ENV]: (text) => {
+        try {
+          checkRules(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      [MODE_ENV]: (text) => {
+        if (text.trim() === '') return true;
+        try {
+          checkDeadlineMode(text.trim(), MODE_ENV);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    };
+    const cases = [
+      ...Array.from({ length: 8 }, () => ({ name: RULES_ENV, text: randomRulesText(rand).replace(/\u0000/g, '') })),
+      ...Array.from({ length: 6 }, () => ({ name: MODE_ENV, text: rand() < 0.4 ? ['enforce', 'report', ' report ', 'Report', 'off', ''][Math.floor(rand() * 6)] : randomEnvText(rand) })),
+    ];
+    const results = await Promise.all(
+      cases.map(({ name, text }) => runNode(['-r', path.join(ROOT, 'dist', 'lib', 'register.js'), '-e', 'process.stdout.write("ran")'], { [name]: text }, ROOT)),
+    );
+    const problems = cases.flatMap(({ name, text }, i) => {
+      const { code, stdout, stderr } = results[i];
+      const what = `${name}=${quote(text)}`;
+      if (takes[name](text)) return code === 0 && stdout === 'ran' && stderr === '' ? [] : [`${what} should run: exit ${code}, ${quote(stderr)}`];
+      const lines = stderr.trim().split('\n');
+      // The mode quotes the variable's value; rules quote the rule that is wrong.
+      const quoted = name === MODE_ENV ? lines[0].includes(what) : lines[0].startsWith(`timeoutsocket: ${RULES_ENV}: rule `) && text.split(';').some((piece) => lines[0].includes(JSON.stringify(piece.trim())));
+      const ok = code !== 0 && stdout === '' && lines.length === 1 && lines[0].startsWith('timeoutsocket: ') && quoted;
+      return ok ? [] : [`${what} should stop the process with one line quoting it: exit ${code}, ${quote(stderr)}`];
+    });
+    expect(problems).toEqual([]);
+    for (const name of [RULES_ENV, MODE_ENV]) {
+      const texts = cases.filter((c) => c.name === name).map((c) => c.text);
+      expect(texts.some(takes[name]) && !texts.every(takes[name])).toBe(true); // both kinds were tried
+    }
   });
 });

@@ -73,7 +73,7 @@ describe('timeoutsocket run --rules', () => {
     expect(result).toMatchObject({
       code: 2,
       stdout: '',
-      stderr: usageError('--rules: rule 2 "cache:99999 read=1s": the port must be 1 to 65535, got 99999'),
+      stderr: usageError('--rules: rule 2 "cache:99999 read=1s": the port must be 1 to 65535, got \'99999\''),
     });
     expect(fs.existsSync(marker)).toBe(false);
     fs.rmSync(path.dirname(marker), { recursive: true, force: true });
@@ -133,7 +133,23 @@ describe('timeoutsocket probe --explain', () => {
       sources: { connect: 'rule', read: 'default', write: 'default' },
       mode: 'enforce',
       modeSource: 'default',
+      // Until a connection by name is up, the address is not known: rule 2 applies, and its connect deadline is the default's.
+      connectWhileConnecting: { timeout: null, source: 'default', rule: { destination: 'localhost', read: 2000, text: 'localhost read=2s', index: 2 } },
     });
+  });
+
+  it('prints the connect deadline that applies while connecting when the address decided another rule', async () => {
+    const silent = await startSilentServer();
+    fixtures.push(silent);
+    const rules = `127.0.0.0/8:${silent.port} connect=1s read=3s; localhost connect=5s`;
+    const result = await cli(['probe', `localhost:${silent.port}`, '--explain', '--rules', rules]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n').slice(1, 5)).toEqual([
+      `  rule      1 "127.0.0.0/8:${silent.port} connect=1s read=3s"`,
+      '  protocol  chosen per connection',
+      '  connect   1s (rule)',
+      '            while connecting: 5s (rule 2: the address decides the rule only once connected)',
+    ]);
   });
 
   it('names the mode: the rule\'s mode=, else TIMEOUTSOCKET_MODE', async () => {
@@ -165,7 +181,7 @@ describe('timeoutsocket probe --explain', () => {
     const result = await cli(['probe', '127.0.0.1:1', '--explain'], { TIMEOUTSOCKET_RULES: 'db protocol=grpc' });
     expect(result).toMatchObject({
       code: 2,
-      stderr: usageError('TIMEOUTSOCKET_RULES: rule 1 "db protocol=grpc": protocol="grpc" is not one of auto, request-reply, server-first, stream, redis or http'),
+      stderr: usageError('TIMEOUTSOCKET_RULES: rule 1 "db protocol=grpc": protocol=\'grpc\' is not one of auto, request-reply, server-first, stream, redis or http'),
     });
   });
 

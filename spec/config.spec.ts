@@ -30,6 +30,24 @@ describe('parseDuration', () => {
       expect(() => parseDuration(text, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(`TIMEOUTSOCKET_TIMEOUT=${quote(text)} `);
     },
   );
+
+  it.each(['0.4ms', '1.5ms', '.5', '1.0005s', '0.0001s'])('rejects %j: a fraction of a millisecond, saying so', (text) => {
+    expect(() => parseDuration(text, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(RangeError);
+    expect(() => parseDuration(text, 'TIMEOUTSOCKET_TIMEOUT')).toThrow(
+      `TIMEOUTSOCKET_TIMEOUT=${quote(text)} is not a valid timeout: it must be a whole number of milliseconds, got `,
+    );
+  });
+
+  it('reads durations whose unit makes them whole ms: 1.5s, 0.001s, 1.25m', () => {
+    expect([parseDuration('1.5s', 'X'), parseDuration('0.001s', 'X'), parseDuration('1.25m', 'X'), parseDuration('1.1s', 'X'), parseDuration('2147483647', 'X')]).toEqual([1500, 1, 75_000, 1100, MAX_TIMEOUT_MS]);
+  });
+
+  it('past the timer limit, says what the limit is', () => {
+    expect(() => parseDuration('2147483648', 'TIMEOUTSOCKET_TIMEOUT')).toThrow(
+      new RangeError(`TIMEOUTSOCKET_TIMEOUT='2147483648' is not a valid timeout: the longest is ${MAX_TIMEOUT_MS} ms (Node's timer limit, about 24.8 days)`),
+    );
+    expect(() => parseDuration('600h', 'X')).toThrow(`the longest is ${MAX_TIMEOUT_MS} ms`);
+  });
 });
 
 describe('parseDuration given something other than a string', () => {

@@ -141,3 +141,32 @@ export function randomEnvText(rand: Rand): string {
   const text = rand() < 0.5 ? pick(rand, ['2s', '400', '400ms', '1.5s', '', ' ', '0', '-1', '5x', 'abc', '\t83\n', '1e3', 'NaN', '3d', '2147483648']) : randomString(rand);
   return text.replace(/[,\u0000]/g, '');
 }
+
+const DESTINATIONS = ['*', '*:6379', 'db.internal:5432', '10.0.0.0/8', '[::1]:80', '127.0.0.1', '*.example.com', 'db:99999', '10.0.0.1/8', '[::1', 'a*b', ':80', '', ' db '];
+const SETTING_TEXTS = ['read=1s', 'connect=400ms', 'write=off', 'protocol=redis', 'protocol=stream', 'mode=report', 'read=0', 'read=1x', 'reed=1s', 'protocol=grpc', 'mode=off', 'read=', '60s', 'read=2147483648', 'read=0.5ms', 'read=1.5s'];
+
+/** Rules as `TIMEOUTSOCKET_RULES` text: good and bad destinations and settings, one to three rules. */
+export function randomRulesText(rand: Rand): string {
+  if (rand() < 0.1) return randomString(rand);
+  const rules = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => {
+    const settings = Array.from({ length: Math.floor(rand() * 3) }, () => pick(rand, SETTING_TEXTS));
+    return [pick(rand, DESTINATIONS), ...settings].join(' ');
+  });
+  return rules.join(rand() < 0.5 ? '; ' : ';');
+}
+
+const RULE_KEYS = ['destination', 'connect', 'read', 'write', 'protocol', 'mode', 'text', 'reed'];
+
+/** An array of rule objects for `setSocketTimeoutRules()`: plausible fields and hostile values mixed. */
+export function randomRuleObjects(rand: Rand): unknown[] {
+  return Array.from({ length: 1 + Math.floor(rand() * 2) }, () => {
+    if (rand() < 0.1) return randomValue(rand, 1);
+    const rule: Record<string, unknown> = { destination: rand() < 0.7 ? pick(rand, DESTINATIONS) : randomValue(rand, 1) };
+    const count = Math.floor(rand() * 3);
+    for (let i = 0; i < count; i++) {
+      const key = pick(rand, RULE_KEYS);
+      rule[key] = rand() < 0.4 ? pick(rand, [1000, null, 'redis', 'report', 'stream', 250]) : randomValue(rand, 1);
+    }
+    return rule;
+  });
+}

@@ -2,9 +2,9 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { closeAll, startSilentServer, type Closable, type TrackedServer } from '../fixtures/servers';
+import { closeAll, refusedPort, startSilentServer, type Closable, type TrackedServer } from '../fixtures/servers';
 import { setDefaultSocketTimeout } from '../lib/runtime';
-import { STATE, type InternalSocket, type SocketState } from '../lib/engine';
+import { protocolOfSocket, STATE, type InternalSocket, type SocketState } from '../lib/engine';
 import { CHANNELS, getStats, type TimeoutMessage } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
 import { parseAddress } from '../lib/rules/address';
@@ -103,39 +103,39 @@ describe('parsing TIMEOUTSOCKET_RULES text', () => {
 
   // Each bad row: the error class, and the part of the message that names what is wrong.
   it.each<[string, typeof TypeError | typeof RangeError, string]>([
-    ['db:99999 read=1s', RangeError, 'the port must be 1 to 65535, got 99999'],
-    ['db:0 read=1s', RangeError, 'the port must be 1 to 65535, got 0'],
-    ['db:http read=1s', TypeError, 'the port must be a number, got "http"'],
-    ['db: read=1s', TypeError, 'the port must be a number, got ""'],
+    ['db:99999 read=1s', RangeError, 'the port must be 1 to 65535, got \'99999\''],
+    ['db:0 read=1s', RangeError, 'the port must be 1 to 65535, got \'0\''],
+    ['db:http read=1s', TypeError, 'the port must be a number, got \'http\''],
+    ['db: read=1s', TypeError, 'the port must be a number, got \'\''],
     [':80 read=1s', TypeError, 'the host is empty'],
-    ['10.0.0.1/8 read=1s', RangeError, '"10.0.0.1/8" has host bits set: the block is 10.0.0.0/8'],
-    ['fd00::1/8 read=1s', RangeError, '"fd00::1/8" has host bits set: the block is fd00::/8'],
-    ['10.0.0.0/33 read=1s', RangeError, 'the prefix length in "10.0.0.0/33" must be 0 to 32, got "33"'],
-    ['[fd00::/129]:1 read=1s', RangeError, 'the prefix length in "fd00::/129" must be 0 to 128, got "129"'],
-    ['10.0.0.0/x read=1s', RangeError, 'must be 0 to 32, got "x"'],
-    ['db/8 read=1s', TypeError, '"db" before the / is not an IPv4 or IPv6 address'],
-    ['300.1.1.1 read=1s', TypeError, '"300.1.1.1" is not a host name, an IP address or a CIDR block'],
-    ['bad..name read=1s', TypeError, '"bad..name" is not a host name'],
-    ['a*b.com read=1s', TypeError, '"a*b.com": a wildcard is written *.suffix (or * alone)'],
+    ['10.0.0.1/8 read=1s', RangeError, '\'10.0.0.1/8\' has host bits set: the block is 10.0.0.0/8'],
+    ['fd00::1/8 read=1s', RangeError, '\'fd00::1/8\' has host bits set: the block is fd00::/8'],
+    ['10.0.0.0/33 read=1s', RangeError, 'the prefix length in \'10.0.0.0/33\' must be 0 to 32, got \'33\''],
+    ['[fd00::/129]:1 read=1s', RangeError, 'the prefix length in \'fd00::/129\' must be 0 to 128, got \'129\''],
+    ['10.0.0.0/x read=1s', RangeError, 'must be 0 to 32, got \'x\''],
+    ['db/8 read=1s', TypeError, '\'db\' before the / is not an IPv4 or IPv6 address'],
+    ['300.1.1.1 read=1s', TypeError, '\'300.1.1.1\' is not a host name, an IP address or a CIDR block'],
+    ['bad..name read=1s', TypeError, '\'bad..name\' is not a host name'],
+    ['a*b.com read=1s', TypeError, '\'a*b.com\': a wildcard is written *.suffix (or * alone)'],
     ['*.*.com read=1s', TypeError, 'is not a host name'],
-    ['[::1 read=1s', TypeError, '"[::1" has no closing ]'],
-    ['[::1]6379 read=1s', TypeError, 'after ] comes :port or nothing, got "6379"'],
-    ['[db.internal]:80 read=1s', TypeError, '"db.internal" in brackets is not an IPv6 address or block'],
-    ['[10.0.0.1]:80 read=1s', TypeError, '"10.0.0.1" in brackets is not an IPv6 address or block'],
+    ['[::1 read=1s', TypeError, '\'[::1\' has no closing ]'],
+    ['[::1]6379 read=1s', TypeError, 'after ] comes :port or nothing, got \'6379\''],
+    ['[db.internal]:80 read=1s', TypeError, '\'db.internal\' in brackets is not an IPv6 address or block'],
+    ['[10.0.0.1]:80 read=1s', TypeError, '\'10.0.0.1\' in brackets is not an IPv6 address or block'],
     ['db read=1x', RangeError, 'read=\'1x\' is not a valid timeout'],
-    ['db mode=off', RangeError, 'mode="off" is not one of enforce or report'],
-    ['db mode=', RangeError, 'mode="" is not one of enforce or report'],
+    ['db mode=off', RangeError, 'mode=\'off\' is not one of enforce or report'],
+    ['db mode=', RangeError, 'mode=\'\' is not one of enforce or report'],
     ['db connect=0', RangeError, 'connect=\'0\' is not a valid timeout'],
     ['db write=-1s', RangeError, 'write=\'-1s\' is not a valid timeout'],
     ['db read=', RangeError, 'read=\'\' is not a valid timeout'],
     ['db read=25d', RangeError, 'read=\'25d\' is not a valid timeout'],
-    ['db protocol=grpc', RangeError, 'protocol="grpc" is not one of auto, request-reply, server-first, stream, redis or http'],
-    ['db reed=1s', TypeError, 'unknown setting "reed": expected connect, read, write, protocol or mode'],
-    ['db keepAlive=1s', TypeError, 'unknown setting "keepAlive"'],
+    ['db protocol=grpc', RangeError, 'protocol=\'grpc\' is not one of auto, request-reply, server-first, stream, redis or http'],
+    ['db reed=1s', TypeError, 'unknown setting \'reed\': expected connect, read, write, protocol or mode'],
+    ['db keepAlive=1s', TypeError, 'unknown setting \'keepAlive\''],
     ['db read=1s read=2s', TypeError, 'read is set twice'],
-    ['db 60s', TypeError, '"60s" is not a setting: write name=value'],
-    ['a read=1s b read=2s', TypeError, '"b" is not a setting: write name=value with name connect, read, write, protocol or mode (a ";" missing before the next rule?)'],
-    ['db.internal:5432', TypeError, 'the destination "db.internal:5432" has no setting'],
+    ['db 60s', TypeError, '\'60s\' is not a setting: write name=value'],
+    ['a read=1s b read=2s', TypeError, '\'b\' is not a setting: write name=value with name connect, read, write, protocol or mode (a ";" missing before the next rule?)'],
+    ['db.internal:5432', TypeError, 'the destination \'db.internal:5432\' has no setting'],
   ])('%j: %p naming the bad part', (text, errorClass, what) => {
     let error: unknown;
     try {
@@ -200,23 +200,29 @@ describe('setSocketTimeoutRules with rule objects', () => {
   });
 
   it.each<[unknown, typeof TypeError | typeof RangeError, string]>([
-    [42, TypeError, 'rules must be a string of rules, an array of rule objects or null, got 42'],
-    [{ destination: '*' }, TypeError, 'rules must be a string of rules, an array of rule objects or null, got an object'],
-    [['* read=1s'], TypeError, 'rules[0]: must be an object { destination, connect?, read?, write?, protocol?, mode? }, got "* read=1s"'],
-    [[{ read: 1000 }], TypeError, 'rules[0]: destination must be a string such as "db.internal:5432", got undefined'],
+    [42, TypeError, 'rules must be a string of rules, an array of rule objects or null, got 42 (a number)'],
+    [{ destination: '*' }, TypeError, 'rules must be a string of rules, an array of rule objects or null, got { destination: \'*\' }'],
+    [['* read=1s'], TypeError, 'rules[0]: must be an object { destination, connect?, read?, write?, protocol?, mode? }, got \'* read=1s\''],
+    [[{ read: 1000 }], TypeError, 'rules[0]: needs a destination such as "db.internal:5432", got { read: 1000 }'],
     [[{ destination: 5432, read: 1000 }], TypeError, 'rules[0]: destination must be a string'],
-    [[{ destination: '*', reed: 1000 }], TypeError, 'rules[0]: unknown key "reed"'],
+    [[{ destination: '*', reed: 1000 }], TypeError, 'rules[0]: unknown key \'reed\''],
     [[{ destination: '*', read: '1s' }], TypeError, 'rules[0]: read must be a number of milliseconds or null, got \'1s\''],
-    [[{ destination: '*', read: 0 }], RangeError, 'rules[0]: read must be a finite number of milliseconds > 0, got 0'],
-    [[{ destination: '*', write: Infinity }], RangeError, 'rules[0]: write must be a finite number of milliseconds > 0, got Infinity'],
+    [[{ destination: '*', read: 0 }], RangeError, 'rules[0]: read must be a finite number of milliseconds > 0, got 0 (a number)'],
+    [[{ destination: '*', write: Infinity }], RangeError, 'rules[0]: write must be a finite number of milliseconds > 0, got Infinity (a number)'],
     [[{ destination: '*', connect: 2 ** 31 }], RangeError, 'rules[0]: connect must be at most 2147483647 ms'],
-    [[{ destination: '*', protocol: 'grpc' }], RangeError, 'rules[0]: protocol="grpc" is not one of'],
+    [[{ destination: '*', protocol: 'grpc' }], RangeError, 'rules[0]: protocol=\'grpc\' is not one of'],
     [[{ destination: '*', protocol: 1 }], TypeError, 'rules[0]: protocol must be a string'],
-    [[{ destination: '*', mode: 'Report' }], RangeError, 'rules[0]: mode="Report" is not one of enforce or report'],
-    [[{ destination: '*', mode: true }], TypeError, 'rules[0]: mode must be a string, one of enforce or report; got true'],
-    [[{ destination: 'db:99999', read: 1 }], RangeError, 'rules[0]: the port must be 1 to 65535, got 99999'],
-    [[{ destination: '*', read: 1 }, { destination: 'db' }], TypeError, 'rules[1]: the destination "db" has no setting'],
-    [[{ destination: '*', read: 1, text: 7 }], TypeError, 'rules[0]: text must be a string, got 7'],
+    [[{ destination: '*', mode: 'Report' }], RangeError, 'rules[0]: mode=\'Report\' is not one of enforce or report'],
+    [[{ destination: '*', mode: true }], TypeError, 'rules[0]: mode must be a string, one of enforce or report; got true (a boolean)'],
+    [[{ destination: 'db:99999', read: 1 }], RangeError, 'rules[0]: destination \'db:99999\': the port must be 1 to 65535, got \'99999\''],
+    [[{ destination: '*', read: 1 }, { destination: 'db' }], TypeError, 'rules[1]: the destination \'db\' has no setting'],
+    [[{ destination: '*', read: 1, text: 7 }], TypeError, 'rules[0]: text must be a string, got 7 (a number)'],
+    // Values whose message could not be made with String() or JSON.stringify:
+    [[{ destination: '*', protocol: { toString: () => ({}) } }], TypeError, 'rules[0]: protocol must be a string, one of auto, request-reply, server-first, stream, redis or http; got { toString: [Function: toString] }'],
+    [[{ destination: '*', protocol: 5n }], TypeError, 'rules[0]: protocol must be a string, one of auto, request-reply, server-first, stream, redis or http; got 5n'],
+    [[{ destination: 0n, read: 1 }], TypeError, 'rules[0]: destination must be a string such as "db.internal:5432", got 0n'],
+    [[{ destination: '*', read: 1, text: { toString: () => ({}) } }], TypeError, 'rules[0]: text must be a string, got { toString: [Function: toString] }'],
+    [0n, TypeError, 'rules must be a string of rules, an array of rule objects or null, got 0n'],
   ])('%j: %p naming the bad part', (input, errorClass, message) => {
     let error: unknown;
     try {
@@ -408,7 +414,7 @@ describe('precedence on real sockets: own setting, then the first matching rule,
   it('a CIDR rule matches the address a name resolved to, before the application sees connect', async () => {
     const silent = await silentServer();
     setDefaultSocketTimeout({ read: 5 * T });
-    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} read=${T}ms protocol=stream; localhost read=${3 * T}ms`);
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} read=${T}ms; localhost read=${3 * T}ms`);
     let ruleAtConnect: unknown;
     let wroteAt = 0;
     const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 }, () => {
@@ -419,7 +425,73 @@ describe('precedence on real sockets: own setting, then the first matching rule,
     // Until connected, the first rule that matches the name outright applies.
     expect(ruleFor(socket)).toMatchObject({ index: 2 });
     const fate = await fateOf(socket, 3000);
-    expect(ruleAtConnect).toMatchObject({ index: 1, protocol: 'stream' });
+    expect(ruleAtConnect).toMatchObject({ index: 1 });
+    expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
+    within20(performance.now() - wroteAt, T);
+  });
+
+  it("the rule used while connecting forces no protocol: a CIDR rule decided at connect gets its read deadline", async () => {
+    const silent = await silentServer();
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} read=${T}ms; localhost protocol=stream connect=5s`);
+    const streamsBefore = getStats().protocols.stream.sockets;
+    let wroteAt = 0;
+    let protocol: unknown;
+    const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 }, () => {
+      wroteAt = performance.now();
+      socket.write('request');
+      protocol = protocolOfSocket(socket as InternalSocket);
+    }));
+    const fate = await fateOf(socket, 3000);
+    expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
+    within20(performance.now() - wroteAt, T);
+    expect(protocol).toBe('request-reply');
+    expect(getStats().protocols.stream.sockets).toBe(streamsBefore);
+  });
+
+  it("a CIDR rule decided at connect applies its protocol=: stream opens no reply window", async () => {
+    const silent = await silentServer();
+    setDefaultSocketTimeout({ read: T });
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} protocol=stream; localhost connect=5s`);
+    const streamsBefore = getStats().protocols.stream.sockets;
+    const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 }, () => socket.write('request')));
+    await once(socket, 'connect');
+    await new Promise((resolve) => setImmediate(resolve)); // the request is written in the connect listener
+    expect(getStats().protocols.stream.sockets).toBe(streamsBefore + 1);
+    expect(((socket as InternalSocket)[STATE] as SocketState).replyAt).toBe(0);
+    // The same request without the rule is cut after T: the default's deadline was there to fire.
+    setSocketTimeoutRules(null);
+    const { socket: other } = request(silent.port);
+    expect((await fateOf(other, 3000)).error).toMatchObject({ phase: 'read', timeout: T });
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it("a CIDR rule decided at connect with protocol=server-first: its greeting deadline runs from connect, with no write", async () => {
+    const silent = await silentServer();
+    setSocketTimeoutRules(`127.0.0.0/8:${silent.port} read=${T}ms protocol=server-first; localhost connect=5s`);
+    const socket = track(net.connect({ port: silent.port, host: 'localhost', family: 4 }));
+    await once(socket, 'connect');
+    const connectedAt = performance.now();
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('server-first');
+    const fate = await fateOf(socket, 3000);
+    expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
+    within20(performance.now() - connectedAt, T);
+  });
+
+  it('a socket connected again does not keep the last attempt\'s waiting choice', async () => {
+    const silent = await silentServer();
+    const refused = await refusedPort();
+    setSocketTimeoutRules(`10.0.0.0/8 read=5s; *:${refused} read=5s; * read=${T}ms`);
+    const socket = track(new net.Socket());
+    socket.on('error', () => {});
+    socket.connect(refused, 'localhost'); // waits: the 10/8 rule may match what localhost resolves to
+    await once(socket, 'close');
+    let wroteAt = 0;
+    socket.connect(silent.port, '127.0.0.1', () => {
+      wroteAt = performance.now();
+      socket.write('request');
+    });
+    const fate = await fateOf(socket, 3000);
+    expect(ruleFor(socket)).toMatchObject({ index: 3 });
     expect(fate.error).toMatchObject({ phase: 'read', timeout: T });
     within20(performance.now() - wroteAt, T);
   });
@@ -531,7 +603,7 @@ describe('observability', () => {
 describe('TIMEOUTSOCKET_RULES at start-up', () => {
   it('applyRulesEnvironment throws a one-line error quoting the rule, naming the variable', () => {
     expect(() => applyRulesEnvironment({ TIMEOUTSOCKET_RULES: 'db:5432 read=60s; cache:99999 read=1s' })).toThrow(
-      new RangeError('TIMEOUTSOCKET_RULES: rule 2 "cache:99999 read=1s": the port must be 1 to 65535, got 99999'),
+      new RangeError('TIMEOUTSOCKET_RULES: rule 2 "cache:99999 read=1s": the port must be 1 to 65535, got \'99999\''),
     );
   });
 
@@ -550,7 +622,7 @@ describe('TIMEOUTSOCKET_RULES at start-up', () => {
       catch (err) { console.log(err.constructor.name + ': ' + err.message); }
     `;
     const result = await runNode(['-e', script], { TIMEOUTSOCKET_RULES: '[::1 read=1s' }, ROOT);
-    expect(result.stdout.trim()).toBe('TypeError: TIMEOUTSOCKET_RULES: rule 1 "[::1 read=1s": "[::1" has no closing ]');
+    expect(result.stdout.trim()).toBe('TypeError: TIMEOUTSOCKET_RULES: rule 1 "[::1 read=1s": \'[::1\' has no closing ]');
   });
 
   it('good rules are in force in a preloaded process: the rule read deadline fires', async () => {
@@ -581,7 +653,20 @@ describe('explainDestination', () => {
       sources: { connect: 'default', read: 'rule', write: 'default' },
       mode: 'enforce',
       modeSource: 'default',
+      connectWhileConnecting: null,
     });
+  });
+
+  it('with an address that decided a CIDR rule, names the connect deadline that applies while connecting by name', () => {
+    const rules = '10.0.0.0/8 connect=1s; db connect=5s; * read=1s';
+    expect(explainDestination('db', 1, { rules, defaults, address: '10.1.2.3' }).connectWhileConnecting).toEqual({
+      timeout: 5000,
+      source: 'rule',
+      rule: expect.objectContaining({ index: 2 }),
+    });
+    // The same connect deadline either way, or no name to resolve: nothing to add.
+    expect(explainDestination('db', 1, { rules: '10.0.0.0/8 read=1s; db read=5s', defaults, address: '10.1.2.3' }).connectWhileConnecting).toBeNull();
+    expect(explainDestination('10.1.2.3', 1, { rules, defaults, address: '10.1.2.3' }).connectWhileConnecting).toBeNull();
   });
 
   it('names the mode: the rule\'s mode=, else the process mode given', () => {

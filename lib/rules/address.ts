@@ -6,6 +6,7 @@
  * block test is one mask and one comparison. This runs once per connection, never per chunk.
  */
 import * as net from 'node:net';
+import { quote } from '../quote';
 
 /** One address or block: a family, the network bits, and the prefix length. */
 export interface IpBlock {
@@ -106,24 +107,24 @@ export function parseBlock(text: string): IpBlock | undefined {
   const v4 = ipv4ToNumber(addressText);
   const v6 = v4 === undefined && !addressText.includes('%') ? ipv6ToBigInt(addressText) : undefined;
   if (v4 === undefined && v6 === undefined) {
-    if (slash !== -1) throw new BlockSyntaxError(`${JSON.stringify(addressText)} before the / is not an IPv4 or IPv6 address`, 'type');
+    if (slash !== -1) throw new BlockSyntaxError(`${quote(addressText)} before the / is not an IPv4 or IPv6 address`, 'type');
     return undefined;
   }
   const bits = v4 !== undefined ? 32 : 128;
   const prefixText = slash === -1 ? String(bits) : text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits) {
-    throw new BlockSyntaxError(`the prefix length in ${JSON.stringify(text)} must be 0 to ${bits}, got ${JSON.stringify(prefixText)}`, 'range');
+    throw new BlockSyntaxError(`the prefix length in ${quote(text)} must be 0 to ${bits}, got ${quote(prefixText)}`, 'range');
   }
   const prefix = Number(prefixText);
   if (v4 !== undefined) {
     const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
     const network = (v4 & mask) >>> 0;
-    if (network !== v4) throw new BlockSyntaxError(`${JSON.stringify(text)} has host bits set: the block is ${numberToIpv4(network)}/${prefix}`, 'range');
+    if (network !== v4) throw new BlockSyntaxError(`${quote(text)} has host bits set: the block is ${numberToIpv4(network)}/${prefix}`, 'range');
     return { family: 4, network, prefix };
   }
   const shift = BigInt(128 - prefix);
   const network = (v6! >> shift) << shift;
-  if (network !== v6) throw new BlockSyntaxError(`${JSON.stringify(text)} has host bits set: the block is ${bigIntToIpv6(network)}/${prefix}`, 'range');
+  if (network !== v6) throw new BlockSyntaxError(`${quote(text)} has host bits set: the block is ${bigIntToIpv6(network)}/${prefix}`, 'range');
   return { family: 6, network, prefix };
 }
 

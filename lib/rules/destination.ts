@@ -9,6 +9,7 @@
  *   and also the address actually connected to (`remoteAddress`). An IPv4-mapped IPv6 address
  *   (`::ffff:10.1.2.3`, what a dual-stack socket reports) matches IPv4 rules as its IPv4 address.
  */
+import { quote } from '../quote';
 import { BlockSyntaxError, blockContains, parseAddress, parseBlock, type IpBlock, type ParsedAddress } from './address';
 
 /** What a rule's host part is. */
@@ -63,23 +64,23 @@ export function parseDestination(text: string): Destination {
 
 function parseBracketed(text: string): Destination {
   const close = text.indexOf(']');
-  if (close === -1) throw new DestinationError(`${JSON.stringify(text)} has no closing ]`, 'type');
+  if (close === -1) throw new DestinationError(`${quote(text)} has no closing ]`, 'type');
   const inside = text.slice(1, close);
   const after = text.slice(close + 1);
   if (after !== '' && !after.startsWith(':')) {
-    throw new DestinationError(`${JSON.stringify(text)}: after ] comes :port or nothing, got ${JSON.stringify(after)}`, 'type');
+    throw new DestinationError(`${quote(text)}: after ] comes :port or nothing, got ${quote(after)}`, 'type');
   }
   const host = parseHost(inside);
   if (host.kind !== 'ip' || host.block.family !== 6) {
-    throw new DestinationError(`${JSON.stringify(inside)} in brackets is not an IPv6 address or block`, 'type');
+    throw new DestinationError(`${quote(inside)} in brackets is not an IPv6 address or block`, 'type');
   }
   return { host, port: after === '' ? undefined : parsePort(after.slice(1)) };
 }
 
 function parsePort(text: string): number {
-  if (!/^\d+$/.test(text)) throw new DestinationError(`the port must be a number, got ${JSON.stringify(text)}`, 'type');
+  if (!/^\d+$/.test(text)) throw new DestinationError(`the port must be a number, got ${quote(text)}`, 'type');
   const port = Number(text);
-  if (port < 1 || port > 65535) throw new DestinationError(`the port must be 1 to 65535, got ${text}`, 'range');
+  if (port < 1 || port > 65535) throw new DestinationError(`the port must be 1 to 65535, got ${quote(text)}`, 'range');
   return port;
 }
 
@@ -98,7 +99,7 @@ function parseHost(text: string): HostPattern {
     const suffix = checkName(lower.slice(2), text);
     return { kind: 'suffix', suffix: `.${suffix}` };
   }
-  if (lower.includes('*')) throw new DestinationError(`${JSON.stringify(text)}: a wildcard is written *.suffix (or * alone)`, 'type');
+  if (lower.includes('*')) throw new DestinationError(`${quote(text)}: a wildcard is written *.suffix (or * alone)`, 'type');
   return { kind: 'name', name: checkName(lower, text) };
 }
 
@@ -108,7 +109,7 @@ function checkName(name: string, original: string): string {
   const labels = bare.split('.');
   // An all-numeric last label is not a name (RFC 3696 §2): `300.1.1.1` is a mistyped address.
   if (bare.length > 253 || !labels.every((label) => LABEL.test(label)) || /^\d+$/.test(labels[labels.length - 1])) {
-    throw new DestinationError(`${JSON.stringify(original)} is not a host name, an IP address or a CIDR block`, 'type');
+    throw new DestinationError(`${quote(original)} is not a host name, an IP address or a CIDR block`, 'type');
   }
   return bare;
 }

@@ -33,6 +33,12 @@ export interface Explanation {
   readonly mode: DeadlineMode;
   /** Whether the rule or the process mode sets {@link Explanation.mode}. */
   readonly modeSource: DeadlineSource;
+  /**
+   * The connect deadline while connecting, when it is not {@link Explanation.timeouts}' own: the
+   * `address` given decided an IP or CIDR rule, but until a connection by name is up the first
+   * rule that matches the name outright (or the default) applies. `null` otherwise.
+   */
+  readonly connectWhileConnecting: { readonly timeout: number | null; readonly source: DeadlineSource; readonly rule: SocketTimeoutRule | null } | null;
 }
 
 /** What {@link explainDestination} may be told besides the destination. */
@@ -80,7 +86,19 @@ export function explainDestination(host: string, port: number, options: ExplainO
     sources: { connect: source('connect'), read: source('read'), write: source('write') },
     mode: rule?.mode ?? options.mode ?? DEFAULT_MODE,
     modeSource: rule?.mode === undefined ? 'default' : 'rule',
+    connectWhileConnecting: whileConnecting(host, port, options, defaults, timeouts.connect),
   };
+}
+
+/** The stand-in's connect deadline, when an address decided the rule and the stand-in's differs. */
+function whileConnecting(host: string, port: number, options: ExplainOptions, defaults: PhaseTimeouts, connect: number | null): Explanation['connectWhileConnecting'] {
+  if (options.address === undefined) return null;
+  const byName = findRule(host, port, undefined, options.rules);
+  if (!byName.dependsOnAddress) return null;
+  const timeout = byName.compiled === undefined ? defaults.connect : byName.compiled.timeoutsOver(defaults).connect;
+  if (timeout === connect) return null;
+  const source: DeadlineSource = byName.rule?.connect !== undefined ? 'rule' : 'default';
+  return { timeout, source, rule: byName.rule ?? null };
 }
 
 /** An explanation as the CLI prints it: one line per item, indented. */
@@ -94,6 +112,11 @@ export function describeExplanation(explanation: Explanation): string[] {
   for (const phase of PHASES) {
     const value = timeouts[phase];
     lines.push(`  ${phase.padEnd(9)} ${value === null ? 'off' : formatDuration(value)} (${sources[phase]})`);
+    const early = explanation.connectWhileConnecting;
+    if (phase === 'connect' && early !== null) {
+      const from = early.source === 'rule' && early.rule !== null ? `rule ${early.rule.index}` : 'default';
+      lines.push(`            while connecting: ${early.timeout === null ? 'off' : formatDuration(early.timeout)} (${from}: the address decides the rule only once connected)`);
+    }
   }
   lines.push(`  keepalive ${timeouts.keepAlive === null ? 'off' : formatDuration(timeouts.keepAlive)} (default)`);
   lines.push(`  mode      ${explanation.mode} (${explanation.modeSource})`);

@@ -151,10 +151,17 @@ function firstYes(list: readonly CompiledRule[], target: Target, from: CompiledR
  *
  * When the host is a name and an IP or CIDR rule comes before the first rule that matches the
  * name, the address decides: until connected the socket uses the first rule that matches
- * outright (so the connect deadline is that rule's, or the default), and at `'connect'`, before
- * the application's own listeners run, the choice is made again with `remoteAddress`.
+ * outright (so the connect deadline is that rule's, or the default; its `protocol=` is not
+ * applied), and at `'connect'`, before the application's own listeners run, the choice is made
+ * again with `remoteAddress` and the engine applies the final rule's protocol.
  */
 export function matchOnConnect(socket: RuledSocket, host: string | undefined, port: number | undefined): void {
+  // A socket connected again (after a failed attempt) must not keep the last attempt's wait:
+  // its stale 'connect' listener would overwrite the rule chosen now.
+  if (socket[PENDING] !== undefined) {
+    socket[PENDING] = undefined;
+    socket.removeListener('connect', settleOnConnect);
+  }
   const set = store().set;
   if (set === undefined) {
     if (socket[RULE] !== undefined) socket[RULE] = undefined; // a socket reused after the rules were cleared
@@ -173,14 +180,39 @@ function settleOnConnect(this: RuledSocket): void {
   settle(this);
 }
 
-/** Chooses again with the address connected to, once; a no-op unless the choice was waiting for it. */
+/**
+ * Chooses again with the address connected to, once; a no-op unless the choice was waiting for
+ * it. Then tells the engine (see {@link onRuleSettled}), which applies the final rule's protocol.
+ */
 function settle(socket: RuledSocket): void {
   const pending = socket[PENDING];
   if (pending === undefined) return;
   socket[PENDING] = undefined;
+  socket.removeListener('connect', settleOnConnect); // settled early (by ruleFor): the listener has nothing left to do
   const set = store().set;
-  if (set === undefined) return;
-  socket[RULE] = firstMatch(set.list, targetOf(pending.host, pending.port, socket.remoteAddress)).rule;
+  if (set !== undefined) socket[RULE] = firstMatch(set.list, targetOf(pending.host, pending.port, socket.remoteAddress)).rule;
+  settled?.(socket);
+}
+
+/** What the engine runs once a waiting choice is made (set by lib/engine.ts, which imports this module). */
+let settled: ((socket: net.Socket) => void) | undefined;
+
+/**
+ * Registers what runs when a rule choice that waited for the address is made, before
+ * `'connect'` reaches the application: the engine applies the final rule's `protocol=` there
+ * (the rule used while connecting forces none). A hook, not an import: the engine imports
+ * this module.
+ */
+export function onRuleSettled(hook: (socket: net.Socket) => void): void {
+  settled = hook;
+}
+
+/**
+ * Whether the socket's rule is still the stand-in used while connecting (an IP or CIDR rule may
+ * yet match the address): its deadlines apply until then, its protocol does not.
+ */
+export function ruleWaitsForAddress(socket: net.Socket): boolean {
+  return (socket as RuledSocket)[PENDING] !== undefined;
 }
 
 /**

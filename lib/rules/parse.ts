@@ -5,6 +5,7 @@
  * Text: rules separated by `;` (empty ones, such as after a trailing `;`, are skipped), each a
  * destination followed by space-separated `name=value` settings.
  */
+import { quote } from '../quote';
 import { DestinationError, parseDestination, type Destination } from './destination';
 import { CompiledRule } from './rule';
 import { isSetting, listOf, SETTING_NAMES, SettingError, settingFromText, settingFromValue, settingsText } from './settings';
@@ -43,13 +44,13 @@ function raise(prefix: string, problem: Problem): never {
  * Throws a `TypeError` (not a string or an array, a malformed destination, an unknown or
  * repeated setting, a word that is not `name=value`, a rule with no setting) or a `RangeError`
  * (a bad duration, port, prefix length or protocol), quoting the rule: for text, one line like
- * `TIMEOUTSOCKET_RULES: rule 2 "db:99999 read=1s": the port must be 1 to 65535, got 99999`.
+ * `TIMEOUTSOCKET_RULES: rule 2 "db:99999 read=1s": the port must be 1 to 65535, got '99999'`.
  */
 export function parseRules(input: SocketTimeoutRules, name: string): CompiledRule[] {
   if (input === null) return [];
   if (typeof input === 'string') return parseText(input, name);
   if (!Array.isArray(input)) {
-    throw new TypeError(`${name} must be a string of rules, an array of rule objects or null, got ${describe(input)}`);
+    throw new TypeError(`${name} must be a string of rules, an array of rule objects or null, got ${quote(input)}`);
   }
   return input.map((item, i) => parseObject(item, i, name));
 }
@@ -77,10 +78,10 @@ function parseRuleText(text: string, index: number): CompiledRule {
     const eq = word.indexOf('=');
     if (eq === -1) {
       const hint = words.indexOf(word) > 0 && !/^\d/.test(word) ? ` (a ";" missing before the next rule?)` : '';
-      throw new Problem(`${JSON.stringify(word)} is not a setting: write name=value with name ${listOf(SETTING_NAMES)}${hint}`, 'type');
+      throw new Problem(`${quote(word)} is not a setting: write name=value with name ${listOf(SETTING_NAMES)}${hint}`, 'type');
     }
     const key = word.slice(0, eq);
-    if (!isSetting(key)) throw new Problem(`unknown setting ${JSON.stringify(key)}: expected ${listOf(SETTING_NAMES)}`, 'type');
+    if (!isSetting(key)) throw new Problem(`unknown setting ${quote(key)}: expected ${listOf(SETTING_NAMES)}`, 'type');
     if (key in settings) throw new Problem(`${key} is set twice`, 'type');
     settings[key] = settingFromText(key, word.slice(eq + 1));
   }
@@ -91,35 +92,41 @@ function parseObject(item: unknown, i: number, name: string): CompiledRule {
   const prefix = `${name}[${i}]`;
   try {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      throw new Problem(`must be an object { destination, connect?, read?, write?, protocol?, mode? }, got ${describe(item)}`, 'type');
+      throw new Problem(`must be an object { destination, connect?, read?, write?, protocol?, mode? }, got ${quote(item)}`, 'type');
     }
     const fields = item as Record<string, unknown>;
     const unknown = Object.keys(fields).find((key) => !OBJECT_KEYS.has(key));
-    if (unknown !== undefined) throw new Problem(`unknown key ${JSON.stringify(unknown)}: expected destination, text, ${listOf(SETTING_NAMES)}`, 'type');
+    if (unknown !== undefined) throw new Problem(`unknown key ${quote(unknown)}: expected destination, text, ${listOf(SETTING_NAMES)}`, 'type');
     const { destination: destinationText, text } = fields as Partial<SocketTimeoutRuleInput>;
-    if (typeof destinationText !== 'string') throw new Problem(`destination must be a string such as "db.internal:5432", got ${describe(destinationText)}`, 'type');
-    if (text !== undefined && typeof text !== 'string') throw new Problem(`text must be a string, got ${describe(text)}`, 'type');
-    const destination = parseDestination(destinationText.trim());
+    // A rule with no destination at all (`{ read: 1000 }`, a boxed value, some other object): quote the whole of it.
+    if (destinationText === undefined) throw new Problem(`needs a destination such as "db.internal:5432", got ${quote(item)}`, 'type');
+    if (typeof destinationText !== 'string') throw new Problem(`destination must be a string such as "db.internal:5432", got ${quote(destinationText)}`, 'type');
+    if (text !== undefined && typeof text !== 'string') throw new Problem(`text must be a string, got ${quote(text)}`, 'type');
+    const destination = destinationOf(destinationText);
     const settings: Record<string, unknown> = {};
     for (const key of SETTING_NAMES) if (fields[key] !== undefined) settings[key] = settingFromValue(key, fields[key]);
     const written = text ?? `${destinationText.trim()} ${settingsText(settings)}`;
-    return compile(destinationText.trim(), destination, settings as RuleSettings, written, i + 1);
+    return compile(destinationText.trim(), destination, settings as RuleSettings, written, i + 1, destinationText);
   } catch (error) {
     raise(prefix, asProblem(error));
   }
 }
 
-function compile(destinationText: string, destination: Destination, settings: RuleSettings, text: string, index: number): CompiledRule {
+/** An object's destination: its errors quote it, as a text rule's prefix quotes the rule. */
+function destinationOf(text: string): Destination {
+  try {
+    return parseDestination(text.trim());
+  } catch (error) {
+    const problem = asProblem(error);
+    throw new Problem(`destination ${quote(text)}: ${problem.message}`, problem.kind);
+  }
+}
+
+/** `shown`: the destination as the caller gave it (an object's, untrimmed), for the message. */
+function compile(destinationText: string, destination: Destination, settings: RuleSettings, text: string, index: number, shown = destinationText): CompiledRule {
   if (Object.keys(settings).length === 0) {
-    throw new Problem(`the destination ${JSON.stringify(destinationText)} has no setting: add ${listOf(SETTING_NAMES.map((key) => `${key}=`))}`, 'type');
+    throw new Problem(`the destination ${quote(shown)} has no setting: add ${listOf(SETTING_NAMES.map((key) => `${key}=`))}`, 'type');
   }
   const rule: SocketTimeoutRule = Object.freeze({ destination: destinationText, ...settings, text, index });
   return new CompiledRule(rule, destination);
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? 'an object' : String(value);
 }

@@ -7,6 +7,7 @@
 import { checkMilliseconds, parseDuration } from '../config';
 import { DEADLINE_MODES } from '../mode';
 import { PROTOCOL_SETTINGS } from '../protocols/names';
+import { quote } from '../quote';
 import type { RuleSettings } from './types';
 
 /** A bad setting: the message names it, `kind` says which error class the caller throws. */
@@ -55,9 +56,9 @@ const deadline: SettingRow<number | null> = {
 /** One of a fixed list of words. */
 function oneOf<T extends string>(choices: readonly T[]): SettingRow<T> {
   const check = (value: unknown, name: string): T => {
-    if (typeof value !== 'string') throw new SettingError(`${name} must be a string, one of ${listOf(choices)}; got ${String(value)}`, 'type');
+    if (typeof value !== 'string') throw new SettingError(`${name} must be a string, one of ${listOf(choices)}; got ${quote(value)}`, 'type');
     if (!(choices as readonly string[]).includes(value)) {
-      throw new SettingError(`${name}=${JSON.stringify(value)} is not one of ${listOf(choices)}`, 'range');
+      throw new SettingError(`${name}=${quote(value)} is not one of ${listOf(choices)}`, 'range');
     }
     return value as T;
   };
