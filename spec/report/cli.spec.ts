@@ -115,8 +115,10 @@ describe('timeoutsocket run --report over a parent and two child processes', () 
     expect(report.processes).toBe(3);
     const row = (port: number, phase: string) => report.rows.find((r: { port: number; phase: string }) => r.port === port && r.phase === phase);
     expect(row(faults.slow.port, 'read')).toMatchObject({ ranOut: 1, late: 1, never: 0, timeout: T });
-    expect(row(faults.slow.port, 'read').answeredMax).toBeGreaterThanOrEqual(3 * T - 1);
-    expect(row(faults.slow.port, 'read').lateMax).toBeGreaterThanOrEqual(2 * T - 1);
+    // The server's own 3 T timer may fire up to a ms early (libuv's cached loop time), and the
+    // engine's clock starts up to a ms late (stamps round up): 598.3 ms was seen for 3 T = 600.
+    expect(row(faults.slow.port, 'read').answeredMax).toBeGreaterThanOrEqual(3 * T - 3);
+    expect(row(faults.slow.port, 'read').lateMax).toBeGreaterThanOrEqual(2 * T - 3);
     expect(row(faults.sink.port, 'read')).toMatchObject({ ranOut: 1, late: 0, never: 1, neverButWriting: 1 });
     expect(row(faults.silent.port, 'read')).toMatchObject({ ranOut: 1, late: 0, never: 1, neverButWriting: 0 });
     expect(row(faults.hole.port, 'connect')).toMatchObject({ ranOut: 1, late: 0, never: 1 });
