@@ -10,7 +10,8 @@ import { protocolOfSocket, setProtocol, type InternalSocket } from '../../lib/en
 import { CHANNELS, getStats, type TimeoutMessage } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { declaresLength } from '../../lib/protocols/http-spec';
-import { cleanUp, keep, staysOpen, T, TOLERANCE } from './support';
+import { withDeadline } from '../../fixtures/bounded';
+import { cleanUp, keep, serve, staysOpen, T, TOLERANCE } from './support';
 
 beforeAll(() => install());
 afterAll(() => uninstall());
@@ -236,6 +237,70 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     expect(protocolOfSocket(socket as InternalSocket)).toBe('http');
     await staysOpen(socket, 3 * T);
     expect(getStats().timeouts.read).toBe(readTimeouts);
+  });
+
+  it('Node http, keep-alive: a response complete before the request ended leaves the pooled socket idle, with no deadline', async () => {
+    // A server answering before the upload ends (a 401 or 413): request.start then comes after
+    // the whole response, and must not open a reply window on the socket going back to the pool.
+    const server = await serve((socket) => {
+      let answered = false;
+      socket.on('data', (chunk: Buffer) => {
+        if (answered || !chunk.includes('\r\n\r\n')) return;
+        answered = true;
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      });
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    keep({ close: async () => agent.destroy() });
+    const armed = getStats().armed;
+    const readTimeouts = getStats().timeouts.read;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const request = http.request({ port: server.port, host: '127.0.0.1', method: 'POST', agent, headers: { 'content-length': '4' } });
+      request.on('error', reject);
+      request.on('response', (res) => {
+        res.resume();
+        res.on('end', () => {
+          request.socket!.once('free', () => resolve(request.socket!));
+          request.end('cd');
+        });
+      });
+      request.write('ab');
+    });
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('http');
+    expect(getStats().armed).toBeGreaterThan(armed); // deadlines were in force on this socket
+    await staysOpen(socket, 3 * T);
+    expect(getStats().timeouts.read).toBe(readTimeouts);
+  });
+
+  it('fetch(): a response whose head came before the upload ended is still bounded by inactivity, not settled by a reply window', async () => {
+    // undici:request:headers comes before undici:request:bodySent: the late bodySent must not
+    // replace the body's inactivity window by a reply window that the next body byte settles.
+    let mark: (at: number) => void = () => {};
+    const stalled = new Promise<number>((resolve) => (mark = resolve));
+    const port = await httpServer((req, res) => {
+      res.writeHead(200, { 'content-length': '20' });
+      res.write('0123456789');
+      req.resume();
+      req.on('end', () => res.write('abcde', () => mark(performance.now())));
+    });
+    const fired: TimeoutMessage[] = [];
+    const onTimeout = (message: unknown) => fired.push(message as TimeoutMessage);
+    diagnosticsChannel.subscribe(CHANNELS.timeout, onTimeout);
+    let upload: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => { upload = controller; controller.enqueue(Buffer.from('ab')); } });
+    const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    upload!.close(); // the upload ends after the response's head
+    const read = response.text().then(
+      () => undefined,
+      (error: Error) => ({ error, at: performance.now() }),
+    );
+    const failure = await withDeadline(read, 10 * T, 'the stalled body to fail');
+    diagnosticsChannel.unsubscribe(CHANNELS.timeout, onTimeout);
+    const stallAt = await stalled;
+    expect(failure).toBeDefined();
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toMatchObject({ phase: 'read', protocol: 'http', error: { code: 'ETIMEDOUT' } });
+    expect(failure!.at - stallAt).toBeGreaterThanOrEqual(T - 1);
   });
 
   it('a response body the application does not read for 3 T is not blamed on the server', async () => {
