@@ -1,11 +1,14 @@
+import * as fs from 'node:fs';
 import type * as net from 'node:net';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import * as tls from 'node:tls';
 import { setDefaultSocketTimeout } from '../../lib/runtime';
 import { protocolOfSocket, setProtocol, type InternalSocket } from '../../lib/engine';
 import { getStats } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { BECOMES_STREAM, looksLikeResp, NO_DEADLINE, PLAIN_WINDOW, redisWindow } from '../../lib/protocols/redis';
-import { cleanUp, connectTo, fate, firstData, resp, serve, staysOpen, T, TOLERANCE } from './support';
+import { cleanUp, connectTo, fate, firstData, keep, resp, serve, staysOpen, T, TOLERANCE, track } from './support';
 
 beforeAll(() => install());
 afterAll(() => uninstall());
@@ -122,6 +125,40 @@ describe('redis connections (chosen by their RESP bytes)', () => {
     expect(getStats().armed).toBe(armed + 1); // the window was armed, with its own deadline
     await staysOpen(socket, 3 * T);
     await expect(answered).resolves.toBeInstanceOf(Buffer);
+  });
+
+  it('over TLS, BLPOP with a timeout of 2 T written before the handshake ended, answered after 1.5 T, stays open for 3 T', async () => {
+    // The window opens at 'secure', once the write's bytes are gone: the limit is read at the write.
+    const tlsDir = path.join(__dirname, '..', '..', 'fixtures', 'tls');
+    const accepted = new Set<tls.TLSSocket>();
+    const server = tls.createServer({ key: fs.readFileSync(path.join(tlsDir, 'key.pem')), cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')) }, (socket) => {
+      accepted.add(socket);
+      socket.on('error', () => {});
+      socket.on('data', (chunk: Buffer) => {
+        if (parse(chunk.toString('latin1')).some((command) => command[0] === 'BLPOP')) {
+          setTimeout(() => socket.write('*2\r\n$1\r\nq\r\n$1\r\nx\r\n'), 1.5 * T);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    keep({
+      close: () =>
+        new Promise<void>((done) => {
+          for (const socket of accepted) socket.destroy();
+          server.close(() => done());
+        }),
+    });
+    const { armed, timeouts } = getStats();
+    const socket = track(tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false }));
+    socket.on('error', () => {});
+    const answered = firstData(socket);
+    socket.write(resp('BLPOP', 'q', String((2 * T) / 1000))); // still connecting: before the handshake
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('redis');
+    await staysOpen(socket, 3 * T);
+    await expect(answered).resolves.toBeInstanceOf(Buffer);
+    expect(getStats().armed).toBeGreaterThanOrEqual(armed + 2); // connect, then the reply window (and write watches)
+    expect(getStats().timeouts.read).toBe(timeouts.read);
   });
 
   it('a blocking command whose server froze ends with ETIMEDOUT at its timeout plus T', async () => {
