@@ -8,7 +8,7 @@ import { protocolOfSocket, setProtocol, type InternalSocket } from '../../lib/en
 import { getStats } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { BECOMES_STREAM, looksLikeResp, NO_DEADLINE, PLAIN_WINDOW, redisWindow } from '../../lib/protocols/redis';
-import { cleanUp, connectTo, fate, firstData, keep, resp, serve, staysOpen, T, TOLERANCE, track } from './support';
+import { cleanUp, connectTo, expectFiredOnTime, fate, firstData, keep, recordTimeouts, resp, SANITY, serve, staysOpen, T, track } from './support';
 
 beforeAll(() => install());
 afterAll(() => uninstall());
@@ -102,6 +102,7 @@ describe('redis connections (chosen by their RESP bytes)', () => {
   it('a plain command to a server that never answers ends with ETIMEDOUT (read) at T', async () => {
     const server = await redisServer(() => {});
     const socket = await connectTo(server.port);
+    recordTimeouts();
     const fated = fate(socket);
     const written = performance.now();
     socket.write(resp('GET', 'k'));
@@ -109,7 +110,8 @@ describe('redis connections (chosen by their RESP bytes)', () => {
     expect(protocolOfSocket(socket as InternalSocket)).toBeUndefined(); // released on destroy
     expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T });
     expect(performance.now() - written).toBeGreaterThanOrEqual(T - 1);
-    expect(performance.now() - written).toBeLessThanOrEqual(T + TOLERANCE);
+    expect(performance.now() - written).toBeLessThanOrEqual(T + SANITY);
+    expectFiredOnTime(T, socket);
     expect(getStats().protocols.redis.timeouts).toBe(1);
   });
 
@@ -154,7 +156,7 @@ describe('redis connections (chosen by their RESP bytes)', () => {
     const answered = firstData(socket);
     socket.write(resp('BLPOP', 'q', String((2 * T) / 1000))); // still connecting: before the handshake
     await new Promise((resolve) => socket.once('secureConnect', resolve));
-    expect(protocolOfSocket(socket as InternalSocket)).toBe('redis');
+    expect(protocolOfSocket(socket as unknown as InternalSocket)).toBe('redis');
     await staysOpen(socket, 3 * T);
     await expect(answered).resolves.toBeInstanceOf(Buffer);
     expect(getStats().armed).toBeGreaterThanOrEqual(armed + 2); // connect, then the reply window (and write watches)
@@ -164,6 +166,7 @@ describe('redis connections (chosen by their RESP bytes)', () => {
   it('a blocking command whose server froze ends with ETIMEDOUT at its timeout plus T', async () => {
     const server = await redisServer(() => {});
     const socket = await connectTo(server.port);
+    recordTimeouts();
     const fated = fate(socket);
     const written = performance.now();
     socket.write(resp('BRPOP', 'q', String(T / 1000)));
@@ -171,7 +174,8 @@ describe('redis connections (chosen by their RESP bytes)', () => {
     const elapsed = performance.now() - written;
     expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: 2 * T });
     expect(elapsed).toBeGreaterThanOrEqual(2 * T - 1);
-    expect(elapsed).toBeLessThanOrEqual(2 * T + TOLERANCE);
+    expect(elapsed).toBeLessThanOrEqual(2 * T + SANITY);
+    expectFiredOnTime(2 * T, socket);
   });
 
   it('BLPOP 0 blocks for ever: no deadline, and commands pipelined behind it wait with it', async () => {
