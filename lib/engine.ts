@@ -364,7 +364,7 @@ export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: u
   if (isOn(timeouts.read) && state.client) {
     if ((state.flags & DECIDED) === 0) chooseFromFirstWrite(socket, state, writev, data, encoding);
     if (writeOpensWindow(socket, state)) {
-      if (isHandshaking(socket)) waitForHandshake(socket, state);
+      if (isHandshaking(socket)) waitForHandshake(socket, state, timeouts.read, writev, data, encoding);
       else openReplyWindow(socket, state, timeouts.read, writev, data, encoding);
     }
   }
@@ -377,7 +377,8 @@ export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: u
  * `new tls.TLSSocket(socket)` gets no 'secureConnect'), and a socket that failed verification is
  * destroyed by then.
  */
-function waitForHandshake(socket: InternalSocket, state: SocketState): void {
+function waitForHandshake(socket: InternalSocket, state: SocketState, read: number, writev?: unknown, data?: unknown, encoding?: unknown): void {
+  if (writev !== undefined) holdRedisWindow(socket, state, read, writev, data, encoding);
   if (state.awaitingSecure) return;
   state.awaitingSecure = true;
   socket.once(SECURE_EVENT, () => {
@@ -385,7 +386,23 @@ function waitForHandshake(socket: InternalSocket, state: SocketState): void {
     if (socket.destroyed) return;
     chooseAfterHandshake(socket, state);
     armAfterWrite(socket);
+    if (state.replyAt === 0) state.replyLimit = 0; // no window opened (ALPN h2: a stream)
   });
+}
+
+/**
+ * A redis command written while the TLS handshake runs: its window opens at 'secure', when the
+ * write's bytes are gone, so its limit is read now and kept in `replyLimit` (free while no
+ * window is pending) until then; of several writes the most patient wins, as in one pipeline.
+ */
+function holdRedisWindow(socket: InternalSocket, state: SocketState, read: number, writev: unknown, data: unknown, encoding: unknown): void {
+  if (protocolOf(state) !== REDIS_ID || state.replyAt !== 0) return;
+  const limit = redisWindow(headOfWrite(writev, data, encoding, REDIS_HEAD_BYTES), read);
+  if (limit === BECOMES_STREAM) {
+    state.replyLimit = 0;
+    choose(socket, state, STREAM_ID, 'command');
+  } else if (limit === NO_DEADLINE || state.replyLimit === NO_DEADLINE) state.replyLimit = NO_DEADLINE;
+  else if (limit > state.replyLimit) state.replyLimit = limit;
 }
 
 /**
@@ -405,7 +422,9 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   // Otherwise a fresh window: none was pending, or the pending one belongs to a request that
   // was answered meanwhile (the check is lazy, so it may not have noticed yet).
   let limit = 0;
-  if (writev !== undefined && protocolOf(state) === REDIS_ID) {
+  if (writev === undefined && state.replyAt === 0 && protocolOf(state) === REDIS_ID) {
+    limit = state.replyLimit; // held from the writes made during a TLS handshake (holdRedisWindow)
+  } else if (writev !== undefined && protocolOf(state) === REDIS_ID) {
     limit = redisWindow(headOfWrite(writev, data, encoding, REDIS_HEAD_BYTES), timeout);
     if (limit === BECOMES_STREAM) {
       endReplyWindow(state);
@@ -942,7 +961,7 @@ export function httpRequestSent(socket: InternalSocket, tunnel: boolean): void {
   if (tunnel) state.flags |= TUNNEL;
   const read = effectiveTimeouts(socket).read;
   if (!isOn(read) || socket.connecting || socket.destroyed) return; // the write at connect opens it
-  if (isHandshaking(socket)) waitForHandshake(socket, state);
+  if (isHandshaking(socket)) waitForHandshake(socket, state, read);
   else openReplyWindow(socket, state, read);
 }
 

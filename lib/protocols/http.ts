@@ -44,6 +44,8 @@ interface NodeRequest {
   getHeader?(name: string): unknown;
   /** The serialised request head (OutgoingMessage `_header`), set once the head was built. */
   _header?: unknown;
+  /** The response (ClientRequest `res`), set when its head was parsed, before `response.finish`. */
+  res?: unknown;
 }
 
 /** The parts of Node's IncomingMessage read here. */
@@ -64,6 +66,14 @@ interface UndiciRequest extends BodyOwner {
  */
 const undiciSockets = new WeakMap<object, InternalSocket>();
 
+/**
+ * undici requests whose head went out and whose body is not sent yet. A server may answer before
+ * the body is sent (a 401 or 413 to an upload): `undici:request:headers` then comes first and
+ * takes the request out, and its `bodySent` opens no reply window, which would replace the
+ * response body's window (or wait for a byte that never comes). Weak, like the sockets.
+ */
+const unsent = new WeakSet<object>();
+
 function asSocket(value: unknown): InternalSocket | undefined {
   return typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function'
     ? (value as InternalSocket)
@@ -73,8 +83,19 @@ function asSocket(value: unknown): InternalSocket | undefined {
 function onRequestStart(message: unknown): void {
   const request = (message as { request?: NodeRequest }).request;
   const socket = asSocket(request?.socket);
-  if (request === undefined || socket === undefined) return;
+  if (request === undefined || socket === undefined || answeredEarly(request)) return;
   httpRequestSent(socket, isNodeTunnel(request));
+}
+
+/**
+ * A server may answer before the request ends (a 401 or 413 to an upload): `request.start` then
+ * comes after the response's head, or after the whole response, and a reply window opened then
+ * waits for a byte that never comes, and kills the socket idle in its agent's pool. Node sets
+ * `request.res` in `parserOnIncomingClient` before it publishes `response.finish` (measured on
+ * 20.20, 22.23, 24.22 and 26.12); a 1xx head does not set it.
+ */
+function answeredEarly(request: NodeRequest): boolean {
+  return request.res !== undefined && request.res !== null;
 }
 
 /** An Upgrade header line in a request head Node has already serialised. */
@@ -105,13 +126,14 @@ function onUndiciSendHeaders(message: unknown): void {
   const socket = asSocket(value);
   if (request === undefined || socket === undefined) return;
   undiciSockets.set(request, socket);
+  unsent.add(request);
   httpClientSocket(socket);
 }
 
 function onUndiciBodySent(message: unknown): void {
   const request = (message as { request?: UndiciRequest }).request;
   const socket = request === undefined ? undefined : undiciSockets.get(request);
-  if (request === undefined || socket === undefined) return;
+  if (request === undefined || socket === undefined || !unsent.delete(request)) return;
   const tunnel = request.method === 'CONNECT' || (request.upgrade !== undefined && request.upgrade !== null && request.upgrade !== false);
   httpRequestSent(socket, tunnel);
 }
@@ -120,6 +142,7 @@ function onUndiciHeaders(message: unknown): void {
   const { request, response } = message as { request?: UndiciRequest; response?: { statusCode?: number; headers?: unknown } };
   const socket = request === undefined ? undefined : undiciSockets.get(request);
   if (request === undefined || socket === undefined || response === undefined) return;
+  if (response.statusCode === undefined || response.statusCode >= 200) unsent.delete(request); // a 1xx is no answer yet
   const bounded = declaresLength(request.method, response.statusCode, rawHeader(response.headers, 'content-length'), rawHeader(response.headers, 'transfer-encoding'));
   httpResponseHead(socket, bounded ? request : undefined);
 }

@@ -169,10 +169,16 @@ function commandWindow(head: Buffer, args: number[], complete: boolean, read: nu
     return blockingWindow(argument(head, args, blocking.at), blocking.unit, read);
   }
   if (BLOCK_OPTION.has(name)) {
+    // Options are keywords only where a keyword can stand: a group, a consumer or a COUNT value
+    // may be spelled `streams` or `block` (XREADGROUP GROUP <group> <consumer> [COUNT n] [BLOCK ms]
+    // [NOACK] STREAMS …; XREAD has no GROUP). Words Redis would refuse are stepped over: it
+    // answers them with an error at once, within the plain window.
     for (let i = 1; 2 * i < args.length; i++) {
       const option = argument(head, args, i)!.toUpperCase();
       if (option === 'STREAMS') return PLAIN_WINDOW;
       if (option === 'BLOCK') return blockingWindow(argument(head, args, i + 1), 'milliseconds', read);
+      if (option === 'COUNT') i += 1;
+      else if (option === 'GROUP' && name === 'XREADGROUP') i += 2;
     }
     return complete ? PLAIN_WINDOW : NO_DEADLINE;
   }

@@ -1,4 +1,3 @@
-import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -7,10 +6,11 @@ import { performance } from 'node:perf_hooks';
 import { setDefaultSocketTimeout } from '../../lib/runtime';
 import * as net from 'node:net';
 import { protocolOfSocket, setProtocol, type InternalSocket } from '../../lib/engine';
-import { CHANNELS, getStats, type TimeoutMessage } from '../../lib/observe';
+import { getStats } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { declaresLength } from '../../lib/protocols/http-spec';
-import { cleanUp, keep, staysOpen, T, TOLERANCE } from './support';
+import { withDeadline } from '../../fixtures/bounded';
+import { cleanUp, expectFiredOnTime, keep, recordTimeouts, SANITY, serve, staysOpen, T } from './support';
 
 beforeAll(() => install());
 afterAll(() => uninstall());
@@ -68,6 +68,7 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     const port = await httpServer(handler);
     const agent = new http.Agent({ keepAlive: false });
     const httpTimeouts = getStats().protocols.http.timeouts;
+    recordTimeouts();
     let body = '';
     const result = await new Promise<{ error: Error & { code?: string; phase?: string }; at: number }>((resolve, reject) => {
       const request = http.get({ port, host: '127.0.0.1', agent }, (res) => {
@@ -83,7 +84,8 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     expect(body).toBe('0123456789');
     expect(getStats().protocols.http.timeouts).toBe(httpTimeouts + 1);
     expect(result.at - stallAt).toBeGreaterThanOrEqual(T - 1);
-    expect(result.at - stallAt).toBeLessThanOrEqual(T + TOLERANCE);
+    expect(result.at - stallAt).toBeLessThanOrEqual(T + SANITY);
+    expectFiredOnTime(T);
   });
 
   it('https: a body that stops halfway ends with ETIMEDOUT (read) at T after the stall, the handshake being the connect phase\'s', async () => {
@@ -104,6 +106,7 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
         }),
     });
     const port = (server.address() as net.AddressInfo).port;
+    recordTimeouts();
     const error = await new Promise<Error & { code?: string; phase?: string }>((resolve, reject) => {
       const request = https.get({ port, host: '127.0.0.1', agent: false, rejectUnauthorized: false }, (res) => {
         res.resume();
@@ -116,40 +119,39 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     const stallAt = await stalled;
     expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T });
     expect(at - stallAt).toBeGreaterThanOrEqual(T - 1);
-    expect(at - stallAt).toBeLessThanOrEqual(T + TOLERANCE);
+    expect(at - stallAt).toBeLessThanOrEqual(T + SANITY);
+    expectFiredOnTime(T);
   });
 
   it('fetch(): a Content-Length body that stops halfway rejects with ETIMEDOUT (read) at T after the stall', async () => {
     const { handler, stalled } = halfBody();
     const port = await httpServer(handler);
-    const fired: TimeoutMessage[] = [];
-    const onTimeout = (message: unknown) => fired.push(message as TimeoutMessage);
-    diagnosticsChannel.subscribe(CHANNELS.timeout, onTimeout);
+    recordTimeouts();
     const response = await fetch(`http://127.0.0.1:${port}/`);
     const failure = await response.text().then(
       () => undefined,
       (error: Error) => ({ error, at: performance.now() }),
     );
-    diagnosticsChannel.unsubscribe(CHANNELS.timeout, onTimeout);
     const stallAt = await stalled;
     expect(failure).toBeDefined();
     expect(failure!.error.message).toBe('terminated');
     // undici puts the socket's error in `cause` only when it is an Error of its own realm, which
     // Jest's sandbox is not: the deadline itself is read from the timeout channel here.
-    expect(fired).toHaveLength(1);
-    expect(fired[0]).toMatchObject({ phase: 'read', protocol: 'http', error: { code: 'ETIMEDOUT' } });
+    expect(expectFiredOnTime(T)).toMatchObject({ phase: 'read', protocol: 'http', error: { code: 'ETIMEDOUT' } });
     expect(failure!.at - stallAt).toBeGreaterThanOrEqual(T - 1);
-    expect(failure!.at - stallAt).toBeLessThanOrEqual(T + TOLERANCE);
+    expect(failure!.at - stallAt).toBeLessThanOrEqual(T + SANITY);
   });
 
   it('a response that never starts ends with ETIMEDOUT (read) at T after the request ended', async () => {
     const port = await httpServer(() => {});
+    recordTimeouts();
     const started = performance.now();
     const error = await new Promise<Error & { code?: string }>((resolve) => {
       http.get({ port, host: '127.0.0.1', agent: false }, () => {}).on('error', resolve);
     });
     expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read' });
-    expect(performance.now() - started).toBeLessThanOrEqual(T + TOLERANCE + 50); // + connect on loopback
+    expect(performance.now() - started).toBeLessThanOrEqual(T + SANITY); // + connect on loopback
+    expectFiredOnTime(T);
   });
 
   it('SSE with an event every 1.5 T stays open for 3 T (open-ended: settled by the head)', async () => {
@@ -236,6 +238,67 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     expect(protocolOfSocket(socket as InternalSocket)).toBe('http');
     await staysOpen(socket, 3 * T);
     expect(getStats().timeouts.read).toBe(readTimeouts);
+  });
+
+  it('Node http, keep-alive: a response complete before the request ended leaves the pooled socket idle, with no deadline', async () => {
+    // A server answering before the upload ends (a 401 or 413): request.start then comes after
+    // the whole response, and must not open a reply window on the socket going back to the pool.
+    const server = await serve((socket) => {
+      let answered = false;
+      socket.on('data', (chunk: Buffer) => {
+        if (answered || !chunk.includes('\r\n\r\n')) return;
+        answered = true;
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+      });
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    keep({ close: async () => agent.destroy() });
+    const armed = getStats().armed;
+    const readTimeouts = getStats().timeouts.read;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const request = http.request({ port: server.port, host: '127.0.0.1', method: 'POST', agent, headers: { 'content-length': '4' } });
+      request.on('error', reject);
+      request.on('response', (res) => {
+        res.resume();
+        res.on('end', () => {
+          request.socket!.once('free', () => resolve(request.socket!));
+          request.end('cd');
+        });
+      });
+      request.write('ab');
+    });
+    expect(protocolOfSocket(socket as InternalSocket)).toBe('http');
+    expect(getStats().armed).toBeGreaterThan(armed); // deadlines were in force on this socket
+    await staysOpen(socket, 3 * T);
+    expect(getStats().timeouts.read).toBe(readTimeouts);
+  });
+
+  it('fetch(): a response whose head came before the upload ended is still bounded by inactivity, not settled by a reply window', async () => {
+    // undici:request:headers comes before undici:request:bodySent: the late bodySent must not
+    // replace the body's inactivity window by a reply window that the next body byte settles.
+    let mark: (at: number) => void = () => {};
+    const stalled = new Promise<number>((resolve) => (mark = resolve));
+    const port = await httpServer((req, res) => {
+      res.writeHead(200, { 'content-length': '20' });
+      res.write('0123456789');
+      req.resume();
+      req.on('end', () => res.write('abcde', () => mark(performance.now())));
+    });
+    recordTimeouts();
+    let upload: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const body = new ReadableStream<Uint8Array>({ start: (controller) => { upload = controller; controller.enqueue(Buffer.from('ab')); } });
+    const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+    upload!.close(); // the upload ends after the response's head
+    const read = response.text().then(
+      () => undefined,
+      (error: Error) => ({ error, at: performance.now() }),
+    );
+    const failure = await withDeadline(read, 10 * T, 'the stalled body to fail');
+    const stallAt = await stalled;
+    expect(failure).toBeDefined();
+    expect(expectFiredOnTime(T)).toMatchObject({ phase: 'read', protocol: 'http', error: { code: 'ETIMEDOUT' } });
+    expect(failure!.at - stallAt).toBeGreaterThanOrEqual(T - 1);
+    expect(failure!.at - stallAt).toBeLessThanOrEqual(T + SANITY);
   });
 
   it('a response body the application does not read for 3 T is not blamed on the server', async () => {
