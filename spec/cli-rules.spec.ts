@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeAll, refusedPort, startSilentServer, type Closable } from '../fixtures/servers';
+import { usageError } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli.js');
@@ -34,8 +35,6 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliR
     });
   });
 }
-
-const usageError = (what: string): string => `timeoutsocket: ${what}\nRun 'timeoutsocket --help' for usage.\n`;
 
 const fixtures: Closable[] = [];
 

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeAll, refusedPort, startBlackhole, startSilentServer, type Closable } from '../fixtures/servers';
 import { libuvErrno } from '../lib/errors';
+import { usageError } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli.js');
@@ -68,8 +69,6 @@ function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, limitMs 
 const cli = (args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliResult> => startCli(args, env).result;
 
 /** The usage error the CLI prints: what is wrong, then where help is. */
-const usageError = (what: string): string => `timeoutsocket: ${what}\nRun 'timeoutsocket --help' for usage.\n`;
-
 const fixtures: Closable[] = [];
 
 beforeAll(() => {

@@ -91,3 +91,6 @@ export function runNode(args: string[], env: NodeJS.ProcessEnv, cwd: string, lim
     });
   });
 }
+
+/** What the CLI prints for a usage error (exit 2): the message, then the pointer to --help. */
+export const usageError = (what: string): string => `timeoutsocket: ${what}\nRun 'timeoutsocket --help' for usage.\n`;

@@ -6,6 +6,7 @@ import { setDefaultSocketTimeout } from '../../lib/runtime';
 import { SocketClosedError, SocketTimeoutError, WouldBlockError } from '../../lib/errors';
 import { blockEventLoop, once, sleep } from '../helpers';
 import { connected, fixtures, pair, portOf, rejectionOf, SLACK, T, TLS_CERT, TLS_KEY, timersArmedDuring, track, useAwaitableApi, whenBuffered } from './support';
+import { random } from '../hostile-values';
 
 useAwaitableApi();
 
@@ -189,18 +190,6 @@ describe('non-blocking mode', () => {
 });
 
 describe('randomised integrity', () => {
-  /** A small seeded PRNG (mulberry32), so a failing seed can be replayed. */
-  function random(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it.each([1, 2, 3])('receives every byte in order with random sizes and timeouts (seed %d)', async (seed) => {
     const rand = random(seed);
     const { client, peer } = await pair();
