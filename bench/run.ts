@@ -42,32 +42,35 @@ const PLAIN: Variant = { id: 'plain', label: 'plain Node', patched: false };
 const PATCHED: Variant = { id: 'patched', label: 'timeoutsocket', patched: true };
 
 interface Plan {
-  readonly rounds: { pingpong: number; bulk: number; churn: number; memory: number; awaitable: number; accuracy: number };
+  readonly rounds: { pingpong: number; bulk: number; churn: number; memory: number; awaitable: number; accuracy: number; http: number; fetch: number };
   readonly pingpong: { connections: number; warmupMs: number; durationMs: number };
   readonly bulk: { bytes: number; transfers: number; warmupBytes: number; chunkBytes: number };
   readonly churn: { connections: number; warmup: number; concurrency: number };
   readonly memory: { sockets: number; concurrency: number };
   readonly accuracy: { sockets: number; timeoutMs: number; spreadMs: number; loadConnections: number };
+  readonly requests: { requests: number; warmup: number };
 }
 
 const MiB = 2 ** 20;
 
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
-    rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1 },
+    rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1, http: 3, fetch: 3 },
     pingpong: { connections: 50, warmupMs: 500, durationMs: 2000 },
     bulk: { bytes: 256 * MiB, transfers: 5, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
     churn: { connections: 5000, warmup: 1000, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
+    requests: { requests: 2000, warmup: 500 },
   },
   full: {
-    rounds: { pingpong: 7, bulk: 11, churn: 7, memory: 3, awaitable: 5, accuracy: 5 },
+    rounds: { pingpong: 7, bulk: 11, churn: 7, memory: 3, awaitable: 5, accuracy: 5, http: 7, fetch: 7 },
     pingpong: { connections: 50, warmupMs: 1000, durationMs: 5000 },
     bulk: { bytes: 256 * MiB, transfers: 9, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
     churn: { connections: 10_000, warmup: 1000, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
+    requests: { requests: 2000, warmup: 500 },
   },
 };
 
@@ -155,6 +158,22 @@ const WORKLOADS: readonly Workload[] = [
     rows: (runs, plan) => [
       throughputRow('churn', `connect churn, ${plan.churn.connections} connections, 20 at a time`, 'connections', runs, 0.95),
     ],
+  },
+  {
+    name: 'http',
+    client: 'http',
+    variants: [PLAIN, PATCHED],
+    params: (ports, plan) => ({ port: ports.http, ...plan.requests }),
+    rows: (runs, plan) => [
+      throughputRow('http', `http keep-alive client, ${plan.requests.requests} requests through an http.Agent`, 'requests', runs, 0.97),
+    ],
+  },
+  {
+    name: 'fetch',
+    client: 'fetch',
+    variants: [PLAIN, PATCHED],
+    params: (ports, plan) => ({ port: ports.http, ...plan.requests }),
+    rows: (runs, plan) => [throughputRow('fetch', `fetch() keep-alive, ${plan.requests.requests} requests`, 'requests', runs, 0.97)],
   },
   {
     name: 'memory',
