@@ -7,7 +7,9 @@
  * node-redis's and memcached's own 5 s connect timeouts end the no-shim rows before 2 × T),
  * DRIVER_SUITE_DEADLINE_MS (the whole-run watchdog, default 170000), DRIVER_SUITE_VERBOSE=1
  * (also print each error the clients received), DRIVER_SUITE_PG_BIN,
- * DRIVER_SUITE_REDIS_SERVER, DRIVER_SUITE_MEMCACHED (server binaries other than Debian's).
+ * DRIVER_SUITE_REDIS_SERVER, DRIVER_SUITE_MEMCACHED, DRIVER_SUITE_MOSQUITTO, DRIVER_SUITE_MARIADBD,
+ * DRIVER_SUITE_MARIADB_INSTALL_DB (server binaries other than Debian's), DRIVER_SUITE_SHIM (the
+ * register.js to preload instead of this checkout's dist/lib/register.js).
  * @type {import('jest').Config}
  */
 module.exports = {

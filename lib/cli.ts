@@ -7,6 +7,7 @@
  * line was wrong; `probe` exits 1 when the connect failed; `run` passes the child's status on.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +18,8 @@ import { ENV, parseDuration, parseKeepAlive, timeoutsFromEnv } from './config';
 import { PLATFORMS, type Platform } from './errno/index';
 import { normalizeError } from './normalize';
 import { install } from './patch';
+import { MODE_ENV, modeFromEnv } from './mode';
+import { buildReport, describeReport, REPORT_FILE_ENV, reportJson } from './report/index';
 import { checkRules, RULES_ENV } from './rules/index';
 import { describeExplanation, explainDestination, type Explanation } from './rules/explain';
 import { protocolForPort } from './protocols/ports';
@@ -38,9 +41,9 @@ Commands:
       Connect once with a deadline and report the outcome, its category and
       the time it took. Use [::1]:port for IPv6 addresses.
         --timeout D     the connect deadline, DNS included (default 2s)
-        --explain       also print which rule, protocol and deadlines apply
-                        to this destination (from TIMEOUTSOCKET_RULES and
-                        TIMEOUTSOCKET_*, or --rules)
+        --explain       also print which rule, protocol, deadlines and mode
+                        apply to this destination (from TIMEOUTSOCKET_RULES
+                        and TIMEOUTSOCKET_*, or --rules)
         --rules RULES   the rules to explain instead of TIMEOUTSOCKET_RULES
 
   run [timeouts] [--] <command> [args...]
@@ -53,15 +56,27 @@ Commands:
         --keepalive D[,I,N]   TCP keep-alive delay [, probe interval, count: Node 24+]  (TIMEOUTSOCKET_KEEPALIVE)
         --rules RULES         rules per destination (TIMEOUTSOCKET_RULES), e.g.
                               "db.internal:5432 read=60s; *:6379 protocol=redis"
+        --report              report mode (TIMEOUTSOCKET_MODE=report): nothing is
+                              destroyed; every deadline that runs out is recorded,
+                              and at the end a table of them and the suggested
+                              TIMEOUTSOCKET_RULES are printed on stderr
+        --report-file F       where the processes append their records (default:
+                              a new file in the temporary directory; emptied first)
+        --json                the report as one JSON object instead of the table
+
+  report <file> [--json]
+      Print the table and the suggested rules of a report file written by
+      run --report.
 
 Options:
-  --json          print one JSON object (errno, probe)
+  --json          print one JSON object (errno, probe, report, run --report)
   -h, --help      print this help
   -v, --version   print the version
 
 Durations: 400 or 400ms (milliseconds), 2s, 1.5s, 1m, 1h.
 
-Exit status: 0 success; 1 the probe failed; 2 a usage error; run: the
+Exit status: 0 success; 1 the probe failed, or the report file cannot be
+read; 2 a usage error; run: the
 command's own status, or 128+N when a signal N killed it (127: not found).
 `;
 
@@ -113,7 +128,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const [verb, ...rest] = argv;
     switch (verb) {
       case undefined:
-        throw new UsageError('missing a command: errno, probe or run');
+        throw new UsageError('missing a command: errno, probe, run or report');
       case '-h':
       case '--help':
       case 'help':
@@ -129,8 +144,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await probeCommand(rest);
       case 'run':
         return await runCommand(rest);
+      case 'report':
+        return reportCommand(rest);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(verb)}: expected errno, probe or run`);
+        throw new UsageError(`unknown command ${JSON.stringify(verb)}: expected errno, probe, run or report`);
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
@@ -234,12 +251,14 @@ async function probeCommand(args: readonly string[]): Promise<number> {
  */
 function explainProbe(report: ProbeReport, rules: string | null): Explanation {
   let defaults;
+  let mode;
   try {
     defaults = timeoutsFromEnv(process.env);
+    mode = modeFromEnv(process.env);
   } catch (error) {
     throw new UsageError(`probe: ${(error as Error).message}`);
   }
-  return explainDestination(report.host, report.port, { rules, defaults, protocolForPort, address: report.ok ? (report.address ?? undefined) : undefined });
+  return explainDestination(report.host, report.port, { rules, defaults, mode, protocolForPort, address: report.ok ? (report.address ?? undefined) : undefined });
 }
 
 /** Rules given on the command line or in the environment, checked as the shim would check them. */
@@ -329,14 +348,27 @@ const RUN_TIMEOUTS = {
 /** `run`'s option that sets TIMEOUTSOCKET_RULES (a text, not a duration). */
 const RUN_RULES = 'rules';
 
+/** `run`'s report options: `--report` and `--json` are flags, `--report-file` takes a value. */
+const RUN_REPORT_OPTIONS = {
+  'report': { type: 'boolean' },
+  'report-file': { type: 'string' },
+  'json': { type: 'boolean' },
+} as const;
+
 /** The signals `run` passes on to the command (the ones a terminal or a supervisor sends). */
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 async function runCommand(args: readonly string[]): Promise<number> {
   const [head, command] = splitCommand(args);
-  const options = Object.fromEntries([...Object.keys(RUN_TIMEOUTS), RUN_RULES].map((name) => [name, { type: 'string' as const }]));
+  const options = {
+    ...Object.fromEntries([...Object.keys(RUN_TIMEOUTS), RUN_RULES].map((name) => [name, { type: 'string' as const }])),
+    ...RUN_REPORT_OPTIONS,
+  };
   const { values } = parse(head, options, false, false);
   if (values.help) return help();
+  if (!values.report && (values['report-file'] !== undefined || values.json)) {
+    throw new UsageError(`run: ${values.json ? '--json' : '--report-file'} goes with --report`);
+  }
   if (command.length === 0) throw new UsageError('run: missing the command to run: timeoutsocket run [timeouts] -- <command> [args...]');
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [name, variable] of Object.entries(RUN_TIMEOUTS)) {
@@ -346,7 +378,47 @@ async function runCommand(args: readonly string[]): Promise<number> {
   // Validated here, so a bad rule stops `run` before anything starts (the child would stop too, later).
   if (typeof values[RUN_RULES] === 'string') env[RULES_ENV] = rulesOption(values[RUN_RULES] as string, '--rules') ?? '';
   env.NODE_OPTIONS = withPreload(process.env.NODE_OPTIONS, path.join(__dirname, 'register.js'));
-  return runChild(command[0], command.slice(1), env);
+  if (!values.report) return runChild(command[0], command.slice(1), env);
+  const file = path.resolve(typeof values['report-file'] === 'string' ? values['report-file'] : defaultReportFile());
+  try {
+    fs.writeFileSync(file, ''); // this run's records only
+  } catch (error) {
+    throw new UsageError(`run: cannot write the report file ${JSON.stringify(file)}: ${(error as Error).message}`);
+  }
+  env[MODE_ENV] = 'report';
+  env[REPORT_FILE_ENV] = file;
+  const status = await runChild(command[0], command.slice(1), env);
+  // On stderr: stdout is the command's own.
+  const report = buildReport(fs.readFileSync(file, 'utf8'));
+  if (values.json) process.stderr.write(`${JSON.stringify({ file, ...reportJson(report) })}\n`);
+  else process.stderr.write(`\n${describeReport(report)}(records: ${file}; print them again with: timeoutsocket report ${file})\n`);
+  return status;
+}
+
+/** A fresh report file in the temporary directory. */
+function defaultReportFile(): string {
+  return path.join(os.tmpdir(), `timeoutsocket-report-${process.pid}-${Date.now()}.jsonl`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+// ---------------------------------------------------------------------------------------------
+
+function reportCommand(args: readonly string[]): number {
+  const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+  if (values.help) return help();
+  if (positionals.length !== 1) throw new UsageError('report: expected one report file: timeoutsocket report <file> [--json]');
+  let text: string;
+  try {
+    text = fs.readFileSync(positionals[0], 'utf8');
+  } catch (error) {
+    process.stderr.write(`timeoutsocket: report: cannot read ${JSON.stringify(positionals[0])}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const report = buildReport(text);
+  if (values.json) print(reportJson(report));
+  else process.stdout.write(describeReport(report));
+  return 0;
 }
 
 /**
@@ -359,7 +431,7 @@ function splitCommand(args: readonly string[]): [string[], string[]] {
   let index = 0;
   while (index < args.length && args[index].startsWith('-')) {
     const option = args[index].slice(2);
-    index += option in RUN_TIMEOUTS || option === RUN_RULES ? 2 : 1; // `--timeout 2s` takes the next argument; `--timeout=2s` does not
+    index += option in RUN_TIMEOUTS || option === RUN_RULES || option === 'report-file' ? 2 : 1; // `--timeout 2s` takes the next argument; `--timeout=2s` does not
   }
   return [args.slice(0, index), args.slice(index)];
 }

@@ -26,6 +26,7 @@ import { performance } from 'node:perf_hooks';
 // Timers from the module, not the global: in module sandboxes (Jest) the global belongs to
 // whichever file loaded this copy and may be torn down while sockets still need the timer.
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
+import { refreshTimer } from './node-internals';
 
 /**
  * A deadline due within this many ms counts as reached. `refresh()` starts the delay from
@@ -96,17 +97,10 @@ export class DeadlineTimer {
       // Unref'd: the socket keeps the process alive if it should, a deadline never does.
       this.timer = setTimeout(onTimeout, delay, owner, key).unref();
     } else {
-      // `refresh()` re-inserts the same Timeout with `_idleTimeout` as the delay, from libuv's
-      // cached loop time, and keeps it unref'd; a Timeout that already fired is reactivated
-      // (lib/internal/timers.js `refresh()` → `insertGuarded()`, the same on Node 20 to 26).
-      (this.timer as unknown as TimerInternals)._idleTimeout = delay;
-      this.timer.refresh();
+      // The same Timeout, re-armed for `delay` (one that already fired is reactivated).
+      refreshTimer(this.timer, delay);
     }
   }
-}
-
-interface TimerInternals {
-  _idleTimeout: number;
 }
 
 /**

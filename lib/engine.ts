@@ -20,53 +20,53 @@
  * (`setImmediate`) and a second look decides, so a loop that was merely blocked does not turn
  * an answer that already arrived into a timeout. The second look fires only a deadline that was
  * already past at the first look; a reply window opened since gets a look of its own.
+ *
+ * Report mode (lib/mode.ts) changes one thing, where a deadline fires: instead of destroying
+ * the socket, {@link fire} reports it and marks the phase overdue ({@link Overdue}). The engine
+ * then keeps watching that phase, at the timer's looks and when the socket closes (never per
+ * chunk), until what it waited for comes (late) or the socket closes first (never).
  */
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Phase, PhaseTimeouts } from './config';
-import { DeadlineTimer, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
+import { DeadlineTimer, DUE_SLACK_MS, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
 import { SocketTimeoutError } from './errors';
-import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteProtocol, noteSocket, type ProtocolSource } from './observe';
+import { getDeadlineMode } from './mode';
+import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteLate, noteNever, noteProtocol, noteSocket, type ProtocolSource } from './observe';
 import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
 import { bodyEnded, type BodyOwner } from './protocols/http-spec';
 import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName, type ProtocolSetting } from './protocols/index';
 import { protocolForPort } from './protocols/ports';
 import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
 import { mayBeSignature, protocolOfFirstBytes, SNIFF_BYTES } from './protocols/sniff';
-import { RULE, type CompiledRule } from './rules/index';
+import {
+  carriesHttpRequest,
+  dispatchedBytes,
+  failInFlightWrite,
+  hasNoHandle,
+  hasNonTcpHandle,
+  isEstablished,
+  isHandshaking,
+  isReadingStopped,
+  isTls,
+  isTlsClient,
+  queuedBytes,
+  readEnded,
+  SECURE_EVENT,
+  type NodeSocket,
+} from './node-internals';
+import { RULE, ruleFor, type CompiledRule } from './rules/index';
 import { runtime, STATE } from './runtime';
 
-/** The libuv stream handle fields the engine samples (TCP and TLSWrap both have them). */
-interface StreamHandle {
-  reading?: boolean;
-  bytesWritten?: number;
-  writeQueueSize?: number;
-}
-
 /**
- * The Node internals of `net.Socket` read here, the same on Node 20 to 26: `_handle` is the
- * libuv stream handle (class `TCP`, or `TLSWrap` for TLS), null until connect and after destroy;
- * a `tls.TLSSocket` has `encrypted: true`, `_tlsOptions.isServer` on the server side, and sets
- * `_secureEstablished` once the handshake is verified (just before 'secure'); `server` and
- * `_server` are set on a socket a `net.Server` accepted, just before 'connection'.
+ * A socket as the engine sees it: Node's private fields (lib/node-internals.ts, where every
+ * Node internal the shim reads is described, with the lines it holds on) and the engine's own.
  */
-export interface InternalSocket extends net.Socket {
-  _handle: StreamHandle | null;
-  _secureEstablished?: boolean;
-  _tlsOptions?: { isServer?: boolean };
-  encrypted?: boolean;
-  alpnProtocol?: string | false | null;
-  /** Set by Node's http client on the socket carrying its request (_http_client.js tickOnSocket). */
-  _httpMessage?: unknown;
-  server?: unknown;
-  _server?: unknown;
+export interface InternalSocket extends NodeSocket {
   [STATE]?: SocketState | typeof NOT_TCP;
   [SETTING]?: PhaseTimeouts;
   [CLIENT]?: true;
 }
-
-/** Re-exported for the awaitable API, which still imports it from here. */
-export { DUE_SLACK_MS } from './deadline-timer';
 
 /** Where a socket keeps its engine state (defined in runtime.ts, so observe reads it without a cycle). */
 export { STATE };
@@ -86,9 +86,6 @@ export const CLIENT = Symbol.for('timeoutsocket.client.v1');
 
 /** Marks a socket that is not TCP (IPC pipe, TTY, child stdio): the engine never touches it. */
 export const NOT_TCP = Object.freeze({ notTcp: true as const });
-
-/** Handle classes of TCP sockets: plain TCP, and TLS on top of it. */
-const TCP_HANDLES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
 
 /** Bits of {@link SocketState.flags}. */
 const IS_CLIENT = 2;
@@ -117,6 +114,15 @@ const BODY = 8192;
  */
 const bodies = new WeakMap<SocketState, BodyOwner>();
 
+/** Report mode: a deadline ran out and was reported; its answer is awaited (its record in {@link overdues}). */
+const OVERDUE = 16384;
+
+/**
+ * The reported deadline of an OVERDUE socket state, kept aside like {@link bodies}: only a
+ * socket whose deadline ran out in report mode has one, so no socket carries the field.
+ */
+const overdues = new WeakMap<SocketState, Overdue>();
+
 const REQUEST_REPLY_ID = PROTOCOL_IDS['request-reply'];
 const STREAM_ID = PROTOCOL_IDS.stream;
 const REDIS_ID = PROTOCOL_IDS.redis;
@@ -132,7 +138,7 @@ const HTTP_ID = PROTOCOL_IDS.http;
 export class SocketState extends DeadlineTimer {
   /**
    * IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below;
-   * the protocol id and its bits (PROTOCOL_KNOWN … BODY).
+   * the protocol id and its bits (PROTOCOL_KNOWN … BODY); OVERDUE (report mode).
    */
   flags = 0;
   /** Where the socket connects to, for error messages. */
@@ -158,7 +164,7 @@ export class SocketState extends DeadlineTimer {
 
   constructor(socket: InternalSocket) {
     super();
-    if (socket[CLIENT] === true || (socket.encrypted === true && socket._tlsOptions?.isServer !== true)) this.flags = IS_CLIENT;
+    if (socket[CLIENT] === true || isTlsClient(socket)) this.flags = IS_CLIENT;
   }
 
   /**
@@ -185,6 +191,20 @@ export class SocketState extends DeadlineTimer {
     this.flags = on ? this.flags | AWAITABLE : this.flags & ~AWAITABLE;
   }
 
+  /** Report mode: the deadline that ran out and was reported, while its answer is awaited. One flag test when there is none. */
+  get overdue(): Overdue | undefined {
+    return (this.flags & OVERDUE) === 0 ? undefined : overdues.get(this);
+  }
+  set overdue(record: Overdue | undefined) {
+    if (record !== undefined) {
+      this.flags |= OVERDUE;
+      overdues.set(this, record);
+    } else if ((this.flags & OVERDUE) !== 0) {
+      this.flags &= ~OVERDUE;
+      overdues.delete(this);
+    }
+  }
+
   /** write phase: true while written bytes are queued. */
   get writeWatch(): boolean {
     return (this.flags & WRITE_WATCH) !== 0;
@@ -193,6 +213,30 @@ export class SocketState extends DeadlineTimer {
     this.flags = on ? this.flags | WRITE_WATCH : this.flags & ~WRITE_WATCH;
   }
 }
+
+/**
+ * Report mode: a deadline that ran out and was reported instead of enforced, while the engine
+ * waits to see whether its answer comes late or never. Allocated only then (the rare path).
+ */
+interface Overdue {
+  readonly phase: Phase;
+  /** The timeout that ran out, ms. */
+  readonly timeout: number;
+  /** When the phase's clock started ({@link stamp} ms): lateness is measured from here. */
+  readonly since: number;
+  /** `bytesRead` when it ran out: a byte more is the reply. */
+  readonly mark: number;
+  /** `bytesWritten` when it ran out: what the application wrote after it. */
+  readonly wrote: number;
+}
+
+/**
+ * An overdue phase is looked at every `elapsed / OVERDUE_PRECISION` ms (at least
+ * {@link OVERDUE_MIN_STEP_MS}): lateness is known to about 5%, and a phase that stays overdue for
+ * long (a stream nobody answers) costs a number of looks that grows with the log of its age.
+ */
+const OVERDUE_PRECISION = 20;
+const OVERDUE_MIN_STEP_MS = 5;
 
 const now = (): number => performance.now();
 
@@ -234,8 +278,7 @@ export function stateFor(socket: InternalSocket, create: boolean): SocketState |
   if (existing === NOT_TCP) return undefined;
   if (existing !== undefined) return existing as SocketState;
   if (!create) return undefined;
-  const handleName = (socket._handle as object | null)?.constructor?.name;
-  if (handleName !== undefined && !TCP_HANDLES.has(handleName)) {
+  if (hasNonTcpHandle(socket)) {
     socket[STATE] = NOT_TCP;
     return undefined;
   }
@@ -291,9 +334,10 @@ export function noteActivity(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP || (state as SocketState).connectAt === 0) return;
   const s = state as SocketState;
-  if (!isConnected(socket)) return;
+  if (!isEstablished(socket)) return;
   if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
   s.connectAt = 0;
+  if (s.overdue !== undefined) settleOverdue(socket, s, now()); // a reported connect is late: timed exactly, here
   // Not dropped at once: most clients write right after connecting, and their reply window
   // then refreshes this same timer instead of creating another. A socket that stays idle lets
   // it go at the check a moment later.
@@ -326,11 +370,6 @@ export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: u
   if (!state.writeWatch && (isOn(timeouts.write) || isOn(timeouts.read))) watchWriteQueue(socket, state, timeouts);
 }
 
-/** A TLS client whose handshake is still running: that time is the connect phase's, not the reply's. */
-function isHandshaking(socket: InternalSocket): boolean {
-  return socket.encrypted === true && socket._secureEstablished !== true && socket._tlsOptions?.isServer !== true;
-}
-
 /**
  * https and other TLS clients hand a request over before the handshake ends; its window opens
  * then. 'secure', not 'secureConnect': every TLS client emits it (a hand-built
@@ -340,7 +379,7 @@ function isHandshaking(socket: InternalSocket): boolean {
 function waitForHandshake(socket: InternalSocket, state: SocketState): void {
   if (state.awaitingSecure) return;
   state.awaitingSecure = true;
-  socket.once('secure', () => {
+  socket.once(SECURE_EVENT, () => {
     state.awaitingSecure = false;
     if (socket.destroyed) return;
     chooseAfterHandshake(socket, state);
@@ -399,19 +438,15 @@ function endReplyWindow(state: SocketState): void {
   }
 }
 
-function readEnded(socket: InternalSocket): boolean {
-  return socket.readableEnded || (socket as { _readableState?: { ended?: boolean } })._readableState?.ended === true;
-}
-
 function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts): void {
-  const handle = socket._handle;
+  const queued = queuedBytes(socket);
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
-  if (handle === null || !(handle.writeQueueSize! > 0)) return;
+  if (!(queued > 0)) return;
   const at = stamp(now());
   state.writeWatch = true;
   state.writeProgressAt = at;
-  state.writeQueue = handle.writeQueueSize!;
-  state.writeDispatched = handle.bytesWritten ?? 0;
+  state.writeQueue = queued;
+  state.writeDispatched = dispatchedBytes(socket);
   if (isOn(timeouts.write)) noteArmed(socket, 'write', timeouts.write, state.address, state.port);
   scheduleCheck(socket, state, at + sampleStep(timeouts));
 }
@@ -430,6 +465,10 @@ export function release(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
   (state as SocketState).schedule(NOTHING_DUE, ENGINE_TIMER, socket);
+  // Report mode: an overdue phase is settled by the socket's end (`destroyed` is set before
+  // `_destroy` runs), while the state is still there to name its protocol; the engine standing
+  // down for another reason (uninstall, a handle sent away) says nothing.
+  if ((state as SocketState).overdue !== undefined && socket.destroyed) settleAtClose(socket, state as SocketState);
   socket[STATE] = undefined;
 }
 
@@ -471,6 +510,10 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
   const connectDue = checkConnect(socket, state, timeouts.connect);
   const writeDue = checkWrite(socket, state, timeouts, at);
   const replyDue = checkReply(socket, state, timeouts.read, at);
+  // Report mode: while a reported phase waits for its answer, nothing else is reported.
+  if (state.overdue !== undefined && !settleOverdue(socket, state, at)) {
+    return dueWhileOverdue(state.overdue, at, connectDue, writeDue, replyDue);
+  }
   const expired: Phase | undefined = hasExpired(connectDue, lookedAt)
     ? 'connect'
     : hasExpired(writeDue, lookedAt)
@@ -479,39 +522,32 @@ function check(socket: InternalSocket, state: SocketState, at: number, lookedAt:
         ? 'read'
         : undefined;
   if (expired !== undefined) {
-    fire(socket, state, expired, phaseTimeout(state, expired, timeouts));
-    return NOTHING_DUE;
+    if (fire(socket, state, expired, phaseTimeout(state, expired, timeouts))) return NOTHING_DUE;
+    return dueWhileOverdue(state.overdue!, at, connectDue, writeDue, replyDue);
   }
   // A second look that fires nothing: what the first look found past had arrived meanwhile.
   if (lookedAt !== FIRST_LOOK) noteFalseAlarm(socket, state.address, state.port);
   return earliestDue(earliestDue(connectDue, writeDue), replyDue);
 }
 
-/** The connect deadline's due time, or NOTHING_DUE once connected (or not armed). */
 /**
- * A socket whose handle was sent to another process (`child.send('socket', socket)`): net.js
- * then sets `socket._handle = null` and `setTimeout(0)` but neither destroys nor closes the
- * object, so the connection now belongs to the child and its deadlines are the child's. A
- * socket still connecting has a handle from `connect()` on (net.js creates it before the lookup).
+ * A socket whose handle was sent to another process (`child.send('socket', socket)`): Node then
+ * nulls its handle but neither destroys nor closes the object ({@link hasNoHandle}), so the
+ * connection now belongs to the child and its deadlines are the child's.
  */
 function handedAway(socket: InternalSocket): boolean {
-  return socket._handle === null && !socket.connecting;
+  return hasNoHandle(socket);
 }
 
+/** The connect deadline's due time, or NOTHING_DUE once connected (or not armed). */
 function checkConnect(socket: InternalSocket, state: SocketState, timeout: number | null): number {
   if (state.connectAt === 0) return NOTHING_DUE;
-  if (!isOn(timeout) || isConnected(socket)) {
+  if (!isOn(timeout) || isEstablished(socket)) {
     if (isOn(timeout)) noteCleared(socket, 'connect', state.connectAt, state.address, state.port);
     state.connectAt = 0;
     return NOTHING_DUE;
   }
   return state.connectAt + timeout;
-}
-
-function isConnected(socket: InternalSocket): boolean {
-  if (socket.connecting) return false;
-  const tlsClient = socket.encrypted === true && socket._tlsOptions?.isServer !== true;
-  return !tlsClient || socket._secureEstablished === true;
 }
 
 /**
@@ -520,8 +556,7 @@ function isConnected(socket: InternalSocket): boolean {
  */
 function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts, at: number): number {
   if (!state.writeWatch) return NOTHING_DUE;
-  const handle = socket._handle;
-  const queued = handle?.writeQueueSize ?? 0;
+  const queued = queuedBytes(socket);
   // Nothing held by libuv: no stall at the kernel boundary. Bytes still buffered in the stream
   // are corked on purpose or about to be dispatched, and that dispatch re-arms the watch.
   if (queued === 0) {
@@ -529,14 +564,18 @@ function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseT
     state.writeWatch = false;
     return NOTHING_DUE;
   }
-  const dispatched = handle?.bytesWritten ?? 0;
-  // Progress = the queue grew by less than what was dispatched into it since the last sample.
-  if (queued < state.writeQueue + (dispatched - state.writeDispatched)) state.writeProgressAt = stamp(at);
+  const dispatched = dispatchedBytes(socket);
+  if (writeProgressed(state, queued, dispatched)) state.writeProgressAt = stamp(at);
   state.writeQueue = queued;
   state.writeDispatched = dispatched;
   const timeout = state.awaitable ? null : timeouts.write;
   const nextSample = at + sampleStep(timeouts);
   return isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
+}
+
+/** Progress = the queue grew by less than what was dispatched into it since the last sample. */
+function writeProgressed(state: SocketState, queued: number, dispatched: number): boolean {
+  return queued < state.writeQueue + (dispatched - state.writeDispatched);
 }
 
 /** The reply deadline's due time, or NOTHING_DUE once a reply came (or none is pending). */
@@ -550,7 +589,7 @@ function checkReply(socket: InternalSocket, state: SocketState, timeout: number 
   // Not the peer's fault while the application itself is not reading (the handle stopped
   // reading because nobody drained the buffer, or bytes wait unread in the stream), so the
   // reply cannot be seen yet.
-  if (socket._handle?.reading === false || socket.readableLength > 0) state.replyAt = stamp(at);
+  if (isReadingStopped(socket) || socket.readableLength > 0) state.replyAt = stamp(at);
   const limit = windowTimeout(state, timeout);
   if (limit === NO_DEADLINE) return NOTHING_DUE; // settled by the reply, which the next write notices
   // The request is still going out: the reply clock runs from the last write progress.
@@ -597,17 +636,80 @@ function replySettled(socket: InternalSocket, state: SocketState): void {
   if ((state.flags & TUNNEL) !== 0 && protocolOf(state) === HTTP_ID) becomeTunnel(socket, state);
 }
 
-function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): void {
+/**
+ * A deadline ran out. Enforce mode: destroys the socket with the deadline's error and returns
+ * true. Report mode (the rule's `mode=`, else the process mode): reports it, leaves the socket
+ * exactly as it is, marks the phase overdue and returns false.
+ */
+function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): boolean {
   const error = new SocketTimeoutError({
     phase,
     timeout,
     address: state.address ?? socket.remoteAddress,
     port: state.port ?? socket.remotePort,
   });
-  noteFired(socket, phase, timeout, error, now() - phaseClock(state, phase));
+  const since = phaseClock(state, phase);
+  const enforced = (ruleFor(socket)?.mode ?? getDeadlineMode()) === 'enforce';
+  noteFired(socket, phase, timeout, error, now() - since, enforced, state.address);
+  if (!enforced) {
+    state.overdue = { phase, timeout, since, mark: socket.bytesRead, wrote: socket.bytesWritten };
+    return false;
+  }
   release(socket);
   failInFlightWrite(socket, error);
   socket.destroy(error);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report mode: an overdue phase, watched until its answer comes (late) or the socket closes (never).
+// ---------------------------------------------------------------------------------------------
+
+/** Has what the overdue phase waited for come: the connection, a byte of reply, write progress? */
+function answered(socket: InternalSocket, state: SocketState, overdue: Overdue): boolean {
+  if (overdue.phase === 'connect') return isEstablished(socket);
+  if (overdue.phase === 'read') return socket.bytesRead !== overdue.mark;
+  return !state.writeWatch || state.writeProgressAt > overdue.since;
+}
+
+/** Reports the overdue phase late if its answer came (`at` is when that was seen); true if it did. */
+function settleOverdue(socket: InternalSocket, state: SocketState, at: number): boolean {
+  const overdue = state.overdue!;
+  if (!answered(socket, state, overdue)) return false;
+  state.overdue = undefined;
+  noteLate(socket, overdue.phase, overdue.timeout, at - overdue.since, state.address, state.port);
+  return true;
+}
+
+/**
+ * The socket is closing (`_destroy`) with a phase overdue: late if its answer came since the
+ * last look (a client that closes as soon as the reply arrives), else never.
+ */
+function settleAtClose(socket: InternalSocket, state: SocketState): void {
+  const overdue = state.overdue!;
+  const at = now();
+  if (overdue.phase === 'write' && !hasNoHandle(socket) && state.writeWatch && writeProgressed(state, queuedBytes(socket), dispatchedBytes(socket))) {
+    state.writeProgressAt = stamp(at);
+  }
+  if (settleOverdue(socket, state, at)) return;
+  state.overdue = undefined;
+  noteNever(socket, overdue.phase, overdue.timeout, at - overdue.since, socket.bytesWritten - overdue.wrote, state.address, state.port);
+}
+
+/**
+ * When to look next while a phase is overdue: at its next sample, or earlier for a deadline
+ * still to come. A due time already past (the overdue phase's own, or another phase's that ran
+ * out meanwhile) waits until the overdue phase settles: it would have gone with the socket in
+ * enforce mode, and it is reported then if it is still past.
+ */
+function dueWhileOverdue(overdue: Overdue, at: number, connectDue: number, writeDue: number, replyDue: number): number {
+  const next = at + Math.max(OVERDUE_MIN_STEP_MS, (at - overdue.since) / OVERDUE_PRECISION);
+  return futureDue(futureDue(futureDue(next, connectDue, at), writeDue, at), replyDue, at);
+}
+
+/** The earlier of `next` and `due`, ignoring a `due` that is not in the future. */
+function futureDue(next: number, due: number, at: number): number {
+  return due !== NOTHING_DUE && due - DUE_SLACK_MS > at && due < next ? due : next;
 }
 
 /** When the clock of `phase` started: the time that ran out is measured from here. */
@@ -615,26 +717,6 @@ function phaseClock(state: SocketState, phase: Phase): number {
   if (phase === 'connect') return state.connectAt;
   if (phase === 'write' || (state.writeWatch && state.writeProgressAt > state.replyAt)) return state.writeProgressAt;
   return state.replyAt;
-}
-
-/**
- * Gives the write that was in flight when the deadline destroyed the socket the deadline's
- * error. Destroying closes the handle, and libuv then completes the queued write with
- * `UV_ECANCELED`; what Node hands the write's callback differs by line
- * (lib/internal/stream_base_commons.js `onWriteComplete`):
- * - Node 20 checks `stream.destroyed` first and calls back with `null`, whatever the status:
- *   the write would report success for bytes that never went out.
- * - Node 22, 24 and 26 check `status < 0` first (nodejs/node#54032) and call back with
- *   `write ECANCELED`, an error that says nothing of why.
- * Either way it is the deadline that ended the write, so its callback gets the deadline's error
- * on every line, as the buffered writes already do (writable.js `errorBuffer` hands them the
- * destroy error). `_writableState.writecb` is the in-flight write's callback, called from
- * `onwrite` with what `onWriteComplete` reported.
- */
-function failInFlightWrite(socket: InternalSocket, error: Error): void {
-  const state = (socket as { _writableState?: { writecb?: ((err?: Error | null) => void) | null } })._writableState;
-  const callback = state?.writecb;
-  if (state && typeof callback === 'function') state.writecb = () => callback(error);
 }
 
 /**
@@ -648,6 +730,7 @@ export function standDown(socket: InternalSocket): void {
   state.awaitable = true;
   endReplyWindow(state);
   state.writeWatch = false;
+  state.overdue = undefined; // report mode: the awaitable API's own deadlines take over
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -696,8 +779,8 @@ export function setProtocol(socket: InternalSocket, setting: ProtocolSetting): v
   choose(socket, state, PROTOCOL_IDS[setting], 'rule');
   // Forced after connect() but before the connection is up (a TLS handshake still running): the
   // greeting is still due once it is. (Forced before connect(), chooseAtConnect arms it.)
-  if (state.client && PROTOCOLS[protocolOf(state)]!.greetsFirst && !isConnected(socket) && !socket.destroyed) {
-    socket.once(socket.encrypted === true ? 'secure' : 'connect', openGreetingWindow);
+  if (state.client && PROTOCOLS[protocolOf(state)]!.greetsFirst && !isEstablished(socket) && !socket.destroyed) {
+    socket.once(isTls(socket) ? SECURE_EVENT : 'connect', openGreetingWindow);
   }
 }
 
@@ -730,7 +813,7 @@ function chooseAtConnect(socket: InternalSocket, state: SocketState, port: numbe
   if (PROTOCOLS[protocolOf(state)]!.greetsFirst) {
     // Once the connection is up: 'connect', or 'secure' for a TLS client (the greeting comes
     // after the handshake, whose time is the connect phase's). A module-level listener, no closure.
-    socket.once(socket.encrypted === true ? 'secure' : 'connect', openGreetingWindow);
+    socket.once(isTls(socket) ? SECURE_EVENT : 'connect', openGreetingWindow);
   }
 }
 
@@ -764,11 +847,11 @@ function leaveGreeting(state: SocketState, before: number): void {
 
 function chooseByWrite(socket: InternalSocket, state: SocketState, writev: unknown, data: unknown, encoding: unknown): void {
   // Node's http client hands its socket a request (tickOnSocket) before it writes anything.
-  if (socket._httpMessage !== undefined && socket._httpMessage !== null) {
+  if (carriesHttpRequest(socket)) {
     choose(socket, state, HTTP_ID, 'client');
     return;
   }
-  if (socket.encrypted === true && socket.alpnProtocol === 'h2') {
+  if (isTls(socket) && socket.alpnProtocol === 'h2') {
     choose(socket, state, STREAM_ID, 'alpn');
     return;
   }

@@ -2,6 +2,7 @@
  * timeoutsocket: the public surface. Importing it installs the patch and applies the
  * `TIMEOUTSOCKET_*` environment (a bad value throws a RangeError naming it).
  */
+import { applyModeEnvironment } from './mode';
 import { install } from './patch';
 import { applyRulesEnvironment } from './rules/index';
 import { applyEnvironment } from './runtime';
@@ -25,6 +26,7 @@ export {
   type SocketTimeoutRuleInput,
   type SocketTimeoutRules,
 } from './rules/index';
+export { DEADLINE_MODES, MODE_ENV, getDeadlineMode, setDeadlineMode, type DeadlineMode } from './mode';
 export { PROTOCOL_SETTINGS, type ProtocolName, type ProtocolSetting } from './protocols/names';
 export {
   AbortError,
@@ -54,7 +56,10 @@ export {
 export {
   CHANNELS,
   getStats,
+  type DeadlineDestination,
   type InstallMessage,
+  type LateMessage,
+  type NeverMessage,
   type ProtocolSource,
   type ProtocolStats,
   type TimeoutMessage,
@@ -68,4 +73,5 @@ export { VERSION } from './version';
 
 applyEnvironment();
 applyRulesEnvironment();
+applyModeEnvironment();
 install();

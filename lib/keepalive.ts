@@ -30,6 +30,7 @@
 import type * as net from 'node:net';
 import { effectiveTimeouts, type InternalSocket } from './engine';
 import type { KeepAliveProbes } from './config';
+import { keepAliveRequested, serverKeepAliveFields } from './node-internals';
 import { runtime } from './runtime';
 
 type SetKeepAlive = (this: net.Socket, enable?: boolean, initialDelay?: number, interval?: number, count?: number) => net.Socket;
@@ -44,13 +45,6 @@ interface KeepAliveSocket extends InternalSocket {
 
 /** The original `setKeepAlive`, saved when the installing copy wrapped it: the shim's own calls go straight to it. */
 let originalSetKeepAlive: SetKeepAlive | undefined;
-
-/**
- * Node's own per-socket flag (net.js `kSetKeepAlive`, a module-local `Symbol('kSetKeepAlive')`
- * the Socket constructor sets from its `keepAlive` option). Found once by its description on the
- * first socket seen; `null` if this Node has none, and then only the connect options are consulted.
- */
-let nodeKeepAliveFlag: symbol | null | undefined;
 
 /** Node takes whole seconds (`~~(ms / 1000)`) and treats 0 as "leave the OS default": never pass less than 1 s. */
 function delayMs(ms: number): number {
@@ -89,10 +83,7 @@ function applicationChose(socket: KeepAliveSocket, connectArgs: readonly unknown
     if (Array.isArray(options)) options = options[0];
     if (typeof options === 'object' && options !== null && (options as { keepAlive?: unknown }).keepAlive !== undefined) return true;
   }
-  if (nodeKeepAliveFlag === undefined) {
-    nodeKeepAliveFlag = Object.getOwnPropertySymbols(socket).find((key) => key.description === 'kSetKeepAlive') ?? null;
-  }
-  return nodeKeepAliveFlag !== null && (socket as unknown as Record<symbol, unknown>)[nodeKeepAliveFlag] === true;
+  return keepAliveRequested(socket);
 }
 
 /**
@@ -181,10 +172,10 @@ export function keepAliveForAccepted(server: net.Server, socket: net.Socket): vo
  * application's values only.
  */
 export function adoptServer(server: net.Server): void {
-  const enabled = Object.getOwnPropertyDescriptor(server, 'keepAlive');
-  const delay = Object.getOwnPropertyDescriptor(server, 'keepAliveInitialDelay');
-  // Already adopted (accessors), or not the shape Node 20's Server constructor builds: leave it.
-  if (enabled === undefined || delay === undefined || !('value' in enabled) || !('value' in delay)) return;
+  const fields = serverKeepAliveFields(server);
+  // Already adopted (accessors), or not the shape Node's Server constructor builds: leave it.
+  if (fields === undefined) return;
+  const { enabled, delay } = fields;
   const app: ServerChoice = { enabled: enabled.value, delay: delay.value };
   (server as ServerWithChoice)[SERVER_CHOICE] = app;
   Object.defineProperties(server, {

@@ -2,11 +2,13 @@
  * Observability: what the engine reports about its deadlines, through three outlets.
  *
  * - `NODE_DEBUG=timeoutsocket`: one `util.debuglog` line per deadline armed, cleared (settled
- *   in time) or fired, and per protocol chosen; every line names the connection's protocol. Whether it is on is read once, at load; every hook tests that one
- *   boolean before it builds a string, so logging costs nothing when it is off.
- * - `diagnostics_channel`: {@link CHANNELS}`.timeout` when a deadline fires, `.install` and
- *   `.uninstall` when the patch goes in or out. Messages are built only when someone subscribed
- *   (`channel.hasSubscribers`).
+ *   in time), fired or reported (and then late or never), and per protocol chosen; every line
+ *   names the connection's protocol. Whether it is on is read once, at load; every hook tests
+ *   that one boolean before it builds a string, so logging costs nothing when it is off.
+ * - `diagnostics_channel`: {@link CHANNELS}`.timeout` when a deadline fires (or, in report mode,
+ *   runs out and is reported), `.late` and `.never` when a reported deadline's answer came
+ *   after all or never came, `.install` and `.uninstall` when the patch goes in or out.
+ *   Messages are built only when someone subscribed (`channel.hasSubscribers`).
  * - {@link getStats}: counters since install. They are plain integer fields of the shared
  *   runtime record (lib/runtime.ts), so two copies of the package count into one place.
  *
@@ -15,6 +17,7 @@
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type * as net from 'node:net';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
 import type { Phase, PhaseTimeouts } from './config';
@@ -36,8 +39,15 @@ import { newCounters, runtime, STATE, type Counters } from './runtime';
  * ```
  */
 export const CHANNELS = Object.freeze({
-  /** A deadline fired: a {@link TimeoutMessage}, published just before the socket is destroyed. */
+  /**
+   * A deadline fired: a {@link TimeoutMessage}, published just before the socket is destroyed;
+   * in report mode, when it ran out and was reported (`enforced: false`, nothing destroyed).
+   */
   timeout: 'timeoutsocket:timeout',
+  /** Report mode: the answer a reported deadline waited for came after all: a {@link LateMessage}. */
+  late: 'timeoutsocket:late',
+  /** Report mode: the socket closed before the answer a reported deadline waited for came: a {@link NeverMessage}. */
+  never: 'timeoutsocket:never',
   /** The patch was installed: an {@link InstallMessage}. */
   install: 'timeoutsocket:install',
   /** The patch was removed: an {@link UninstallMessage}. */
@@ -52,14 +62,86 @@ export interface TimeoutMessage {
   phase: Phase;
   /** The timeout in force for that phase, ms. */
   timeout: number;
-  /** The error the socket is about to be destroyed with. */
+  /** The error the socket is about to be destroyed with (in report mode: would have been). */
   error: SocketTimeoutError;
+  /** `true` in enforce mode (the socket is destroyed next); `false` in report mode (nothing is). */
+  enforced: boolean;
+  /** Where the socket goes (or, accepted by a server, comes from). */
+  destination: DeadlineDestination;
   /** Milliseconds since the phase's clock started (connect called, request written, last write progress); at least `timeout`. */
   elapsed: number;
   /** The rule per destination that applied (`TIMEOUTSOCKET_RULES`), or `undefined` when none did. */
   rule: SocketTimeoutRule | undefined;
   /** The protocol the connection ran under (`request-reply` while none was chosen). */
   protocol: ProtocolName;
+}
+
+/**
+ * Where a socket goes: the host given to `connect()`, the address, the port. For a socket a
+ * server accepted, the peer it came from and the local port it was accepted on.
+ */
+export interface DeadlineDestination {
+  /** The host given to `connect()` (a name or an address literal); `undefined` for an accepted socket. */
+  host: string | undefined;
+  /** The peer's address once connected; before that the host when it is an address literal. */
+  address: string | undefined;
+  /** The peer's port (the port given to `connect()` for a client). */
+  port: number | undefined;
+  /** For an accepted socket, the local port it was accepted on; `undefined` for a client. */
+  acceptedOn: number | undefined;
+}
+
+/**
+ * What {@link CHANNELS}`.late` carries: in report mode, a deadline ran out and was reported,
+ * and then what it waited for came after all: the connection, the reply's first byte, or
+ * progress of the stalled write. Seen when the engine next looks (it samples an overdue phase
+ * every twentieth of its elapsed time, at least every 5 ms) or when the socket closes, never per
+ * chunk: `elapsed` is an upper bound, at most about 5% over.
+ */
+export interface LateMessage {
+  /** The socket; still open. */
+  socket: net.Socket;
+  /** The phase whose deadline ran out. */
+  phase: Phase;
+  /** The timeout in force for that phase, ms. */
+  timeout: number;
+  /** Milliseconds from the phase's clock start (as in {@link TimeoutMessage}) until the answer was seen. */
+  elapsed: number;
+  /** How late the answer was: `elapsed - timeout`, ms. */
+  late: number;
+  /** Where the socket goes. */
+  destination: DeadlineDestination;
+  /** The protocol the connection ran under, as in {@link TimeoutMessage}. */
+  protocol: ProtocolName;
+  /** The rule per destination that applied, or `undefined`. */
+  rule: SocketTimeoutRule | undefined;
+}
+
+/**
+ * What {@link CHANNELS}`.never` carries: in report mode, a deadline ran out and was reported,
+ * and the socket closed (`_destroy`) before what it waited for came. A destination that is
+ * written to after its reply deadline ran out (`wroteAfter > 0`) and closes without an error
+ * is a stream (nothing ever answers it), not a hang.
+ */
+export interface NeverMessage {
+  /** The socket, being destroyed. */
+  socket: net.Socket;
+  /** The phase whose deadline ran out. */
+  phase: Phase;
+  /** The timeout in force for that phase, ms. */
+  timeout: number;
+  /** Milliseconds from the phase's clock start until the socket closed. */
+  elapsed: number;
+  /** The code of the error the socket was destroyed with (`ECONNRESET`), or `undefined` for a close without one. */
+  error: string | undefined;
+  /** Bytes the application wrote to the socket after the deadline ran out. */
+  wroteAfter: number;
+  /** Where the socket goes. */
+  destination: DeadlineDestination;
+  /** The protocol the connection ran under, as in {@link TimeoutMessage}. */
+  protocol: ProtocolName;
+  /** The rule per destination that applied, or `undefined`. */
+  rule: SocketTimeoutRule | undefined;
 }
 
 /** What {@link CHANNELS}`.install` carries. */
@@ -89,8 +171,17 @@ export interface TimeoutSocketStats {
   sockets: number;
   /** Deadlines armed: connects started, reply windows opened, queued writes put under watch (with a write timeout). */
   armed: number;
-  /** Deadlines that fired, per phase. */
+  /** Deadlines that fired and were enforced (the socket destroyed), per phase. */
   timeouts: { connect: number; read: number; write: number };
+  /** Report mode: deadlines that ran out and were reported instead of enforced (the socket left alone). */
+  reported: number;
+  /** Report mode: reported deadlines whose answer came after all (published on `timeoutsocket:late`). */
+  late: number;
+  /**
+   * Report mode: reported deadlines whose socket closed before the answer came (published on
+   * `timeoutsocket:never`). `reported - late - never` are still waiting.
+   */
+  never: number;
   /**
    * Timeouts not raised because the second look (after `setImmediate` let pending I/O run)
    * found that the connection, reply or write progress had arrived while the event loop was busy.
@@ -108,7 +199,7 @@ export interface ProtocolStats {
    * SUBSCRIBE, http after an upgrade) counts under both.
    */
   sockets: number;
-  /** Deadlines (any phase) that fired on a connection running this protocol. */
+  /** Deadlines (any phase) that fired and were enforced on a connection running this protocol (report mode: see `reported`). */
   timeouts: number;
 }
 
@@ -127,6 +218,8 @@ const debug = util.debuglog('timeoutsocket');
 const DEBUG: boolean = debug.enabled;
 
 const timeoutChannel = diagnosticsChannel.channel(CHANNELS.timeout);
+const lateChannel = diagnosticsChannel.channel(CHANNELS.late);
+const neverChannel = diagnosticsChannel.channel(CHANNELS.never);
 const installChannel = diagnosticsChannel.channel(CHANNELS.install);
 const uninstallChannel = diagnosticsChannel.channel(CHANNELS.uninstall);
 
@@ -205,22 +298,105 @@ export function noteFalseAlarm(socket: net.Socket, address?: string, port?: numb
   if (DEBUG) debug('no timeout: the answer arrived while the event loop was blocked %s', describeSocket(socket, address, port));
 }
 
-/** A deadline fired; called before the socket is destroyed with `error`. */
-export function noteFired(socket: net.Socket, phase: Phase, timeout: number, error: SocketTimeoutError, elapsed: number): void {
-  if (phase === 'connect') counters.connectTimeouts++;
+/**
+ * A deadline fired; called before the socket is destroyed with `error`. With `enforced` false
+ * (report mode) it ran out and is reported, and the socket is left alone. `host` is the host
+ * given to `connect()`.
+ */
+export function noteFired(
+  socket: net.Socket,
+  phase: Phase,
+  timeout: number,
+  error: SocketTimeoutError,
+  elapsed: number,
+  enforced = true,
+  host?: string,
+): void {
+  if (!enforced) counters.reported = (counters.reported ?? 0) + 1;
+  else if (phase === 'connect') counters.connectTimeouts++;
   else if (phase === 'read') counters.readTimeouts++;
   else counters.writeTimeouts++;
   const id = protocolIdOf(socket);
   const protocol = protocolName(id);
-  const c = protocolCounters();
-  c.protocolTimeouts[id] = (c.protocolTimeouts[id] ?? 0) + 1;
+  if (enforced) {
+    const c = protocolCounters();
+    c.protocolTimeouts[id] = (c.protocolTimeouts[id] ?? 0) + 1;
+  }
   if (DEBUG) {
-    debug('fired %s after %d ms (timeout %d ms) %s', phase, Math.round(elapsed), timeout, describeSocket(socket, error.address, error.port));
+    const what = enforced ? 'fired' : 'reported (report mode, not enforced)';
+    debug('%s %s after %d ms (timeout %d ms) %s', what, phase, Math.round(elapsed), timeout, describeSocket(socket, error.address, error.port));
   }
   if (timeoutChannel.hasSubscribers) {
-    const message: TimeoutMessage = { socket, phase, timeout, error, elapsed, rule: ruleFor(socket), protocol };
+    const rule = ruleFor(socket);
+    const destination = destinationOf(socket, host, error.port);
+    const message: TimeoutMessage = { socket, phase, timeout, error, elapsed, enforced, destination, rule, protocol };
     timeoutChannel.publish(message);
   }
+}
+
+/** Report mode: what a reported deadline waited for came after all, `elapsed` ms after its clock started. */
+export function noteLate(socket: net.Socket, phase: Phase, timeout: number, elapsed: number, host?: string, port?: number): void {
+  counters.late = (counters.late ?? 0) + 1;
+  if (DEBUG) {
+    debug('late %s: answered after %d ms, %d ms past the timeout %s', phase, Math.round(elapsed), Math.round(elapsed - timeout), describeSocket(socket, host, port));
+  }
+  if (lateChannel.hasSubscribers) {
+    const rule = ruleFor(socket);
+    const message: LateMessage = {
+      socket,
+      phase,
+      timeout,
+      elapsed,
+      late: elapsed - timeout,
+      destination: destinationOf(socket, host, port),
+      protocol: protocolOfSocket(socket),
+      rule,
+    };
+    lateChannel.publish(message);
+  }
+}
+
+/** Report mode: the socket closed, `elapsed` ms after the clock of a reported deadline started, with no answer. */
+export function noteNever(
+  socket: net.Socket,
+  phase: Phase,
+  timeout: number,
+  elapsed: number,
+  wroteAfter: number,
+  host?: string,
+  port?: number,
+): void {
+  counters.never = (counters.never ?? 0) + 1;
+  const error = (socket.errored as NodeJS.ErrnoException | null | undefined)?.code;
+  if (DEBUG) {
+    const how = error === undefined ? 'closed' : `closed with ${error}`;
+    debug('never %s: %s after %d ms with no answer %s', phase, how, Math.round(elapsed), describeSocket(socket, host, port));
+  }
+  if (neverChannel.hasSubscribers) {
+    const rule = ruleFor(socket);
+    const message: NeverMessage = {
+      socket,
+      phase,
+      timeout,
+      elapsed,
+      error,
+      wroteAfter,
+      destination: destinationOf(socket, host, port),
+      protocol: protocolOfSocket(socket),
+      rule,
+    };
+    neverChannel.publish(message);
+  }
+}
+
+/** Where a socket goes, for the messages: `host` is what `connect()` was given. */
+function destinationOf(socket: net.Socket, host: string | undefined, port: number | undefined): DeadlineDestination {
+  // Node sets `server` on a socket a net.Server accepted, just before 'connection' (net.js onconnection).
+  const server = (socket as { server?: unknown }).server;
+  const accepted = server !== undefined && server !== null;
+  if (accepted) return { host: undefined, address: socket.remoteAddress, port: socket.remotePort, acceptedOn: socket.localPort };
+  const address = socket.remoteAddress ?? (host !== undefined && isIP(host) !== 0 ? host : undefined);
+  return { host, address, port: port ?? socket.remotePort, acceptedOn: undefined };
 }
 
 /** Called by `install()` once it patched: resets the counters, then tells subscribers. */
@@ -262,6 +438,9 @@ export function getStats(): TimeoutSocketStats {
     armed: c.armed,
     timeouts: { connect: c.connectTimeouts, read: c.readTimeouts, write: c.writeTimeouts },
     falseAlarmsAvoided: c.falseAlarmsAvoided,
+    reported: c.reported ?? 0,
+    late: c.late ?? 0,
+    never: c.never ?? 0,
     protocols,
   };
 }

@@ -19,6 +19,7 @@ import {
   SETTING,
   type InternalSocket,
 } from './engine';
+import { isPipeName, WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
 import { matchOnConnect } from './rules/index';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForAccepted, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
@@ -117,8 +118,7 @@ export function connectTarget(args: readonly unknown[]): ConnectTarget {
     if (options.path !== undefined && options.path !== null) return { ipc: true, host: undefined, port: undefined };
     return { ipc: false, host: hostOf(options.host), port: portOf(options.port) };
   }
-  // Node's own rule (net.js isPipeName): a string that is not a number >= 0 is a pipe path.
-  if (typeof first === 'string' && !(Number(first) >= 0)) return { ipc: true, host: undefined, port: undefined };
+  if (isPipeName(first)) return { ipc: true, host: undefined, port: undefined };
   return { ipc: false, host: hostOf(args[1]), port: portOf(first) };
 }
 
@@ -252,6 +252,22 @@ function wrapServerClose(original: AnyFunction): AnyFunction {
   };
 }
 
+type Wrap = (original: AnyFunction) => AnyFunction;
+
+/** The wrapper of each Node method the patch wraps (lib/node-internals.ts says what Node does with each). */
+const SOCKET_WRAPPERS: Record<(typeof WRAPPED_SOCKET_METHODS)[number], Wrap> = {
+  connect: wrapConnect,
+  _writeGeneric: wrapWriteGeneric,
+  _destroy: wrapDestroy,
+  _unrefTimer: wrapUnrefTimer,
+  setKeepAlive: wrapSetKeepAlive,
+};
+const SERVER_WRAPPERS: Record<(typeof WRAPPED_SERVER_METHODS)[number], Wrap> = {
+  emit: wrapServerEmit,
+  listen: wrapServerListen,
+  close: wrapServerClose,
+};
+
 /** Replaces `target[key]` with `replacement`, recording the original for uninstall. */
 function replace(saved: SavedProperty[], target: object, key: string, replacement: unknown): void {
   saved.push({ target, key, original: Object.getOwnPropertyDescriptor(target, key) });
@@ -259,7 +275,7 @@ function replace(saved: SavedProperty[], target: object, key: string, replacemen
 }
 
 /** Wraps the method `target[key]` with `wrap(original)`, recording the original for uninstall. */
-function wrapMethod(saved: SavedProperty[], target: object, key: string, wrap: (fn: AnyFunction) => AnyFunction): void {
+function wrapMethod(saved: SavedProperty[], target: object, key: string, wrap: Wrap): void {
   const original = (target as Record<string, unknown>)[key];
   if (typeof original !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
   replace(saved, target, key, wrap(original as AnyFunction));
@@ -276,12 +292,9 @@ export function install(): boolean {
   if (shared.patched !== undefined) return false;
   const saved: SavedProperty[] = [];
   const socketProto = net.Socket.prototype;
-  wrapMethod(saved, socketProto, 'connect', wrapConnect);
-  wrapMethod(saved, socketProto, '_writeGeneric', wrapWriteGeneric);
-  wrapMethod(saved, socketProto, '_destroy', wrapDestroy);
-  wrapMethod(saved, socketProto, '_unrefTimer', wrapUnrefTimer);
+  for (const key of WRAPPED_SOCKET_METHODS) wrapMethod(saved, socketProto, key, SOCKET_WRAPPERS[key]);
   const serverProto = net.Server.prototype;
-  wrapMethod(saved, serverProto, 'emit', wrapServerEmit);
+  for (const key of WRAPPED_SERVER_METHODS) wrapMethod(saved, serverProto, key, SERVER_WRAPPERS[key]);
   const added = { setSocketTimeout, getSocketTimeout, setBlocking, getBlocking };
   for (const [key, method] of Object.entries(added)) {
     replace(saved, socketProto, key, method);
@@ -289,9 +302,6 @@ export function install(): boolean {
   }
   for (const [key, method] of Object.entries({ recv, recvInto, send, sendAll, connectEx })) replace(saved, socketProto, key, method);
   replace(saved, serverProto, 'accept', accept);
-  wrapMethod(saved, socketProto, 'setKeepAlive', wrapSetKeepAlive);
-  wrapMethod(saved, serverProto, 'listen', wrapServerListen);
-  wrapMethod(saved, serverProto, 'close', wrapServerClose);
   shared.patched = saved;
   shared.unwatchHttp = watchHttpClients();
   noteInstall(shared.defaults);

@@ -2,11 +2,13 @@
  * The preload entry: `node -r timeoutsocket/register`, `node --import timeoutsocket/register`,
  * or either through `NODE_OPTIONS` (which child processes inherit).
  *
- * A bad `TIMEOUTSOCKET_*` value (a bad rule in `TIMEOUTSOCKET_RULES` too) must stop the process
+ * A bad `TIMEOUTSOCKET_*` value (a bad rule in `TIMEOUTSOCKET_RULES`, a bad `TIMEOUTSOCKET_MODE` too) must stop the process
  * before the application runs, with one line naming the variable and the value (or quoting the
  * rule), rather than leave it running without deadlines.
  */
+import { applyModeEnvironment } from './mode';
 import { install } from './patch';
+import { applyReportEnvironment } from './report/collect';
 import { applyRulesEnvironment } from './rules/index';
 import { applyEnvironment } from './runtime';
 
@@ -19,7 +21,9 @@ const EXIT_INVALID_ARGUMENT = 9;
 try {
   applyEnvironment();
   applyRulesEnvironment();
+  applyModeEnvironment();
   install();
+  applyReportEnvironment();
 } catch (error) {
   process.stderr.write(`timeoutsocket: ${(error as Error).message}\n`);
   process.exit(EXIT_INVALID_ARGUMENT);

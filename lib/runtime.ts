@@ -10,7 +10,9 @@
  * global while `net` stays the one process-wide module.)
  */
 import * as net from 'node:net';
+import { setKeepAliveTakesProbes } from './node-internals';
 import { keepAliveProbesFromEnv, normalizeTimeout, timeoutsFromEnv, type KeepAliveProbes, type PhaseTimeouts, type TimeoutSetting } from './config';
+import type { DeadlineMode } from './mode';
 
 /** One replaced or added property: what to put back on uninstall. */
 export interface SavedProperty {
@@ -32,6 +34,12 @@ export interface Runtime {
   envApplied: boolean;
   /** The counters behind `getStats()`: shared, so every copy of the package counts into one record. */
   stats: Counters;
+  /** The process deadline mode (lib/mode.ts); `undefined` until set: `enforce`. */
+  mode?: DeadlineMode;
+  /** Whether `TIMEOUTSOCKET_MODE` was already applied (only the first load applies it). */
+  modeEnvApplied?: boolean;
+  /** Whether a report collector runs in this process (lib/report/collect.ts): one per process. */
+  collecting?: boolean;
   /**
    * Ends the diagnostics_channel subscriptions of the copy that installed (lib/protocols/http.ts),
    * so whichever copy uninstalls removes exactly those; `undefined` when none are in place.
@@ -52,9 +60,15 @@ export interface Counters {
   readTimeouts: number;
   writeTimeouts: number;
   falseAlarmsAvoided: number;
+  /** Report mode: deadlines that ran out and were reported, not enforced. */
+  reported: number;
+  /** Report mode: of those, the ones whose answer came after all. */
+  late: number;
+  /** Report mode: of those, the ones whose socket closed before the answer came. */
+  never: number;
   /** Per protocol id (lib/protocols/index.ts): connections whose protocol was chosen as it. */
   protocolSockets: number[];
-  /** Per protocol id: deadlines that fired on a connection running it. */
+  /** Per protocol id: deadlines that fired (and were enforced) on a connection running it. */
   protocolTimeouts: number[];
 }
 
@@ -71,6 +85,9 @@ export function newCounters(): Counters {
     readTimeouts: 0,
     writeTimeouts: 0,
     falseAlarmsAvoided: 0,
+    reported: 0,
+    late: 0,
+    never: 0,
     protocolSockets: new Array<number>(PROTOCOL_COUNT).fill(0),
     protocolTimeouts: new Array<number>(PROTOCOL_COUNT).fill(0),
   };
@@ -151,14 +168,12 @@ export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
 }
 
 /**
- * Whether this Node's `socket.setKeepAlive()` takes a probe interval and count:
- * `setKeepAlive(enable, initialDelay, interval, count)` (or `{ enable, initialDelay, interval,
- * count }`) on 24 and later, `setKeepAlive(enable, initialDelay)` on 20 and 22. Read from the
- * declared parameters of Node's own function (the one the patch saved, once installed).
+ * Whether this Node's `socket.setKeepAlive()` takes a probe interval and count (24 and later;
+ * {@link setKeepAliveTakesProbes}), asked of Node's own function: the one the patch saved, once
+ * installed (the wrapper declares no parameters).
  */
 export function takesKeepAliveProbes(): boolean {
   const proto = net.Socket.prototype;
   const saved = runtime().patched?.find((entry) => entry.target === proto && entry.key === 'setKeepAlive')?.original?.value;
-  const original = (typeof saved === 'function' ? saved : proto.setKeepAlive) as (...args: unknown[]) => unknown;
-  return original.length >= 4;
+  return setKeepAliveTakesProbes(typeof saved === 'function' ? saved : proto.setKeepAlive);
 }

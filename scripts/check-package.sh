@@ -216,7 +216,9 @@ reached() {
       seen.add(file);
       const text = fs.readFileSync(file, "utf8");
       for (const [, spec] of text.matchAll(/from\s+["\x27](\.{1,2}\/[^"\x27]+)["\x27]/g)) {
-        visit(path.resolve(path.dirname(file), spec.replace(/\.js$/, "") + ".d.ts"));
+        const base = path.resolve(path.dirname(file), spec.replace(/\.js$/, ""));
+        // "./awaitable" is either awaitable.d.ts or a folder with index.d.ts, as Node resolves it.
+        visit(fs.existsSync(`${base}.d.ts`) ? `${base}.d.ts` : path.join(base, "index.d.ts"));
       }
     };
     for (const entry of ["index", "register", "errno"]) visit(path.join(dir, `${entry}.d.ts`));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real servers the driver suite (spec/drivers/) talks to: redis-server,
-# memcached and PostgreSQL, from Debian's packages, when they are missing.
+# memcached, PostgreSQL, mosquitto and MariaDB, from Debian's packages, when they are missing.
 # Starts no system service: the suite launches its own servers on free loopback
 # ports with temporary data directories, and stops them itself.
 #
@@ -22,6 +22,8 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v memcached >/dev/null 2>&1 || missing+=(memcached)
 [ -n "$(find_pg_bin)" ] || missing+=(postgresql)
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup-servers: installing ${missing[*]}" >&2
@@ -40,7 +42,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$added_policy" -eq 1 ]; then $SUDO rm -f "$policy"; fi
   # Belt and braces: if a package started its service anyway, stop it through the service
   # manager (these are the services this script just installed, nothing else).
-  for svc in redis-server memcached postgresql; do
+  for svc in redis-server memcached postgresql mosquitto mariadb; do
     if command -v service >/dev/null 2>&1 && service "$svc" status >/dev/null 2>&1; then
       echo "setup-servers: stopping auto-started service $svc" >&2
       $SUDO service "$svc" stop >/dev/null 2>&1 || true
@@ -49,11 +51,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 pg_bin=$(find_pg_bin)
+# Debian puts mosquitto and mariadbd in /usr/sbin, which a non-root PATH may not hold.
+in_path_or_sbin() { command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || true; }
 status=0
 for pair in "redis-server=$(command -v redis-server || true)" \
             "memcached=$(command -v memcached || true)" \
             "postgres=${pg_bin:+$pg_bin/postgres}" \
-            "initdb=${pg_bin:+$pg_bin/initdb}"; do
+            "initdb=${pg_bin:+$pg_bin/initdb}" \
+            "mosquitto=$(in_path_or_sbin mosquitto)" \
+            "mariadbd=$(in_path_or_sbin mariadbd)" \
+            "mariadb-install-db=$(command -v mariadb-install-db || true)"; do
   echo "$pair"
   [ -n "${pair#*=}" ] || status=1
 done

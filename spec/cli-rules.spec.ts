@@ -97,6 +97,7 @@ describe('timeoutsocket probe --explain', () => {
       '  read      1m (rule)',
       '  write     2s (default)',
       '  keepalive off (default)',
+      '  mode      enforce (default)',
       '',
     ]);
   });
@@ -112,6 +113,7 @@ describe('timeoutsocket probe --explain', () => {
       '  read      off (default)',
       '  write     off (default)',
       '  keepalive off (default)',
+      '  mode      enforce (default)',
       '',
     ]);
   });
@@ -129,7 +131,20 @@ describe('timeoutsocket probe --explain', () => {
       portProtocol: null,
       timeouts: { connect: 1000, read: null, write: null, keepAlive: null },
       sources: { connect: 'rule', read: 'default', write: 'default' },
+      mode: 'enforce',
+      modeSource: 'default',
     });
+  });
+
+  it('names the mode: the rule\'s mode=, else TIMEOUTSOCKET_MODE', async () => {
+    const port = await refusedPort();
+    const env = { TIMEOUTSOCKET_MODE: 'report', TIMEOUTSOCKET_RULES: `*:1 mode=enforce; * read=1s` };
+    const byRule = await cli(['probe', '127.0.0.1:1', '--explain'], env);
+    expect(byRule.stdout).toContain('\n  mode      enforce (rule)\n');
+    const byProcess = await cli(['probe', `127.0.0.1:${port}`, '--explain'], env);
+    expect(byProcess.stdout).toContain('\n  mode      report (default)\n');
+    const bad = await cli(['probe', `127.0.0.1:${port}`, '--explain'], { TIMEOUTSOCKET_MODE: 'dry-run' });
+    expect(bad).toMatchObject({ code: 2, stderr: usageError("probe: TIMEOUTSOCKET_MODE='dry-run' is not a mode: use enforce (the default) or report") });
   });
 
   it('without --explain the JSON report has no explain field', async () => {

@@ -386,10 +386,10 @@ describe('help and version', () => {
   });
 
   it('no command: exit 2', async () => {
-    expect(await cli([])).toMatchObject({ code: 2, stderr: usageError('missing a command: errno, probe or run') });
+    expect(await cli([])).toMatchObject({ code: 2, stderr: usageError('missing a command: errno, probe, run or report') });
   });
 
   it('an unknown command: exit 2', async () => {
-    expect(await cli(['connect'])).toMatchObject({ code: 2, stderr: usageError('unknown command "connect": expected errno, probe or run') });
+    expect(await cli(['connect'])).toMatchObject({ code: 2, stderr: usageError('unknown command "connect": expected errno, probe, run or report') });
   });
 });

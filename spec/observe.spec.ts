@@ -57,6 +57,8 @@ describe('the channel names', () => {
   it('are exported as constants', () => {
     expect(CHANNELS).toEqual({
       timeout: 'timeoutsocket:timeout',
+      late: 'timeoutsocket:late',
+      never: 'timeoutsocket:never',
       install: 'timeoutsocket:install',
       uninstall: 'timeoutsocket:uninstall',
     });
@@ -74,6 +76,9 @@ describe('getStats()', () => {
       armed: 0,
       timeouts: { connect: 0, read: 0, write: 0 },
       falseAlarmsAvoided: 0,
+      reported: 0,
+      late: 0,
+      never: 0,
       protocols: {
         'request-reply': { sockets: 0, timeouts: 0 },
         stream: { sockets: 0, timeouts: 0 },

@@ -85,6 +85,8 @@ describe('parsing TIMEOUTSOCKET_RULES text', () => {
     ['fd00::/8 read=1s', [{ destination: 'fd00::/8', read: 1000 }]],
     ['::1 read=1s', [{ destination: '::1', read: 1000 }]],
     ['127.0.0.1 protocol=auto', [{ destination: '127.0.0.1', protocol: 'auto' }]],
+    ['*:5432 mode=enforce', [{ destination: '*:5432', mode: 'enforce' }]],
+    ['db read=2s mode=report', [{ destination: 'db', read: 2000, mode: 'report', text: 'db read=2s mode=report' }]],
     ['0.0.0.0/0 read=1s', [{ destination: '0.0.0.0/0', read: 1000 }]],
     ['DB.Internal. read=1s', [{ destination: 'DB.Internal.', read: 1000 }]],
     ['_srv._tcp.example.com:80 read=1s', [{ destination: '_srv._tcp.example.com:80' }]],
@@ -121,16 +123,18 @@ describe('parsing TIMEOUTSOCKET_RULES text', () => {
     ['[db.internal]:80 read=1s', TypeError, '"db.internal" in brackets is not an IPv6 address or block'],
     ['[10.0.0.1]:80 read=1s', TypeError, '"10.0.0.1" in brackets is not an IPv6 address or block'],
     ['db read=1x', RangeError, 'read=\'1x\' is not a valid timeout'],
+    ['db mode=off', RangeError, 'mode="off" is not one of enforce or report'],
+    ['db mode=', RangeError, 'mode="" is not one of enforce or report'],
     ['db connect=0', RangeError, 'connect=\'0\' is not a valid timeout'],
     ['db write=-1s', RangeError, 'write=\'-1s\' is not a valid timeout'],
     ['db read=', RangeError, 'read=\'\' is not a valid timeout'],
     ['db read=25d', RangeError, 'read=\'25d\' is not a valid timeout'],
     ['db protocol=grpc', RangeError, 'protocol="grpc" is not one of auto, request-reply, server-first, stream, redis or http'],
-    ['db reed=1s', TypeError, 'unknown setting "reed": expected connect, read, write or protocol'],
+    ['db reed=1s', TypeError, 'unknown setting "reed": expected connect, read, write, protocol or mode'],
     ['db keepAlive=1s', TypeError, 'unknown setting "keepAlive"'],
     ['db read=1s read=2s', TypeError, 'read is set twice'],
     ['db 60s', TypeError, '"60s" is not a setting: write name=value'],
-    ['a read=1s b read=2s', TypeError, '"b" is not a setting: write name=value with name connect, read, write or protocol (a ";" missing before the next rule?)'],
+    ['a read=1s b read=2s', TypeError, '"b" is not a setting: write name=value with name connect, read, write, protocol or mode (a ";" missing before the next rule?)'],
     ['db.internal:5432', TypeError, 'the destination "db.internal:5432" has no setting'],
   ])('%j: %p naming the bad part', (text, errorClass, what) => {
     let error: unknown;
@@ -198,7 +202,7 @@ describe('setSocketTimeoutRules with rule objects', () => {
   it.each<[unknown, typeof TypeError | typeof RangeError, string]>([
     [42, TypeError, 'rules must be a string of rules, an array of rule objects or null, got 42'],
     [{ destination: '*' }, TypeError, 'rules must be a string of rules, an array of rule objects or null, got an object'],
-    [['* read=1s'], TypeError, 'rules[0]: must be an object { destination, connect?, read?, write?, protocol? }, got "* read=1s"'],
+    [['* read=1s'], TypeError, 'rules[0]: must be an object { destination, connect?, read?, write?, protocol?, mode? }, got "* read=1s"'],
     [[{ read: 1000 }], TypeError, 'rules[0]: destination must be a string such as "db.internal:5432", got undefined'],
     [[{ destination: 5432, read: 1000 }], TypeError, 'rules[0]: destination must be a string'],
     [[{ destination: '*', reed: 1000 }], TypeError, 'rules[0]: unknown key "reed"'],
@@ -208,6 +212,8 @@ describe('setSocketTimeoutRules with rule objects', () => {
     [[{ destination: '*', connect: 2 ** 31 }], RangeError, 'rules[0]: connect must be at most 2147483647 ms'],
     [[{ destination: '*', protocol: 'grpc' }], RangeError, 'rules[0]: protocol="grpc" is not one of'],
     [[{ destination: '*', protocol: 1 }], TypeError, 'rules[0]: protocol must be a string'],
+    [[{ destination: '*', mode: 'Report' }], RangeError, 'rules[0]: mode="Report" is not one of enforce or report'],
+    [[{ destination: '*', mode: true }], TypeError, 'rules[0]: mode must be a string, one of enforce or report; got true'],
     [[{ destination: 'db:99999', read: 1 }], RangeError, 'rules[0]: the port must be 1 to 65535, got 99999'],
     [[{ destination: '*', read: 1 }, { destination: 'db' }], TypeError, 'rules[1]: the destination "db" has no setting'],
     [[{ destination: '*', read: 1, text: 7 }], TypeError, 'rules[0]: text must be a string, got 7'],
@@ -573,7 +579,14 @@ describe('explainDestination', () => {
       portProtocol: null,
       timeouts: { connect: 2000, read: 60_000, write: null, keepAlive: 30_000 },
       sources: { connect: 'default', read: 'rule', write: 'default' },
+      mode: 'enforce',
+      modeSource: 'default',
     });
+  });
+
+  it('names the mode: the rule\'s mode=, else the process mode given', () => {
+    expect(explainDestination('db', 1, { rules: 'db mode=report', defaults })).toMatchObject({ mode: 'report', modeSource: 'rule' });
+    expect(explainDestination('db', 1, { rules: 'db read=1s', defaults, mode: 'report' })).toMatchObject({ mode: 'report', modeSource: 'default' });
   });
 
   it('with no rule or protocol=auto, the protocol is chosen per connection; a port table can be supplied', () => {

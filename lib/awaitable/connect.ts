@@ -7,6 +7,7 @@ import { types } from 'node:util';
 import { isNonBlocking, normalizeTimeout, type TimeoutSetting } from '../config';
 import { effectiveTimeouts, SETTING, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError } from '../errors';
+import { erroredWith, hasPeer } from '../node-internals';
 import { quote } from '../quote';
 import { checkOptions, type CallOptions } from './checks';
 import { socketStateOf, stateOf, type SocketAwaitState } from './queue';
@@ -33,10 +34,6 @@ function errorCode(error: Error | undefined): string {
   if (typeof withCode?.code === 'string') return withCode.code;
   const first = withCode?.errors?.find((e) => typeof e.code === 'string');
   return typeof first?.code === 'string' ? first.code : 'ECONNABORTED';
-}
-
-function isConnected(socket: net.Socket): boolean {
-  return !socket.connecting && !socket.destroyed && socket.remoteAddress !== undefined;
 }
 
 /**
@@ -75,7 +72,7 @@ function startConnect(socket: net.Socket, state: SocketAwaitState, args?: unknow
 
 function answer(socket: net.Socket, state: SocketAwaitState): ConnectExResult {
   if (state.connectState === 'failed') return state.connectCode!;
-  return isConnected(socket) ? 0 : errorCode(state.error);
+  return hasPeer(socket) ? 0 : errorCode(state.error);
 }
 
 /**
@@ -105,7 +102,7 @@ export async function connectEx(this: net.Socket, ...args: unknown[]): Promise<C
   const state = stateOf(this);
   const nonBlocking = isNonBlocking(effectiveTimeouts(this as InternalSocket));
   if (state.connectState === 'failed') return state.connectCode!;
-  if (isConnected(this)) return 'EISCONN';
+  if (hasPeer(this)) return 'EISCONN';
   if (state.connectState === 'pending' || this.connecting) {
     // A connect Node or a driver started (net.connect) is watched like our own.
     if (state.connectState !== 'pending') startConnect(this, state);
@@ -209,5 +206,5 @@ async function connectThenApply(
 
 /** The error a failed connect destroyed the socket with (Node keeps it as `socket.errored`). */
 function lastConnectError(socket: net.Socket): Error | undefined {
-  return (socket as { errored?: Error | null }).errored ?? undefined;
+  return erroredWith(socket);
 }

@@ -3,7 +3,7 @@
  * modes; recv, send, sendall, connect_ex, accept, create_connection) as promises on every
  * `net.Socket` and `net.Server`.
  *
- * - `queue.ts`: the per-socket job queues that every call runs through, and `call-timer.ts`, their one timer;
+ * - `queue.ts`: the per-socket job queues that every call runs through, and their one timer (lib/deadline-timer.ts, shared with the engine);
  * - `checks.ts`: the argument checks;
  * - `recv.ts`: `recv`, `recvInto`;
  * - `send.ts`: `send`, `sendAll`;

@@ -6,10 +6,12 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { isNonBlocking, type PhaseTimeouts } from '../config';
-import { DUE_SLACK_MS, effectiveTimeouts, isOn, standDown, type InternalSocket } from '../engine';
+import { DeadlineTimer, earliestDue, hasExpired, NOTHING_DUE, type DeadlineOwner } from '../deadline-timer';
+import { effectiveTimeouts, isOn, standDown, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../errors';
-import { CallTimer, now, type CallTimerOwner } from './call-timer';
+import { hasNoHandle } from '../node-internals';
 
 /** The queue a call waits in. */
 export type Direction = 'recv' | 'send' | 'accept';
@@ -19,7 +21,8 @@ const PHASE_OF: Record<Direction, keyof PhaseTimeouts> = { recv: 'read', send: '
 
 /** One pending call. `attempt` finishes it if it can and says whether it did. */
 export abstract class Job<T> {
-  due = 0;
+  /** When the call's deadline runs out (ms of `performance.now()`), {@link NOTHING_DUE} while it has none. */
+  due = NOTHING_DUE;
   settled = false;
   private abortListener: (() => void) | undefined;
 
@@ -98,17 +101,18 @@ export const AWAIT = Symbol.for('timeoutsocket.await.v1');
 
 /**
  * What every socket or server driven through calls has: a job queue per direction it serves,
- * and the one call timer over all of them. {@link SocketAwaitState} and {@link ServerAwaitState}
+ * and the one deadline timer over all of them (lib/deadline-timer.ts, the engine's too: the
+ * same rounding, the same second look). {@link SocketAwaitState} and {@link ServerAwaitState}
  * add what only one of them needs.
  */
-export abstract class AwaitState implements CallTimerOwner {
+export abstract class AwaitState extends DeadlineTimer {
   protected readonly queues: Partial<Record<Direction, Job<unknown>[]>>;
-  private readonly timer = new CallTimer(this);
 
   constructor(
     readonly target: AwaitTarget,
     private readonly directions: readonly Direction[],
   ) {
+    super();
     this.queues = {};
     for (const direction of directions) this.queues[direction] = [];
   }
@@ -139,9 +143,10 @@ export abstract class AwaitState implements CallTimerOwner {
         continue;
       }
       const timeout = timeouts[PHASE_OF[direction]];
-      if (job.due === 0 && isOn(timeout)) {
-        job.due = now() + timeout;
-        this.timer.schedule(job.due);
+      if (job.due === NOTHING_DUE && isOn(timeout)) {
+        // Whole ms, rounded up, like the engine's stamps: the timer rounds its delay down.
+        job.due = Math.ceil(performance.now()) + timeout;
+        this.schedule(job.due, AWAIT_TIMER, this.target);
       }
       this.listen(direction, job.waitsForEvent());
       return;
@@ -158,26 +163,40 @@ export abstract class AwaitState implements CallTimerOwner {
     this.pump(job.direction);
   }
 
-  /** The call timer fired: expire the calls that are due (see {@link CallTimerOwner.checkDue}). */
-  checkDue(confirmed: boolean): boolean {
-    const at = now();
-    let expired = false;
+  /**
+   * The timer's look at the calls (see {@link DeadlineOwner.check}): the first call in line of
+   * each direction that has a deadline. One that {@link hasExpired} (it was due at the look
+   * before, and pending I/O has run since) is rejected and the next call in line starts; any
+   * other is only noted. Returns the earliest due time still armed, or {@link NOTHING_DUE},
+   * which lets the timer go. So a call armed by the callback that delivered the previous answer
+   * (and the loop blocked again) gets a second look of its own, never its predecessor's.
+   */
+  checkJobs(lookedAt: number): number {
+    let next = NOTHING_DUE;
     for (const direction of this.directions) {
-      const job = this.queues[direction]![0];
-      if (job === undefined || job.due === 0) continue;
-      if (at < job.due - DUE_SLACK_MS) {
-        this.timer.schedule(job.due);
-      } else if (!confirmed) {
-        expired = true;
-      } else {
-        const timeout = effectiveTimeouts(this.target as InternalSocket)[PHASE_OF[direction]];
-        job.expire(this.target, isOn(timeout) ? timeout : 0);
-        this.pump(direction);
+      const queue = this.queues[direction]!;
+      const job = queue[0];
+      if (job === undefined || job.due === NOTHING_DUE) continue;
+      if (!hasExpired(job.due, lookedAt)) {
+        next = earliestDue(next, job.due);
+        continue;
       }
+      const timeout = effectiveTimeouts(this.target as InternalSocket)[PHASE_OF[direction]];
+      job.expire(this.target, isOn(timeout) ? timeout : 0);
+      this.pump(direction);
+      // The call pump() started next, if it waits: its deadline is the timer's from now on.
+      const head = queue[0];
+      if (head !== undefined) next = earliestDue(next, head.due);
     }
-    return expired;
+    return next;
   }
 }
+
+/** The awaitable side of the timer: called back with the socket or server, its state found on it. */
+const AWAIT_TIMER: DeadlineOwner<AwaitTarget, AwaitState> = {
+  timerOf: (target) => target[AWAIT],
+  check: (_target, state, _at, lookedAt) => state.checkJobs(lookedAt),
+};
 
 const SOCKET_DIRECTIONS: readonly Direction[] = ['recv', 'send'];
 const SERVER_DIRECTIONS: readonly Direction[] = ['accept'];
@@ -337,5 +356,5 @@ export function closedError(socket: net.Socket, syscall: string): Error {
 
 /** A socket that is neither connected nor connecting (never was, or its handle is gone). */
 export function isUnconnected(socket: net.Socket): boolean {
-  return !socket.connecting && (socket as InternalSocket)._handle == null;
+  return hasNoHandle(socket as InternalSocket);
 }

@@ -5,16 +5,12 @@
  */
 import * as net from 'node:net';
 import { SocketClosedError } from '../errors';
+import { eofReceived } from '../node-internals';
 import { quote } from '../quote';
 import { checkOptions, checkSize, type CallOptions } from './checks';
 import { closedError, isUnconnected, Job, run } from './queue';
 
 const EMPTY = Buffer.alloc(0);
-
-
-interface ReadableInternals {
-  _readableState?: { ended?: boolean };
-}
 
 /**
  * Takes up to `n` buffered bytes, the empty buffer at orderly EOF, or null when nothing is there
@@ -24,7 +20,7 @@ function takeBytes(socket: net.Socket, n: number): Buffer | null {
   const length = socket.readableLength;
   if (length > 0) return socket.read(Math.min(n, length)) as Buffer;
   if (socket.readableEnded) return EMPTY;
-  if ((socket as ReadableInternals)._readableState?.ended) {
+  if (eofReceived(socket)) {
     socket.read(0); // lets the stream emit 'end', so the socket winds down as it would for any reader
     return EMPTY;
   }

@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import { type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError } from '../errors';
+import { erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
 import { checkOptions, toBuffer, type CallOptions } from './checks';
 import { closedError, isUnconnected, Job, run, socketStateOf, type AwaitTarget } from './queue';
 
@@ -60,13 +61,6 @@ export function send(this: net.Socket, data: Buffer | Uint8Array | string, optio
   }
 }
 
-/** A stream handle's counters; a TLS handle's `_parent` is the TCP handle under it. */
-interface CountingHandle {
-  bytesWritten?: number;
-  writeQueueSize?: number;
-  _parent?: CountingHandle;
-}
-
 /** Where a write starts, in the units the kernel position is later measured in. */
 interface WriteMark {
   /** Stream position (bytes the application wrote before this write). */
@@ -76,13 +70,8 @@ interface WriteMark {
 }
 
 function markWrite(socket: InternalSocket): WriteMark {
-  const tcp = (socket._handle as CountingHandle | null)?._parent;
+  const tcp = tcpHandleUnder(handleOf(socket));
   return { plain: socket.bytesWritten, cipher: tcp?.bytesWritten };
-}
-
-/** Where the kernel is in a handle's stream: libuv writes in order, so every dispatched byte not still queued. */
-function kernelPosition(handle: CountingHandle): number {
-  return (handle.bytesWritten ?? 0) - (handle.writeQueueSize ?? 0);
 }
 
 /**
@@ -92,9 +81,9 @@ function kernelPosition(handle: CountingHandle): number {
  * estimate within one TLS record, 16 KiB).
  */
 function bytesInKernel(socket: InternalSocket, mark: WriteMark, total: number): number {
-  const handle = socket._handle as CountingHandle | null;
+  const handle = handleOf(socket);
   if (handle == null) return 0;
-  const tcp = handle._parent;
+  const tcp = tcpHandleUnder(handle);
   let sent: number;
   if (tcp !== undefined && mark.cipher !== undefined) {
     const cipherOfThisWrite = (tcp.bytesWritten ?? 0) - mark.cipher;
@@ -168,7 +157,7 @@ class SendAllJob extends Job<void> {
    * again.
    */
   private cause(error: Error | null | undefined): Error {
-    const errored = this.socket.destroyed ? (this.socket as { errored?: Error | null }).errored : error;
+    const errored = this.socket.destroyed ? erroredWith(this.socket) : error;
     if (errored != null) {
       socketStateOf(this.socket)?.reported(errored);
       return errored;

@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import { SETTING, type InternalSocket } from '../engine';
 import { SocketClosedError } from '../errors';
+import { resumeReading, stopReading } from '../node-internals';
 import { checkOptions, type CallOptions } from './checks';
 import { Job, run, serverStateOf, stateOf, type ServerAwaitState } from './queue';
 
@@ -32,7 +33,7 @@ class AcceptJob extends Job<net.Socket> {
     // first recv() tells the caller what happened.
     const socket = stateOf(this.server).arrivals.shift();
     if (socket !== undefined) {
-      resumeHeld(socket);
+      resumeReading(socket as InternalSocket); // held unread past the queue limit
       return this.resolve(socket);
     }
     if (!this.server.listening && !isStartingToListen(this.server)) {
@@ -73,11 +74,6 @@ export function onServerListenEvent(server: net.Server): void {
   marked[LISTEN_PENDING] = false;
   const state = serverStateOf(server);
   if (state !== undefined) queueMicrotask(() => state.pump('accept'));
-}
-
-function resumeHeld(socket: net.Socket): void {
-  const handle = (socket as InternalSocket)._handle as { reading?: boolean; readStart?: () => number } | null;
-  if (handle && handle.reading === false && typeof handle.readStart === 'function' && !socket.destroyed) socket.read(0);
 }
 
 /**
@@ -133,11 +129,7 @@ export function onServerConnection(server: net.Server, socket: net.Socket): bool
 }
 
 function holdArrival(server: net.Server, socket: net.Socket, state: ServerAwaitState): void {
-  const handle = (socket as InternalSocket)._handle as { reading?: boolean; readStop?: () => number } | null;
-  if (handle && typeof handle.readStop === 'function') {
-    handle.reading = false;
-    handle.readStop();
-  }
+  stopReading(socket as InternalSocket);
   if (!state.overflowWarned) {
     state.overflowWarned = true;
     const where = JSON.stringify(server.address());

@@ -1,13 +1,13 @@
 /**
  * The first bytes of one write, read from the arguments Node passes to
- * `Socket.prototype._writeGeneric(writev, data, encoding, cb)` (net.js). Used once per
- * connection (to recognise a protocol) or once per reply window (redis), never per chunk.
+ * `Socket.prototype._writeGeneric(writev, data, encoding, cb)` (their shapes on each line are in
+ * lib/node-internals.ts, `WRAPPED_SOCKET_METHODS`). Used once per connection (to recognise a
+ * protocol) or once per reply window (redis), never per chunk.
  *
  * `data` is a Buffer or a string in `encoding` for a single write. For a vectored write
  * (`writev` true, a corked stream's buffered chunks) it is the stream's array of
- * `{ chunk, encoding }` entries, which Node's writevGeneric (stream_base_commons.js) rewrites
- * in place into the bare Buffers when every chunk is a Buffer (`data.allBuffers`): by the time
- * the patch looks (after the original call), either shape can be there.
+ * `{ chunk, encoding }` entries, or the bare Buffers when every chunk is one: by the time the
+ * patch looks (after the original call), either shape can be there.
  */
 
 /** At most `max` bytes from the start of what one `_writeGeneric` call writes; empty if it carries none. */

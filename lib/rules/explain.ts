@@ -3,6 +3,7 @@
  * `timeoutsocket probe host:port --explain` prints.
  */
 import { PHASES, type PhaseTimeouts } from '../config';
+import { DEFAULT_MODE, type DeadlineMode } from '../mode';
 import type { ProtocolName } from '../protocols/names';
 import { findRule } from './index';
 import { formatDuration } from './settings';
@@ -28,6 +29,10 @@ export interface Explanation {
   readonly timeouts: PhaseTimeouts;
   /** For each deadline, whether the rule or the process default sets it. */
   readonly sources: { readonly connect: DeadlineSource; readonly read: DeadlineSource; readonly write: DeadlineSource };
+  /** What a deadline that runs out does here: the rule's `mode=`, else the process mode. */
+  readonly mode: DeadlineMode;
+  /** Whether the rule or the process mode sets {@link Explanation.mode}. */
+  readonly modeSource: DeadlineSource;
 }
 
 /** What {@link explainDestination} may be told besides the destination. */
@@ -38,6 +43,8 @@ export interface ExplainOptions {
   readonly rules?: SocketTimeoutRules;
   /** The process default to merge over; by default `{ connect: null, read: null, write: null, keepAlive: null }`. */
   readonly defaults?: PhaseTimeouts;
+  /** The process mode to fall back on; by default `enforce`. */
+  readonly mode?: DeadlineMode;
   /**
    * The protocol engine's table of well-known ports, when there is one: the protocol a
    * connection to `port` falls back on when neither a rule, the client layer nor the first
@@ -71,6 +78,8 @@ export function explainDestination(host: string, port: number, options: ExplainO
     portProtocol: protocol === null ? (options.protocolForPort?.(port) ?? null) : null,
     timeouts,
     sources: { connect: source('connect'), read: source('read'), write: source('write') },
+    mode: rule?.mode ?? options.mode ?? DEFAULT_MODE,
+    modeSource: rule?.mode === undefined ? 'default' : 'rule',
   };
 }
 
@@ -87,5 +96,6 @@ export function describeExplanation(explanation: Explanation): string[] {
     lines.push(`  ${phase.padEnd(9)} ${value === null ? 'off' : formatDuration(value)} (${sources[phase]})`);
   }
   lines.push(`  keepalive ${timeouts.keepAlive === null ? 'off' : formatDuration(timeouts.keepAlive)} (default)`);
+  lines.push(`  mode      ${explanation.mode} (${explanation.modeSource})`);
   return lines;
 }

@@ -91,7 +91,7 @@ function parseObject(item: unknown, i: number, name: string): CompiledRule {
   const prefix = `${name}[${i}]`;
   try {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      throw new Problem(`must be an object { destination, connect?, read?, write?, protocol? }, got ${describe(item)}`, 'type');
+      throw new Problem(`must be an object { destination, connect?, read?, write?, protocol?, mode? }, got ${describe(item)}`, 'type');
     }
     const fields = item as Record<string, unknown>;
     const unknown = Object.keys(fields).find((key) => !OBJECT_KEYS.has(key));

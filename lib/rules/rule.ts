@@ -3,6 +3,7 @@
  * socket once merged over the process default.
  */
 import type { PhaseTimeouts } from '../config';
+import type { DeadlineMode } from '../mode';
 import type { ProtocolSetting } from '../protocols/names';
 import { matchDestination, type Destination, type Match, type Target } from './destination';
 import type { SocketTimeoutRule } from './types';
@@ -22,6 +23,11 @@ export class CompiledRule {
   /** The rule's `protocol=`, if it names one. */
   get protocol(): ProtocolSetting | undefined {
     return this.rule.protocol;
+  }
+
+  /** The rule's `mode=`, if it names one. */
+  get mode(): DeadlineMode | undefined {
+    return this.rule.mode;
   }
 
   /** Does this rule's destination match? */

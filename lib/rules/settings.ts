@@ -5,6 +5,7 @@
  * field in {@link RuleSettings}.
  */
 import { checkMilliseconds, parseDuration } from '../config';
+import { DEADLINE_MODES } from '../mode';
 import { PROTOCOL_SETTINGS } from '../protocols/names';
 import type { RuleSettings } from './types';
 
@@ -69,6 +70,7 @@ export const SETTINGS: Rows = {
   read: deadline,
   write: deadline,
   protocol: oneOf(PROTOCOL_SETTINGS),
+  mode: oneOf(DEADLINE_MODES),
 };
 
 /** The setting names, for messages and key checks. */

@@ -2,6 +2,7 @@
  * The public shapes of a rule per destination: what `setSocketTimeoutRules()` takes and what
  * `getSocketTimeoutRules()` returns.
  */
+import type { DeadlineMode } from '../mode';
 import type { ProtocolSetting } from '../protocols/names';
 
 /**
@@ -18,6 +19,8 @@ export interface RuleSettings {
   readonly write?: number | null;
   /** The protocol of connections to this destination, or `auto` to let the engine choose per connection. */
   readonly protocol?: ProtocolSetting;
+  /** What a deadline of this destination does when it runs out, over the process mode (`TIMEOUTSOCKET_MODE`). */
+  readonly mode?: DeadlineMode;
 }
 
 /**

@@ -1,10 +1,10 @@
 /** recv and recvInto. */
 import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { startEofServer, startResetServer, startSilentServer, startSlowDripServer } from '../../fixtures/servers';
+import { startEofServer, startHungServer, startResetServer, startSilentServer, startSlowDripServer } from '../../fixtures/servers';
 import { setDefaultSocketTimeout } from '../../lib/runtime';
 import { SocketClosedError, SocketTimeoutError, WouldBlockError } from '../../lib/errors';
-import { once, sleep } from '../helpers';
+import { blockEventLoop, once, sleep } from '../helpers';
 import { connected, fixtures, pair, portOf, rejectionOf, SLACK, T, TLS_CERT, TLS_KEY, timersArmedDuring, track, useAwaitableApi, whenBuffered } from './support';
 
 useAwaitableApi();
@@ -130,6 +130,37 @@ describe('timeout mode', () => {
     await sleep(T);
     expect(socket.destroyed).toBe(false);
   });
+});
+
+describe('timeout mode, blocked again by the callback that delivered the previous answer', () => {
+  // The pattern of back-to-back blocks: recv N's deadline runs out while the loop is blocked and
+  // its answer waits in the kernel; the I/O callback that delivers that answer (the await below
+  // resumes in it) writes request N + 1, arms recv N + 1 and blocks again, before recv N's
+  // second look has run. That second look belongs to recv N (answered): recv N + 1 never had a
+  // first look nor a turn of I/O of its own, so it must not be timed out by it.
+  const READ = 100;
+  const BLOCK = 1.5 * READ;
+
+  it('is never a false timeout over 20 rounds, and a recv nobody answers still times out', async () => {
+    const echo = await startHungServer(); // a child process: it answers while this loop is blocked
+    fixtures.push(echo);
+    const socket = await connected(echo.port, READ);
+    const rounds = 20;
+    for (let round = 0; round < rounds; round++) {
+      socket.write('ping');
+      const reply = socket.recv(4); // armed: its deadline runs out during the block
+      const armedAt = performance.now();
+      blockEventLoop(BLOCK);
+      expect(performance.now() - armedAt).toBeGreaterThan(READ); // the deadline was due while the loop was blocked
+      expect((await reply).toString()).toBe('ping');
+    }
+    // The witness: the same socket's calls do have a deadline.
+    const { error, elapsed } = await rejectionOf(socket.recv(4));
+    expect(error).toBeInstanceOf(SocketTimeoutError);
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'recv', timeout: READ });
+    expect(elapsed).toBeGreaterThanOrEqual(READ - 2);
+    expect(socket.destroyed).toBe(false);
+  }, 20_000);
 });
 
 describe('non-blocking mode', () => {

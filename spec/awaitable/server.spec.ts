@@ -1,5 +1,6 @@
 /** accept, and what accepted sockets inherit. */
 import * as net from 'node:net';
+import { ACCEPT_QUEUE_LIMIT } from '../../lib/awaitable/server';
 import { once } from '../helpers';
 import { arrivalsOf, connected, connectionsTo, fixtures, listeningServer, portOf, rejectionOf, SLACK, T, track, useAwaitableApi } from './support';
 
@@ -17,6 +18,30 @@ describe('modes', () => {
     server.setBlocking(false);
     expect(server.getBlocking()).toBe(false);
   });
+});
+
+describe('more connections than the accept queue holds', () => {
+  it('keeps the ones past the limit unread, and accept() hands them over reading again', async () => {
+    const server = await listeningServer();
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const count = ACCEPT_QUEUE_LIMIT + 1;
+      const arrived = connectionsTo(server, count);
+      const clients = await Promise.all(Array.from({ length: count }, () => connected(portOf(server))));
+      await arrived;
+      expect(warn).toHaveBeenCalledWith(expect.any(String), expect.objectContaining({ code: 'TIMEOUTSOCKET_ACCEPT_QUEUE' }));
+      const last = clients[count - 1]!;
+      await last.sendAll('held');
+      let peer: net.Socket | undefined;
+      for (let i = 0; i < count; i++) peer = track(await server.accept()); // in arrival order
+      expect(peer!.remotePort).toBe(last.localPort);
+      peer!.setSocketTimeout(5000);
+      expect((await peer!.recv(10)).toString()).toBe('held');
+    } finally {
+      warn.mockRestore();
+      for (const socket of arrivalsOf(server).splice(0)) socket.destroy();
+    }
+  }, 30_000);
 });
 
 describe('blocking mode', () => {

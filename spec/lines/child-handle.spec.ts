@@ -80,11 +80,12 @@ describe(`a socket handed to a child process on Node ${process.versions.node}`, 
     const server = net.createServer((socket) => sockets.push(socket)); // accepts, never answers
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // The child first: started after the write, a slow spawn could outlast the reply timeout.
+    const started = await startChild();
     setDefaultSocketTimeout({ read: 300 });
     const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
     await once(client, 'connect');
     client.write('hello'); // opens the parent's reply window
-    const started = await startChild();
     const armed = getStats().armed;
     const fired = getStats().timeouts.read;
     const errors: Error[] = [];

@@ -4,13 +4,44 @@
 //   {"event":"warm"}   warmed up; waiting for SIGUSR2 (sent once the test has made its fault)
 //   {"event":"call"}   the measured operation has been called (its synchronous work is done)
 //   {"ok":true,...} or {"ok":false,"code":...}   the verdict: the first success or failure
-// and exits right after the verdict, so no reconnect loop outlives it.
+// and exits right after the verdict, so no reconnect loop outlives it. The verdict also carries
+// what the shim published meanwhile (every `timeoutsocket:timeout`, `timeoutsocket:late` and
+// `timeoutsocket:never` message, summarised) and, when the shim is preloaded, its getStats() and deadline mode.
+const diagnosticsChannel = require('node:diagnostics_channel');
+const { dirname, join } = require('node:path');
 const { performance } = require('node:perf_hooks');
 
 const options = JSON.parse(process.argv[2] || '{}');
 let before = 0;
 let after = 0;
 let done = false;
+
+// Subscribing by name works before the shim creates the channel, and only makes the shim publish.
+const reports = [];
+for (const name of ['timeoutsocket:timeout', 'timeoutsocket:late', 'timeoutsocket:never']) {
+  diagnosticsChannel.subscribe(name, (m) => {
+    reports.push({
+      channel: name,
+      phase: m && m.phase,
+      timeout: m && m.timeout,
+      elapsed: m && typeof m.elapsed === 'number' ? Math.round(m.elapsed) : undefined,
+      enforced: m && m.enforced,
+      protocol: m && m.protocol,
+      rule: m && m.rule !== undefined ? String(m.rule && m.rule.text !== undefined ? m.rule.text : m.rule) : undefined,
+    });
+  });
+}
+
+/** The preloaded shim's counters and mode (from its own build), or undefined without the shim. */
+function shimState() {
+  const register = Object.keys(require.cache).find((k) => /[\\/]dist[\\/]lib[\\/]register\.js$/.test(k));
+  if (!register) return undefined;
+  const api = require(join(dirname(register), 'index.js'));
+  return {
+    stats: api.getStats(),
+    mode: typeof api.getDeadlineMode === 'function' ? api.getDeadlineMode() : 'enforce (no report mode in this build)',
+  };
+}
 
 function emit(record) {
   process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -46,7 +77,7 @@ function coded(err) {
 function ok(detail) {
   if (done) return;
   done = true;
-  emit({ ok: true, elapsedMs: elapsed(), syncMs: after ? Math.round(after - before) : undefined, detail });
+  emit({ ok: true, elapsedMs: elapsed(), syncMs: after ? Math.round(after - before) : undefined, detail, reports, shim: shimState() });
   process.exit(0);
 }
 
@@ -58,7 +89,10 @@ function fail(err, source) {
   emit({
     ok: false,
     source,
-    code: e && e.code,
+    // nodemailer puts its own step code (ESOCKET) in `code` and keeps the system error's in
+    // `originalCode`: the system code is the one the table compares.
+    code: e && (e.originalCode || e.code),
+    libraryCode: e && e.originalCode ? e.code : undefined,
     syscall: e && e.syscall,
     phase: e && e.phase,
     name: e && (e.name || (e.constructor && e.constructor.name)),
@@ -66,6 +100,8 @@ function fail(err, source) {
     outer: e === err ? undefined : String((err && err.message) || err),
     elapsedMs: elapsed(),
     syncMs: after ? Math.round(after - before) : undefined,
+    reports,
+    shim: shimState(),
   });
   process.exit(0);
 }
@@ -86,6 +122,28 @@ function measure(operation) {
   return result;
 }
 
+/**
+ * Start the clock now, with nothing called: for a fault that begins in the middle of an
+ * operation (a body that stops halfway starts its clock at the first body bytes).
+ */
+function mark() {
+  if (before) return;
+  before = performance.now();
+  after = before;
+  emit({ event: 'call' });
+}
+
+/**
+ * A healthy row fails on the first sign of trouble the library itself reports: each of
+ * `events` on `emitter` ('error', 'close', 'offline', 'reconnect', ...) is a failure.
+ */
+function watch(emitter, events, what) {
+  for (const event of events) {
+    emitter.on(event, (arg) => fail(arg instanceof Error ? arg : new Error(`${what} emitted '${event}'`), `${what} '${event}' event`));
+  }
+  return emitter;
+}
+
 /** Say "warm" and wait for the test's SIGUSR2 (the listener is in place before the line goes out). */
 function warm() {
   // A signal listener does not keep the event loop alive, and an idle keep-alive socket is
@@ -104,4 +162,4 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 process.on('uncaughtException', (err) => fail(err, 'uncaughtException'));
 process.on('unhandledRejection', (err) => fail(err, 'unhandledRejection'));
 
-module.exports = { options, ok, fail, measure, warm, sleep, host: '127.0.0.1' };
+module.exports = { options, ok, fail, measure, mark, watch, warm, sleep, host: '127.0.0.1' };

@@ -4,7 +4,7 @@
 const Redis = require('ioredis');
 const h = require('./harness');
 
-const { scenario, port, idleMs, bigBytes } = h.options;
+const { scenario, port, idleMs, bigBytes, timeoutMs: T, tag } = h.options;
 
 function client() {
   const redis = new Redis({ host: h.host, port, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -35,6 +35,24 @@ async function main() {
     h.measure(() => undefined);
     await h.sleep(idleMs);
     return h.ok(await redis.get('key'));
+  }
+  if (scenario === 'blpop') {
+    // BLPOP with its own timeout of 2 T, answered by another connection's LPUSH after 1.5 T.
+    const pusher = client();
+    for (const c of [redis, pusher]) h.watch(c, ['close', 'reconnecting', 'end'], 'ioredis');
+    await pusher.ping();
+    const key = `list:${tag}`;
+    const popped = h.measure(() => redis.blpop(key, (2 * T) / 1000));
+    await h.sleep(1.5 * T);
+    await pusher.lpush(key, 'job');
+    const reply = await popped;
+    return h.ok({ sent: 1, received: reply && reply[1] === 'job' ? 1 : 0 });
+  }
+  if (scenario === 'warm-blpop') {
+    // The test freezes the server once this BLPOP (own timeout 2 T) has gone out.
+    await h.warm();
+    const reply = await h.measure(() => redis.blpop(`list:${tag}`, (2 * T) / 1000));
+    return h.ok(reply);
   }
   if (scenario === 'subscribe') {
     const sub = client();

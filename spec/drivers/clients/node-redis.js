@@ -4,7 +4,7 @@
 const { createClient } = require('redis');
 const h = require('./harness');
 
-const { scenario, port, idleMs, bigBytes } = h.options;
+const { scenario, port, idleMs, bigBytes, timeoutMs: T, tag } = h.options;
 
 function client() {
   const redis = createClient({ socket: { host: h.host, port, reconnectStrategy: false } });
@@ -36,6 +36,18 @@ async function main() {
     h.measure(() => undefined);
     await h.sleep(idleMs);
     return h.ok(await redis.get('key'));
+  }
+  if (scenario === 'blpop') {
+    // BLPOP with its own timeout of 2 T, answered by another connection's LPUSH after 1.5 T.
+    const pusher = client();
+    await pusher.connect();
+    for (const c of [redis, pusher]) h.watch(c, ['end', 'reconnecting'], 'node-redis');
+    const key = `list:${tag}`;
+    const popped = h.measure(() => redis.blPop(key, (2 * T) / 1000));
+    await h.sleep(1.5 * T);
+    await pusher.lPush(key, 'job');
+    const reply = await popped;
+    return h.ok({ sent: 1, received: reply && reply.element === 'job' ? 1 : 0 });
   }
   if (scenario === 'subscribe') {
     const sub = redis.duplicate();

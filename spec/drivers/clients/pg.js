@@ -3,7 +3,7 @@
 const { Client } = require('pg');
 const h = require('./harness');
 
-const { scenario, port, idleMs, bigBytes } = h.options;
+const { scenario, port, idleMs, bigBytes, timeoutMs: T } = h.options;
 
 function client() {
   const pg = new Client({ host: h.host, port, user: 'postgres', database: 'postgres' });
@@ -37,6 +37,24 @@ async function main() {
     await h.sleep(idleMs);
     const { rows } = await pg.query('SELECT 3 AS three');
     return h.ok(rows[0].three);
+  }
+  if (scenario === 'listen') {
+    // LISTEN, idle for 3 T, then another connection's NOTIFY must arrive.
+    const listener = client();
+    await listener.connect();
+    for (const c of [pg, listener]) h.watch(c, ['end'], 'pg');
+    listener.on('notification', (n) => h.ok({ sent: 1, received: n.payload === 'hello' ? 1 : 0 }));
+    await listener.query('LISTEN news');
+    h.measure(() => undefined);
+    await h.sleep(3 * T);
+    await pg.query("NOTIFY news, 'hello'");
+    return undefined;
+  }
+  if (scenario === 'slow-query') {
+    // A query that takes 1.5 T on the server: slower than T, legitimately.
+    h.watch(pg, ['end'], 'pg');
+    const { rows } = await h.measure(() => pg.query('SELECT 1 AS one FROM pg_sleep($1::float8)', [(1.5 * T) / 1000]));
+    return h.ok({ expected: 1, received: rows[0].one });
   }
   if (scenario === 'subscribe') {
     const listener = client();

@@ -7,13 +7,33 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Spawned, spawnTracked, stopTree } from './procs';
 
-/** The built shim the children preload with `-r`. */
-export const REGISTER = resolve(__dirname, '..', '..', '..', 'dist', 'lib', 'register.js');
+/** The built shim the children preload with `-r` (DRIVER_SUITE_SHIM: another build of it). */
+export const REGISTER = process.env.DRIVER_SUITE_SHIM
+  ? resolve(process.env.DRIVER_SUITE_SHIM)
+  : resolve(__dirname, '..', '..', '..', 'dist', 'lib', 'register.js');
 
 const CLIENTS = join(__dirname, '..', 'clients');
 
 /** What the client script is asked to do (see clients/harness.js). */
 export type Scenario = 'request' | 'warm-request' | 'warm-write' | 'idle' | 'subscribe';
+
+/** A summary of one `timeoutsocket:timeout`, `timeoutsocket:late` or `timeoutsocket:never` message the child saw. */
+export interface ShimReport {
+  channel: string;
+  phase?: string;
+  timeout?: number;
+  elapsed?: number;
+  enforced?: boolean;
+  protocol?: string;
+  rule?: string;
+}
+
+/** What the preloaded shim said about itself at the verdict (getStats() and its mode). */
+export interface ShimState {
+  /** Its getStats(); `reported` exists once the shim has report mode. */
+  stats: { sockets: number; armed: number; timeouts: Record<string, number>; reported?: number };
+  mode: string;
+}
 
 /** How one client run ended. */
 export interface Outcome {
@@ -31,6 +51,12 @@ export interface Outcome {
   syncMs?: number;
   /** Milliseconds the test waited after the call before the verdict or the kill. */
   waitedMs: number;
+  /** What the client script said it did (messages sent and received back, say). */
+  detail?: unknown;
+  /** What the shim published in the child: its timeout and late messages. */
+  reports?: ShimReport[];
+  /** The shim's own state at the verdict; absent without the shim. */
+  shim?: ShimState;
   /** The child's output, for diagnostics when something is off. */
   output: string;
 }
@@ -38,9 +64,16 @@ export interface Outcome {
 /** Options for one client run. */
 export interface ClientOptions {
   driver: string;
-  scenario: Scenario;
+  /** One of the matrix's scenarios, or a row's own (clients/<driver>.js names them). */
+  scenario: Scenario | string;
   port: number;
   shim: boolean;
+  /** Names this run in what the server logs (`got <tag> ...`), so the two runs are told apart. */
+  tag?: string;
+  /** TIMEOUTSOCKET_RULES for the child (both columns get it; only the shim reads it). */
+  rules?: string;
+  /** TIMEOUTSOCKET_MODE for the child. */
+  mode?: 'enforce' | 'report';
   /** The timeout T given to the shim, in ms. */
   timeoutMs: number;
   idleMs?: number;
@@ -69,6 +102,8 @@ export class ClientRun {
       env[key] = value;
     }
     env.TIMEOUTSOCKET_TIMEOUT = `${options.timeoutMs}ms`;
+    if (options.rules) env.TIMEOUTSOCKET_RULES = options.rules;
+    if (options.mode) env.TIMEOUTSOCKET_MODE = options.mode;
     if (options.shim && !existsSync(REGISTER)) {
       throw new Error(`${REGISTER} is missing: run \`npm run build\` first`);
     }
@@ -105,6 +140,11 @@ export class ClientRun {
       const why = first === TIMED_OUT ? `no "warm" within ${withinMs} ms` : `ended first: ${JSON.stringify(first)}`;
       throw new Error(`${this.options.driver} ${this.options.scenario} did not warm up (${why}): ${this.spawned.output()}`);
     }
+  }
+
+  /** Resolves (with the time) once the client has called the operation under test. */
+  whenCalled(): Promise<number> {
+    return this.called;
   }
 
   /** Let a warmed-up client go on to the operation under test. */
@@ -152,6 +192,9 @@ function toOutcome(v: Verdict, waitedMs: number, output: string): Outcome {
     source: str(v.source),
     elapsedMs: num(v.elapsedMs),
     syncMs: num(v.syncMs),
+    detail: v.detail,
+    reports: Array.isArray(v.reports) ? (v.reports as ShimReport[]) : undefined,
+    shim: v.shim && typeof v.shim === 'object' ? (v.shim as ShimState) : undefined,
     waitedMs,
     output,
   };

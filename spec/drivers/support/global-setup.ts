@@ -27,6 +27,11 @@ function need(bin: string): void {
 export default function globalSetup(): void {
   need(process.env.DRIVER_SUITE_REDIS_SERVER ?? 'redis-server');
   need(process.env.DRIVER_SUITE_MEMCACHED ?? 'memcached');
+  // Debian puts these two in /usr/sbin, which a non-root PATH may lack (servers.ts looks there too).
+  for (const [bin, override] of [['mosquitto', process.env.DRIVER_SUITE_MOSQUITTO], ['mariadbd', process.env.DRIVER_SUITE_MARIADBD]] as const) {
+    if (override || !existsSync(join('/usr/sbin', bin))) need(override ?? bin);
+  }
+  need(process.env.DRIVER_SUITE_MARIADB_INSTALL_DB ?? 'mariadb-install-db');
   postgresBinDir();
   if (!existsSync(REGISTER)) throw new Error(`${REGISTER} is missing: run \`npm run build\` first`);
 

@@ -14,7 +14,11 @@ export default function globalTeardown(): void {
   const rows = loadRows(dir);
   const leftovers = cleanUpRecorded(dir);
   rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(`\nDriver suite, T = ${T} ms (a fault passes when the shim ends it with ETIMEDOUT in T ± 20% and it still hangs at 2 × T without):\n\n`);
+  process.stdout.write(
+    `\nDriver suite, T = ${T} ms. A fault or hang row passes when the shim ends it with ETIMEDOUT in the right phase within T ± 20% ` +
+      `of when its deadline was due and it still hangs without the shim at the cap; a healthy row when both runs succeed with no ` +
+      `error, close or reconnect, the other end got everything, and (report mode) the shim reported nothing:\n\n`,
+  );
   process.stdout.write(`${formatTable(rows)}\n\n`);
   if (process.env.DRIVER_SUITE_VERBOSE) {
     // What each client actually received with the shim, and where: message, error name, source.

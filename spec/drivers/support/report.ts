@@ -14,6 +14,10 @@ export interface Row {
   withoutShim: Outcome;
   /** Whether the row met its expectation (filled in by the test). */
   pass: boolean;
+  /** Set on the rows run with the shim in report mode: the with-shim cell then counts its reports. */
+  mode?: 'report';
+  /** Why the row could not run on this machine (a well-known port taken): shown instead of a verdict. */
+  skipped?: string;
 }
 
 /** The run directory shared by the global setup, the test files and the global teardown. */
@@ -41,12 +45,21 @@ function cell(o: Outcome): string {
     case 'ok':
       return 'ok';
     case 'error':
+      // A library that reports no error, only the close it led to (ws: 1006), is named by where it surfaced.
+      if (!o.code && o.source) return o.source.replace(/ event$/, '');
       return [o.code ?? o.name ?? 'error', o.phase ?? o.syscall].filter(Boolean).join(' ');
     case 'hung':
       return `hung, killed at ${(o.waitedMs / 1000).toFixed(1)} s`;
     default:
       return 'crashed';
   }
+}
+
+/** A report-mode run: its verdict, and what the shim reported (or that it was not in report mode). */
+function reportCell(o: Outcome): string {
+  if (o.shim && o.shim.mode !== 'report') return `${cell(o)}, not in report mode`;
+  const n = o.reports?.length ?? 0;
+  return `${cell(o)}, ${n} report${n === 1 ? '' : 's'}`;
 }
 
 function elapsed(o: Outcome): string {
@@ -59,7 +72,11 @@ function elapsed(o: Outcome): string {
 /** The rows as an aligned plain-text table. */
 export function formatTable(rows: Row[]): string {
   const header = ['driver', 'row', 'with shim', 'without shim', 'elapsed (shim)', ''];
-  const lines = rows.map((r) => [r.driver, r.row, cell(r.withShim), cell(r.withoutShim), elapsed(r.withShim), r.pass ? 'PASS' : 'FAIL']);
+  const lines = rows.map((r) =>
+    r.skipped !== undefined
+      ? [r.driver, r.row, '-', '-', '-', `NOT RUN: ${r.skipped}`]
+      : [r.driver, r.row, r.mode === 'report' ? reportCell(r.withShim) : cell(r.withShim), cell(r.withoutShim), elapsed(r.withShim), r.pass ? 'PASS' : 'FAIL'],
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (l: string[]) => l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');

@@ -1,0 +1,355 @@
+/**
+ * Every Node internal the shim wraps or reads, in one place: what Node does with it, and on
+ * which lines it behaves as relied on. A Node upgrade is this file to check.
+ *
+ * Each fact was read from the built-in sources of the official binaries 20.20.2, 22.23.5,
+ * 24.22.3 and 26.12.1 (`process.binding('natives')['net']`, `…['internal/stream_base_commons']`,
+ * `…['_tls_wrap']` or `…['internal/tls/wrap']` from 22 on, `…['internal/timers']`,
+ * `…['internal/streams/writable']`, `…['_http_client']`, `…['internal/child_process']`), or
+ * printed with `node -e "console.log(require('net').Socket.prototype._writeGeneric.toString())"`
+ * on each; spec/node-internals.spec.ts checks the shapes on whichever line runs it. "20 to 26"
+ * below means: the same code on all four.
+ *
+ * Everything here is small on purpose: the predicates run on hot paths (a write, a chunk read)
+ * and are a property read or two that V8 inlines, with no allocation.
+ *
+ * Not touched, though near: `_final` (ending a socket is Node's own business), `_pendingData`
+ * (see {@link WRAPPED_SOCKET_METHODS}), `socket.server` / `socket._server` (onconnection() sets
+ * both just before 'connection' on 20 to 26, but a server-side socket handed to another process
+ * has neither, so the engine marks its clients itself), `_onTimeout` and `kTimeout` (Node's idle
+ * timer behind `socket.setTimeout()`, left alone).
+ */
+import type * as net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+// ---------------------------------------------------------------------------------------------
+// Prototype methods the patch wraps (lib/patch.ts). Each wrapper calls the original first or
+// last with the same arguments, and changes nothing it returns.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The `net.Socket.prototype` methods the patch wraps (TLSSocket inherits them):
+ * - `connect`: every client connect goes through it, `net.connect()`, http's Agent and
+ *   `tls.connect()` included (they construct through net.js's own `Socket` binding). It creates
+ *   the handle before the DNS lookup, then calls `_unrefTimer()`, then sets `connecting = true`
+ *   (20 to 26).
+ * - `_writeGeneric(writev, data, encoding, cb)`: every write and writev of the stream. While
+ *   `connecting` it parks the write in `_pendingData` and calls itself again on 'connect'
+ *   (through the prototype, so the wrapper sees it a second time, once connected) (20 to 26).
+ *   `data` is a Buffer or a string in `encoding`; for a writev, the stream's array of
+ *   `{ chunk, encoding }`, which writevGeneric (stream_base_commons.js) rewrites in place into
+ *   bare Buffers when every chunk is one (`data.allBuffers`) (lib/protocols/bytes.ts reads them).
+ * - `_destroy(exception, cb)`: clears the idle timers, saves `bytesRead`/`bytesWritten`, closes
+ *   the handle and sets `_handle = null` (20 to 26). The wrapper runs first, while the handle's
+ *   counters can still be read.
+ * - `_unrefTimer()`: Node's "I/O happened" hook. Called by `connect()` before `connecting` is set,
+ *   by afterConnect() after `connecting` is cleared (before 'connect'), by `_writeGeneric`, and
+ *   per chunk read and write completed through `stream[kUpdateTimer]()` (stream_base_commons.js
+ *   `onStreamRead`, `onWriteComplete`), where `Socket.prototype[kUpdateTimer]` is a getter that
+ *   returns `this._unrefTimer`, so the wrapped one is what runs (20 to 26).
+ * - `setKeepAlive`: wrapped to learn that the application chose for itself (lib/keepalive.ts).
+ */
+export const WRAPPED_SOCKET_METHODS = ['connect', '_writeGeneric', '_destroy', '_unrefTimer', 'setKeepAlive'] as const;
+
+/**
+ * The `net.Server.prototype` methods the patch wraps:
+ * - `emit` (inherited from `EventEmitter.prototype`: the patch puts its wrapper on
+ *   `net.Server.prototype` itself, and uninstall deletes it again): onconnection() sets `socket.server` and emits 'connection' with no other hook in
+ *   between (a server over `maxConnections` emits 'drop' and closes the handle instead) (20 to 26).
+ * - `listen`, `close`: accept() learns when a server starts or stops listening.
+ */
+export const WRAPPED_SERVER_METHODS = ['emit', 'listen', 'close'] as const;
+
+/**
+ * Node's rule for a `connect()` argument that names a pipe (net.js `isPipeName`: a string that is
+ * not a number >= 0, 20 to 26): such a socket is IPC, never TCP.
+ */
+export function isPipeName(value: unknown): boolean {
+  return typeof value === 'string' && !(Number(value) >= 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The libuv stream handle: `socket._handle`.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The fields of a socket's C++ stream handle the shim reads (classes `TCP` and `TLSWrap`, the
+ * same fields on 20 to 26).
+ */
+export interface StreamHandle {
+  /**
+   * Whether the handle reads from the kernel. `tryReadStart` (net.js) sets it and calls
+   * `readStart()`; `onStreamRead` clears it and calls `readStop()` when `push()` returns false
+   * (the readable buffer is over its high-water mark: nobody reads the socket).
+   */
+  reading?: boolean;
+  /** Bytes handed to libuv so far: a write counts when it is dispatched, not when it leaves. */
+  bytesWritten?: number;
+  /** Bytes libuv still holds, not yet written to the kernel. */
+  writeQueueSize?: number;
+  readStart?: () => number;
+  readStop?: () => number;
+  /** A TLSWrap's: the TCP handle under it (`_wrapHandle` in _tls_wrap.js: `res._parent = handle`). */
+  _parent?: StreamHandle;
+}
+
+/**
+ * The private fields of `net.Socket` and `tls.TLSSocket` read through this module. `_handle` is
+ * null until `connect()` creates it and after `_destroy`.
+ */
+export interface NodeSocket extends net.Socket {
+  _handle: StreamHandle | null;
+  /** TLSSocket: `_finishInit` sets it once the handshake is verified, just before 'secure'. */
+  _secureEstablished?: boolean;
+  /** TLSSocket: the options it was made with; `isServer` on the server side. */
+  _tlsOptions?: { isServer?: boolean };
+  /** TLSSocket: set to `true` by its constructor (documented, read as the "is TLS" test). */
+  encrypted?: boolean;
+  /** TLSSocket: the protocol ALPN chose, set in `_finishInit` (documented). */
+  alpnProtocol?: string | false | null;
+  /** Node's http client: the request on this socket (tickOnSocket), null once it is done with it. */
+  _httpMessage?: unknown;
+}
+
+interface StreamStates {
+  _readableState?: { ended?: boolean };
+  _writableState?: { writecb?: ((error?: Error | null) => void) | null };
+}
+
+/** The handle classes of TCP sockets: plain TCP, and TLS over it (`handle.constructor.name`). */
+export const TCP_HANDLE_CLASSES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
+
+/**
+ * Has the socket a handle that is not TCP (a `Pipe` for IPC, a `TTY`, child stdio)? A socket
+ * with no handle yet (before `connect()`) is not ruled out.
+ */
+export function hasNonTcpHandle(socket: NodeSocket): boolean {
+  const name = (socket._handle as object | null)?.constructor?.name;
+  return name !== undefined && !TCP_HANDLE_CLASSES.has(name);
+}
+
+/**
+ * A socket with no handle that is not connecting: it never connected, it was destroyed, or its
+ * handle was sent to another process (`child.send(message, socket)`: internal/child_process.js
+ * sets `socket._handle = null` and `setTimeout(0)` but neither destroys nor closes it, 20 to 26).
+ * A socket that is connecting has a handle from `connect()` on.
+ */
+export function hasNoHandle(socket: NodeSocket): boolean {
+  return !socket.connecting && socket._handle == null;
+}
+
+/** The socket's stream handle, `null` when it has none. */
+export function handleOf(socket: NodeSocket): StreamHandle | null {
+  return socket._handle;
+}
+
+/** Bytes libuv still holds for the socket (`_handle.writeQueueSize`); 0 with no handle. */
+export function queuedBytes(socket: NodeSocket): number {
+  return socket._handle?.writeQueueSize ?? 0;
+}
+
+/** Bytes the socket's handle has dispatched so far (`_handle.bytesWritten`); 0 with no handle. */
+export function dispatchedBytes(socket: NodeSocket): number {
+  return socket._handle?.bytesWritten ?? 0;
+}
+
+/** The handle's own view: it stopped reading because nobody drained the readable buffer. */
+export function isReadingStopped(socket: NodeSocket): boolean {
+  return socket._handle?.reading === false;
+}
+
+/** Stops reading from the kernel, as `onStreamRead` does when the readable buffer is full. */
+export function stopReading(socket: NodeSocket): void {
+  const handle = socket._handle;
+  if (handle && typeof handle.readStop === 'function') {
+    handle.reading = false;
+    handle.readStop();
+  }
+}
+
+/**
+ * Starts reading again a socket stopped by {@link stopReading}, as net.js `tryReadStart` does
+ * (`_handle.reading = true; _handle.readStart()`, destroying the socket on an error, 20 to 26).
+ * Not `read(0)`: the stream's own `reading` flag stays set while the handle is stopped from
+ * outside (no chunk was pushed to clear it), so Readable never calls `_read` again and the
+ * socket would stay deaf, paused or flowing.
+ */
+export function resumeReading(socket: NodeSocket): void {
+  const handle = socket._handle;
+  if (!handle || handle.reading !== false || typeof handle.readStart !== 'function' || socket.destroyed) return;
+  handle.reading = true;
+  const status = handle.readStart();
+  if (status < 0) {
+    // Node's own shape for it (ErrnoException(err, 'read')): `read <CODE>`, code, errno, syscall.
+    const code = getSystemErrorName(status);
+    socket.destroy(Object.assign(new Error(`read ${code}`), { code, errno: status, syscall: 'read' }));
+  }
+}
+
+/** The TCP handle under a TLS socket's TLSWrap; `undefined` for a plain TCP socket. */
+export function tcpHandleUnder(handle: StreamHandle | null): StreamHandle | undefined {
+  return handle?._parent;
+}
+
+/** Where the kernel is in a handle's stream: libuv writes in order, so every dispatched byte not still queued. */
+export function kernelPosition(handle: StreamHandle): number {
+  return (handle.bytesWritten ?? 0) - (handle.writeQueueSize ?? 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS and "connected".
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The event a TLSSocket emits once its handshake is verified (`_finishInit`, 20 to 26).
+ * Undocumented, but every TLS socket emits it, a hand-built `new tls.TLSSocket(socket)` too,
+ * which gets no 'secureConnect'; a socket that failed verification is destroyed before it.
+ */
+export const SECURE_EVENT = 'secure';
+
+/** A TLS socket (`tls.TLSSocket` sets `encrypted = true`). */
+export function isTls(socket: NodeSocket): boolean {
+  return socket.encrypted === true;
+}
+
+/** A TLS socket on the client side: `_tlsOptions.isServer` is set on the server's. */
+export function isTlsClient(socket: NodeSocket): boolean {
+  return socket.encrypted === true && socket._tlsOptions?.isServer !== true;
+}
+
+/** A TLS client whose handshake is still running (no `_secureEstablished` yet). */
+export function isHandshaking(socket: NodeSocket): boolean {
+  return isTlsClient(socket) && socket._secureEstablished !== true;
+}
+
+/**
+ * The engine's "connected": the connect deadline is settled. Not `connecting` any more (cleared
+ * by afterConnect(), also after an autoSelectFamily attempt won, and by `_destroy`), and for a
+ * TLS client the handshake verified, since the connect deadline covers it. Says nothing of
+ * `destroyed`: a destroyed socket has no deadline left to settle.
+ */
+export function isEstablished(socket: NodeSocket): boolean {
+  return !socket.connecting && (!isTlsClient(socket) || socket._secureEstablished === true);
+}
+
+/**
+ * connectEx's "connected" (Python's `EISCONN`): the TCP connection is up and the socket is still
+ * alive, with a peer (`remoteAddress` reads the handle's getpeername, so it is `undefined` before
+ * connect and after destroy). A TLS client counts once TCP is up, as connect_ex answers for the
+ * plain socket; public fields only, unlike {@link isEstablished}.
+ */
+export function hasPeer(socket: net.Socket): boolean {
+  return !socket.connecting && !socket.destroyed && socket.remoteAddress !== undefined;
+}
+
+/** A socket carrying a request of Node's http client (`_httpMessage`, set by tickOnSocket in _http_client.js). */
+export function carriesHttpRequest(socket: NodeSocket): boolean {
+  return socket._httpMessage !== undefined && socket._httpMessage !== null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The stream states.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The peer's EOF has been received (`_readableState.ended`, set when `push(null)` ran), though
+ * 'end' may not have been emitted yet (bytes still buffered, or nobody read to the end).
+ */
+export function eofReceived(socket: net.Socket): boolean {
+  return (socket as StreamStates)._readableState?.ended === true;
+}
+
+/** No more bytes can come: 'end' was emitted, or the EOF is in ({@link eofReceived}). */
+export function readEnded(socket: net.Socket): boolean {
+  return socket.readableEnded || eofReceived(socket);
+}
+
+/**
+ * The error a destroyed socket was destroyed with (`errored`, public on streams since 18), or
+ * `undefined`.
+ */
+export function erroredWith(socket: net.Socket): Error | undefined {
+  return socket.errored ?? undefined;
+}
+
+/**
+ * Gives the write in flight when the socket is destroyed with `error` that error, instead of
+ * what Node would report. Destroying closes the handle, and libuv then completes the queued
+ * write with `UV_ECANCELED`; what Node hands the write's callback differs by line
+ * (stream_base_commons.js `onWriteComplete`):
+ * - 20 checks `stream.destroyed` first and calls back with `null`, whatever the status: the
+ *   write would report success for bytes that never went out.
+ * - 22, 24 and 26 check `status < 0` first (nodejs/node#54032) and call back with
+ *   `write ECANCELED`, an error that says nothing of why.
+ * `_writableState.writecb` is the in-flight write's callback (an accessor over the state's bit
+ * field; `nop` when none), which `onwrite` reads and calls with what onWriteComplete reported
+ * (writable.js, 20 to 26). Buffered writes behind it already get the destroy error
+ * (`errorBuffer`).
+ */
+export function failInFlightWrite(socket: net.Socket, error: Error): void {
+  const state = (socket as StreamStates)._writableState;
+  const callback = state?.writecb;
+  if (state && typeof callback === 'function') state.writecb = () => callback(error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers.
+// ---------------------------------------------------------------------------------------------
+
+interface TimeoutInternals {
+  _idleTimeout: number;
+}
+
+/**
+ * Re-arms a Node `Timeout` to fire `delay` ms from now, reusing it: `refresh()` re-inserts it
+ * with its `_idleTimeout` as the delay, from libuv's cached loop time, keeps it unref'd, and
+ * reactivates one that already fired (internal/timers.js `refresh()` → `insertGuarded()`, 20 to 26).
+ */
+export function refreshTimer(timer: NodeJS.Timeout, delay: number): void {
+  (timer as unknown as TimeoutInternals)._idleTimeout = delay;
+  timer.refresh();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keep-alive (lib/keepalive.ts).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Node's per-socket keep-alive flag: `kSetKeepAlive`, a module-local `Symbol('kSetKeepAlive')`
+ * (in net.js on 20 and 22, in internal/net.js from 24 on, same description) that the Socket
+ * constructor sets from its `keepAlive` option, `setKeepAlive()` from its argument, and
+ * onconnection() to `true` on a socket accepted by a keep-alive server. Found once by its
+ * description on the first socket asked about (every socket has it as an own property); `null`
+ * if this Node has none.
+ */
+let keepAliveFlag: symbol | null | undefined;
+
+/** Has Node's own flag asked for keep-alive on this socket (by option, call or server)? */
+export function keepAliveRequested(socket: net.Socket): boolean {
+  if (keepAliveFlag === undefined) {
+    keepAliveFlag = Object.getOwnPropertySymbols(socket).find((key) => key.description === 'kSetKeepAlive') ?? null;
+  }
+  return keepAliveFlag !== null && (socket as unknown as Record<symbol, unknown>)[keepAliveFlag] === true;
+}
+
+/**
+ * Does this `setKeepAlive` (Node's own, not a wrapper) take a probe interval and count?
+ * `setKeepAlive(enable, initialDelay, interval, count)` (or one options object) on 24 and
+ * later, `setKeepAlive(enable, initialDelay)` on 20 and 22: told by its declared parameters.
+ */
+export function setKeepAliveTakesProbes(setKeepAlive: (...args: never[]) => unknown): boolean {
+  return setKeepAlive.length >= 4;
+}
+
+/**
+ * A server's keep-alive fields, as Node's Server constructor makes them: own data properties
+ * `keepAlive` (boolean) and `keepAliveInitialDelay` (whole seconds), which onconnection() reads
+ * for every accepted socket (`clientHandle.setKeepAlive(true, self.keepAliveInitialDelay)`,
+ * 20 to 26). `undefined` when they are not that shape (already replaced by accessors).
+ */
+export function serverKeepAliveFields(server: net.Server): { enabled: PropertyDescriptor; delay: PropertyDescriptor } | undefined {
+  const enabled = Object.getOwnPropertyDescriptor(server, 'keepAlive');
+  const delay = Object.getOwnPropertyDescriptor(server, 'keepAliveInitialDelay');
+  if (enabled === undefined || delay === undefined || !('value' in enabled) || !('value' in delay)) return undefined;
+  return { enabled, delay };
+}

@@ -1,0 +1,3 @@
+import { describeHealthyRows } from './support/healthy';
+
+describeHealthyRows('enforce');
