@@ -8,6 +8,7 @@
  * `process.cpuUsage()` over that window, so the figure that matters (work per client
  * CPU-second) does not depend on how busy the server or the machine was.
  */
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -454,12 +455,59 @@ async function accuracy(p: AccuracyParams): Promise<Omit<ClientResult, 'workload
   return { variant: patched ? 'socket deadline' : 'bare setTimeout', work: lateness.length, unit: 'timeouts', cpuMs, wallMs, extra };
 }
 
+
+interface RequestsParams extends Common {
+  /** Requests in the measured window, one after another over one keep-alive connection. */
+  readonly requests: number;
+  readonly warmup: number;
+}
+
+function agentGet(agent: http.Agent, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: HOST, port, path: '/', agent }, (response) => {
+      response.on('data', () => {});
+      response.once('end', resolve);
+      response.once('error', reject);
+    });
+    request.once('error', reject);
+  });
+}
+
+/** An http keep-alive client: `requests` GETs through one `http.Agent` against the http port. */
+async function httpAgent(p: RequestsParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < p.warmup; i += 1) await agentGet(agent, p.port);
+  const meter = new Meter();
+  meter.start();
+  for (let i = 0; i < p.requests; i += 1) await agentGet(agent, p.port);
+  const { cpuMs, wallMs } = meter.stop();
+  agent.destroy();
+  return { variant: 'events', work: p.requests, unit: 'requests', cpuMs, wallMs, extra: {} };
+}
+
+/** The same requests with `fetch()` (undici's pool keeps the connection alive). */
+async function fetchRequests(p: RequestsParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+  const url = `http://${HOST}:${p.port}/`;
+  const one = async (): Promise<void> => {
+    const response = await fetch(url);
+    await response.arrayBuffer();
+  };
+  for (let i = 0; i < p.warmup; i += 1) await one();
+  const meter = new Meter();
+  meter.start();
+  for (let i = 0; i < p.requests; i += 1) await one();
+  const { cpuMs, wallMs } = meter.stop();
+  return { variant: 'events', work: p.requests, unit: 'requests', cpuMs, wallMs, extra: {} };
+}
+
 const WORKLOADS: Record<string, (params: never) => Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>>> = {
   pingpong,
   bulk,
   churn,
   memory,
   accuracy,
+  http: httpAgent,
+  fetch: fetchRequests,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -9,14 +9,17 @@
  * stdout, and a chart to `bench/results/latest.svg`.
  *
  * Options: `--quick`, `--only=pingpong,bulk,...`, `--profile` (clients write `--cpu-prof`
- * profiles to bench/results/profiles), `--chart` (only redraw the SVG from latest.json).
+ * profiles to bench/results/profiles), `--chart` (only redraw the SVG from latest.json),
+ * `--instructions` (instruction counts per unit of work under valgrind instead, see
+ * instructions.ts; `--only=pingpong,churn,http,fetch` narrows them too).
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ClientResult } from './client';
 import { renderSvg, renderTable, type Report, type Row, type Stat } from './report';
+import { runInstructions } from './instructions';
+import { ARMED_TIMEOUT, childEnv, hardFdLimit, runBounded, softFdLimit, startServer } from './processes';
 import type { ServerPorts } from './server';
 
 /** dist/bench/run.js → the repository root. */
@@ -24,12 +27,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
 const REGISTER = path.join(ROOT, 'dist', 'lib', 'register.js');
 const CLIENT = path.join(__dirname, 'client.js');
-const SERVER = path.join(__dirname, 'server.js');
 
-/** Armed in every patched client: every phase, long enough never to fire. */
-const ARMED_TIMEOUT = '60s';
-/** A client that has not finished by then is killed and the run fails. */
-const CLIENT_DEADLINE_MS = 120_000;
 /** Ratios this close under their target are inside the machine's noise band. */
 export const NOISE_BAND = 0.05;
 
@@ -44,32 +42,35 @@ const PLAIN: Variant = { id: 'plain', label: 'plain Node', patched: false };
 const PATCHED: Variant = { id: 'patched', label: 'timeoutsocket', patched: true };
 
 interface Plan {
-  readonly rounds: { pingpong: number; bulk: number; churn: number; memory: number; awaitable: number; accuracy: number };
+  readonly rounds: { pingpong: number; bulk: number; churn: number; memory: number; awaitable: number; accuracy: number; http: number; fetch: number };
   readonly pingpong: { connections: number; warmupMs: number; durationMs: number };
   readonly bulk: { bytes: number; transfers: number; warmupBytes: number; chunkBytes: number };
   readonly churn: { connections: number; warmup: number; concurrency: number };
   readonly memory: { sockets: number; concurrency: number };
   readonly accuracy: { sockets: number; timeoutMs: number; spreadMs: number; loadConnections: number };
+  readonly requests: { requests: number; warmup: number };
 }
 
 const MiB = 2 ** 20;
 
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
-    rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1 },
+    rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1, http: 3, fetch: 3 },
     pingpong: { connections: 50, warmupMs: 500, durationMs: 2000 },
     bulk: { bytes: 256 * MiB, transfers: 5, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
     churn: { connections: 5000, warmup: 1000, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
+    requests: { requests: 2000, warmup: 500 },
   },
   full: {
-    rounds: { pingpong: 7, bulk: 11, churn: 7, memory: 3, awaitable: 5, accuracy: 5 },
+    rounds: { pingpong: 7, bulk: 11, churn: 7, memory: 3, awaitable: 5, accuracy: 5, http: 7, fetch: 7 },
     pingpong: { connections: 50, warmupMs: 1000, durationMs: 5000 },
     bulk: { bytes: 256 * MiB, transfers: 9, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
     churn: { connections: 10_000, warmup: 1000, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
+    requests: { requests: 2000, warmup: 500 },
   },
 };
 
@@ -159,6 +160,22 @@ const WORKLOADS: readonly Workload[] = [
     ],
   },
   {
+    name: 'http',
+    client: 'http',
+    variants: [PLAIN, PATCHED],
+    params: (ports, plan) => ({ port: ports.http, ...plan.requests }),
+    rows: (runs, plan) => [
+      throughputRow('http', `http keep-alive client, ${plan.requests.requests} requests through an http.Agent`, 'requests', runs, 0.97),
+    ],
+  },
+  {
+    name: 'fetch',
+    client: 'fetch',
+    variants: [PLAIN, PATCHED],
+    params: (ports, plan) => ({ port: ports.http, ...plan.requests }),
+    rows: (runs, plan) => [throughputRow('fetch', `fetch() keep-alive, ${plan.requests.requests} requests`, 'requests', runs, 0.97)],
+  },
+  {
     name: 'memory',
     client: 'memory',
     variants: [PLAIN, PATCHED],
@@ -244,6 +261,7 @@ interface Options {
   readonly only: ReadonlySet<string> | null;
   readonly profile: boolean;
   readonly chartOnly: boolean;
+  readonly instructions: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -251,110 +269,22 @@ function parseArgs(argv: readonly string[]): Options {
   let only: Set<string> | null = null;
   let profile = false;
   let chartOnly = false;
+  let instructions = false;
   for (const arg of argv) {
     if (arg === '--quick') mode = 'quick';
     else if (arg === '--full') mode = 'full';
     else if (arg === '--profile') profile = true;
     else if (arg === '--chart') chartOnly = true;
+    else if (arg === '--instructions') instructions = true;
     else if (arg.startsWith('--only=')) only = new Set(arg.slice('--only='.length).split(','));
-    else throw new Error(`unknown option ${arg}: use --quick, --only=a,b, --profile or --chart`);
+    else throw new Error(`unknown option ${arg}: use --quick, --only=a,b, --profile, --chart or --instructions`);
   }
-  if (only !== null) {
+  if (only !== null && !instructions) {
     for (const name of only) {
       if (!WORKLOADS.some((w) => w.name === name)) throw new Error(`unknown workload ${name}`);
     }
   }
-  return { mode, only, profile, chartOnly };
-}
-
-/** The environment of every child: no inherited preload or timeouts, plus ours for patched clients. */
-function childEnv(patched: boolean): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === 'NODE_OPTIONS' || key.startsWith('TIMEOUTSOCKET_')) continue;
-    env[key] = value;
-  }
-  if (patched) env.TIMEOUTSOCKET_TIMEOUT = ARMED_TIMEOUT;
-  return env;
-}
-
-function hardFdLimit(): number {
-  const out = spawnSync('/bin/sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
-  return out === 'unlimited' ? Infinity : Number(out);
-}
-
-function softFdLimit(): number {
-  const out = spawnSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
-  return out === 'unlimited' ? Infinity : Number(out);
-}
-
-/** Runs `argv` (node and its arguments) to completion, bounded; resolves with its last stdout line. */
-function runBounded(argv: readonly string[], env: NodeJS.ProcessEnv, fdLimit: number | null, what: string): Promise<string> {
-  // With a limit, a shell raises `ulimit -n` and then execs node: same pid, so the kill below still hits it.
-  const [command, args] =
-    fdLimit === null
-      ? [argv[0], argv.slice(1)]
-      : ['/bin/sh', ['-c', `ulimit -n ${fdLimit} && exec "$0" "$@"`, ...argv]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    }, CLIENT_DEADLINE_MS);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      const lines = out.trim().split('\n');
-      if (code === 0 && lines.length > 0 && lines[lines.length - 1] !== '') resolve(lines[lines.length - 1]);
-      else reject(new Error(`${what} failed (exit ${code}, signal ${signal})`));
-    });
-  });
-}
-
-interface ServerProcess {
-  readonly ports: ServerPorts;
-  stop(): Promise<void>;
-}
-
-/** Starts the unpatched bench server and waits (bounded) for its ports. */
-function startServer(): Promise<ServerProcess> {
-  return new Promise((resolve, reject) => {
-    // ulimit for the memory workload's 10,000 accepted sockets, as for the client.
-    const limit = Math.min(hardFdLimit(), 65_536);
-    const child = spawn('/bin/sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, process.execPath, SERVER], {
-      env: childEnv(false),
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    let out = '';
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-      reject(new Error('bench server did not start within 10 s'));
-    }, 10_000);
-    child.stdout.setEncoding('utf8').on('data', (text: string) => {
-      out += text;
-      if (!out.includes('\n')) return;
-      clearTimeout(timer);
-      const ports = JSON.parse(out.slice(0, out.indexOf('\n'))) as ServerPorts;
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      resolve({
-        ports,
-        stop: async () => {
-          if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-          const killTimer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), 5000);
-          await exited;
-          clearTimeout(killTimer);
-        },
-      });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`bench server exited with ${code} before listening`));
-    });
-  });
+  return { mode, only, profile, chartOnly, instructions };
 }
 
 async function runClient(workload: Workload, variant: Variant, params: Record<string, unknown>, options: Options, fdLimit: number | null): Promise<ClientResult> {
@@ -441,6 +371,10 @@ function packageVersion(): string {
 
 async function main(argv: readonly string[]): Promise<void> {
   const options = parseArgs(argv);
+  if (options.instructions) {
+    await runInstructions(options.only);
+    return;
+  }
   const jsonPath = path.join(RESULTS, 'latest.json');
   const svgPath = path.join(RESULTS, 'latest.svg');
   if (options.chartOnly) {

@@ -3,7 +3,7 @@
  * client process is the only thing that changes between the plain and the patched run.
  *
  * `node dist/bench/server.js` listens on four loopback ports and prints them as one JSON line
- * (`{"pid":P,"echo":N,"discard":N,"churn":N,"hold":N}`), then serves until SIGTERM or its
+ * (`{"pid":P,"echo":N,"discard":N,"churn":N,"hold":N,"http":N}`), then serves until SIGTERM or its
  * stdin ends (the orchestrator went away).
  *
  * - echo: writes every byte back (ping-pong, the awaitable API, load for timeout accuracy).
@@ -11,7 +11,10 @@
  * - churn: answers the first data with the same bytes and ends, so the server closes first
  *   and TIME_WAIT stays on its side rather than using up the client's ephemeral ports.
  * - hold: accepts, reads, never writes (idle sockets for memory, silent peer for timeouts).
+ * - http: an `http.Server` (keep-alive) answering every request with a 2-byte `ok` body and its
+ *   length (the http keep-alive and fetch workloads).
  */
+import * as http from 'node:http';
 import * as net from 'node:net';
 import { LOOPBACK, listenOnLoopback } from '../fixtures/tracked-server';
 
@@ -40,7 +43,16 @@ const BEHAVIOURS = {
 type Kind = keyof typeof BEHAVIOURS;
 
 /** The ports the server listens on, by kind; what the orchestrator hands to clients. */
-export type ServerPorts = Record<Kind, number> & { pid: number };
+export type ServerPorts = Record<Kind | 'http', number> & { pid: number };
+
+const OK = Buffer.from('ok');
+
+/** The http port's one answer. */
+function answer(request: http.IncomingMessage, response: http.ServerResponse): void {
+  request.resume();
+  response.writeHead(200, { 'content-type': 'text/plain', 'content-length': OK.length });
+  response.end(OK);
+}
 
 function ignore(): void {}
 
@@ -59,6 +71,14 @@ async function main(): Promise<void> {
     ports[kind] = await listenOnLoopback(server, BACKLOG);
     servers.push(server);
   }
+  const web = http.createServer({ keepAliveTimeout: 60_000 }, answer);
+  web.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('error', ignore);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  ports.http = await listenOnLoopback(web, BACKLOG);
+  servers.push(web);
   process.stdout.write(`${JSON.stringify(ports)}\n`);
   const stop = () => {
     for (const server of servers) server.close();

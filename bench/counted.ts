@@ -1,0 +1,131 @@
+/**
+ * The client side of `--instructions` (bench/instructions.ts): a fixed amount of work, done one
+ * unit after another, so that a process's instruction count is a function of that amount.
+ *
+ * `node [-r register] dist/bench/counted.js <workload> <port> <units> [warmup]` does `warmup`
+ * units (the same in every run, so JIT tier-up happens before the counted part; default
+ * {@link DEFAULT_WARMUP}), then `units` more, and exits. The counter runs it twice with two amounts; the difference of the two counts over the
+ * difference of the amounts is the cost of one unit, start-up and warm-up cancelled.
+ *
+ * Workloads:
+ * - `pingpong`: 64-byte round trips over one connection to the echo port.
+ * - `churn`: short connections to the churn port: connect, write 16 bytes, read the echo and
+ *   the server's FIN, close.
+ * - `http`: GET requests through one keep-alive `http.Agent` connection to the http port.
+ * - `fetch`: the same requests with `fetch()` (undici's pool, keep-alive).
+ */
+import * as http from 'node:http';
+import * as net from 'node:net';
+
+const HOST = '127.0.0.1';
+/** Units done before the counted ones by default: the difference of two runs never holds them. */
+const DEFAULT_WARMUP = 1000;
+let WARMUP = DEFAULT_WARMUP;
+const MESSAGE = Buffer.alloc(64, 'p');
+const REQUEST = Buffer.alloc(16, 'c');
+
+/** One round trip per call on `socket`: write 64 bytes, resolve when 64 came back. */
+function roundTrips(socket: net.Socket, count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let left = count;
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      while (received >= MESSAGE.length && left > 0) {
+        received -= MESSAGE.length;
+        left -= 1;
+        if (left > 0) socket.write(MESSAGE);
+      }
+      if (left === 0) {
+        socket.off('data', onData);
+        socket.off('error', reject);
+        resolve();
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(MESSAGE);
+  });
+}
+
+async function pingpong(port: number, units: number): Promise<void> {
+  const socket = net.connect({ host: HOST, port });
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  await roundTrips(socket, WARMUP);
+  await roundTrips(socket, units);
+  socket.destroy();
+}
+
+function shortConnection(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: HOST, port });
+    socket.setNoDelay(true);
+    socket.once('connect', () => socket.write(REQUEST));
+    socket.on('data', ignore);
+    socket.once('error', reject);
+    socket.once('close', () => resolve());
+  });
+}
+
+async function churn(port: number, units: number): Promise<void> {
+  for (let i = 0; i < WARMUP + units; i += 1) await shortConnection(port);
+}
+
+function get(agent: http.Agent, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = http.get({ host: HOST, port, path: '/', agent }, (response) => {
+      response.on('data', ignore);
+      response.once('end', resolve);
+      response.once('error', reject);
+    });
+    request.once('error', reject);
+  });
+}
+
+async function httpAgent(port: number, units: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < WARMUP + units; i += 1) await get(agent, port);
+  agent.destroy();
+}
+
+async function fetchLoop(port: number, units: number): Promise<void> {
+  const url = `http://${HOST}:${port}/`;
+  for (let i = 0; i < WARMUP + units; i += 1) {
+    const response = await fetch(url);
+    await response.arrayBuffer();
+  }
+}
+
+function ignore(): void {}
+
+const WORKLOADS: Record<string, (port: number, units: number) => Promise<void>> = {
+  pingpong,
+  churn,
+  http: httpAgent,
+  fetch: fetchLoop,
+};
+
+/** The names `counted.js` accepts. */
+export const COUNTED_WORKLOADS = Object.keys(WORKLOADS);
+
+if (require.main === module) {
+  const [name = '', port = '', units = '', warmup] = process.argv.slice(2);
+  if (warmup !== undefined) WARMUP = Number(warmup);
+  if (!(WARMUP >= 0)) {
+    process.stderr.write(`counted.js: warmup must be a count >= 0, got ${JSON.stringify(warmup)}\n`);
+    process.exit(2);
+  }
+  const run = WORKLOADS[name];
+  if (run === undefined || !(Number(port) > 0) || !(Number(units) >= 0)) {
+    process.stderr.write(`usage: counted.js <${COUNTED_WORKLOADS.join('|')}> <port> <units>\n`);
+    process.exit(2);
+  }
+  run(Number(port), Number(units)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`counted ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
