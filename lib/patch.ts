@@ -154,15 +154,11 @@ function wrapConnect(original: AnyFunction): AnyFunction {
   };
 }
 
-/**
- * net.js calls `_writeGeneric(writev, data, encoding, cb)` with exactly these four (from
- * `_writev` and `_write`), so named parameters and `call`: no rest array per write.
- */
 function wrapWriteGeneric(original: AnyFunction): AnyFunction {
-  return function _writeGeneric(this: unknown, writev: unknown, data: unknown, encoding: unknown, cb: unknown) {
-    const result = original.call(this, writev, data, encoding, cb);
-    // The engine looks at the bytes once per connection, or per redis reply window.
-    armAfterWrite(this as InternalSocket, writev, data, encoding);
+  return function _writeGeneric(this: unknown, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    // (writev, data, encoding): the engine looks at the bytes once per connection, or per redis reply window.
+    armAfterWrite(this as InternalSocket, args[0], args[1], args[2]);
     return result;
   };
 }
@@ -179,12 +175,11 @@ function wrapUnrefTimer(original: AnyFunction): AnyFunction {
   };
 }
 
-/** Streams call `_destroy(err, cb)` with exactly these two (lib/internal/streams/destroy.js). */
 function wrapDestroy(original: AnyFunction): AnyFunction {
-  return function _destroy(this: unknown, err: unknown, cb: unknown) {
+  return function _destroy(this: unknown, ...args: unknown[]) {
     release(this as InternalSocket);
     onSocketDestroy(this as net.Socket); // while the handle is open: a sendAll in flight reads the kernel's count
-    return original.call(this, err, cb);
+    return original.apply(this, args);
   };
 }
 

@@ -104,20 +104,8 @@ const RUNTIME_KEY = Symbol.for('timeoutsocket.runtime.v1');
 
 type HostWithRuntime = typeof net.Socket & { [RUNTIME_KEY]?: Runtime };
 
-/**
- * This copy's handle on the shared record. The record, once on `net.Socket`, is never replaced
- * (a non-writable, non-configurable property), so it is looked up once: the engine reads it on
- * every write, and a symbol-keyed load from the `net.Socket` function costs more than the rest
- * of that write's check put together.
- */
-let cached: Runtime | undefined;
-
 /** The shared runtime record, created on first use. */
 export function runtime(): Runtime {
-  return (cached ??= sharedRuntime());
-}
-
-function sharedRuntime(): Runtime {
   const host = net.Socket as HostWithRuntime;
   let shared = host[RUNTIME_KEY];
   if (shared === undefined) {

@@ -51,14 +51,7 @@ interface Store {
 
 const STORE_KEY = Symbol.for('timeoutsocket.rules.v1');
 
-/** Looked up once: the record on `net.Socket` is never replaced (see runtime() in lib/runtime.ts). */
-let cachedStore: Store | undefined;
-
 function store(): Store {
-  return (cachedStore ??= sharedStore());
-}
-
-function sharedStore(): Store {
   const host = net.Socket as unknown as { [STORE_KEY]?: Store };
   let shared = host[STORE_KEY];
   if (shared === undefined) {
