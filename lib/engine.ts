@@ -35,7 +35,8 @@ import { getDeadlineMode } from './mode';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteLate, noteNever, noteProtocol, noteSocket, type ProtocolSource } from './observe';
 import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
 import { bodyEnded, type BodyOwner } from './protocols/http-spec';
-import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName, type ProtocolSetting } from './protocols/index';
+import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SHIFT, PROTOCOLS, protocolName } from './protocols/index';
+import { PROTOCOL_SETTINGS, type ProtocolName, type ProtocolSetting } from './protocols/names';
 import { protocolForPort } from './protocols/ports';
 import { quote } from './quote';
 import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
@@ -56,7 +57,8 @@ import {
   SECURE_EVENT,
   type NodeSocket,
 } from './node-internals';
-import { onRuleSettled, RULE, ruleFor, ruleWaitsForAddress, type CompiledRule } from './rules/index';
+import { onRuleSettled, RULE, ruleFor, ruleWaitsForAddress } from './rules/index';
+import type { CompiledRule } from './rules/rule';
 import { runtime, STATE } from './runtime';
 
 /**
@@ -69,8 +71,6 @@ export interface InternalSocket extends NodeSocket {
   [CLIENT]?: true;
 }
 
-/** Where a socket keeps its engine state (defined in runtime.ts, so observe reads it without a cycle). */
-export { STATE };
 
 /**
  * Where a socket (or server) keeps its own setting from `setSocketTimeout()`. Apart from the
