@@ -459,6 +459,10 @@ function endReplyWindow(state: SocketState): void {
 }
 
 function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts): void {
+  // Most writes are written at once, and then the stream has already counted them out
+  // (writableLength 0: a write libuv queued stays counted until it completes), which a plain
+  // field says without asking the handle (a C++ accessor) on every write.
+  if (socket.writableLength === 0) return;
   const queued = queuedBytes(socket);
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
   if (!(queued > 0)) return;
