@@ -250,6 +250,13 @@ const now = (): number => performance.now();
 const stamp = (at: number): number => Math.ceil(at);
 
 /**
+ * The shared runtime record, held once: it is never replaced (lib/runtime.ts defines it
+ * non-writable on `net.Socket`), and finding it is a symbol-keyed load from a function object,
+ * which V8 does not inline, on every write.
+ */
+const SHARED = runtime();
+
+/**
  * The timeouts in force for a socket: its own setting, else the rule its destination matched
  * (merged over the process default, cached per rule), else the process default. Called on every
  * write: a few property reads, no matching and no allocation (the rule was chosen at connect).
@@ -258,7 +265,7 @@ export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts; [RULE]?: 
   const own = socket[SETTING];
   if (own !== undefined) return own;
   const rule = socket[RULE];
-  return rule === undefined ? runtime().defaults : rule.timeoutsOver(runtime().defaults);
+  return rule === undefined ? SHARED.defaults : rule.timeoutsOver(SHARED.defaults);
 }
 
 /** A phase has a deadline when its value is > 0: `null` is blocking, 0 non-blocking (never a timer). */
