@@ -9,7 +9,7 @@ import { CATEGORY_MEANINGS, type Category } from './errno/categories';
 import { lookupName, lookupNumber, lookupPhrase, PLATFORMS, type Match, type Platform, type Source } from './errno/index';
 import { quote } from './quote';
 
-export { CATEGORIES, CATEGORY_MEANINGS, CATEGORY_SET, type Category } from './errno/categories';
+export type { Category } from './errno/categories';
 export type { Platform, Source } from './errno/index';
 
 /** The socket operation that failed, when it matters to the answer. */

@@ -35,7 +35,8 @@ import { getDeadlineMode } from './mode';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteLate, noteNever, noteProtocol, noteSocket, type ProtocolSource } from './observe';
 import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
 import { bodyEnded, type BodyOwner } from './protocols/http-spec';
-import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SETTINGS, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName, type ProtocolSetting } from './protocols/index';
+import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SHIFT, PROTOCOLS, protocolName } from './protocols/index';
+import { PROTOCOL_SETTINGS, type ProtocolName, type ProtocolSetting } from './protocols/names';
 import { protocolForPort } from './protocols/ports';
 import { quote } from './quote';
 import { BECOMES_STREAM, NO_DEADLINE, REDIS_HEAD_BYTES, redisWindow } from './protocols/redis';
@@ -56,7 +57,8 @@ import {
   SECURE_EVENT,
   type NodeSocket,
 } from './node-internals';
-import { onRuleSettled, RULE, ruleFor, ruleWaitsForAddress, type CompiledRule } from './rules/index';
+import { onRuleSettled, RULE, ruleFor, ruleWaitsForAddress } from './rules/index';
+import type { CompiledRule } from './rules/rule';
 import { runtime, STATE } from './runtime';
 
 /**
@@ -69,8 +71,6 @@ export interface InternalSocket extends NodeSocket {
   [CLIENT]?: true;
 }
 
-/** Where a socket keeps its engine state (defined in runtime.ts, so observe reads it without a cycle). */
-export { STATE };
 
 /**
  * Where a socket (or server) keeps its own setting from `setSocketTimeout()`. Apart from the
@@ -250,6 +250,13 @@ const now = (): number => performance.now();
 const stamp = (at: number): number => Math.ceil(at);
 
 /**
+ * The shared runtime record, held once: it is never replaced (lib/runtime.ts defines it
+ * non-writable on `net.Socket`), and finding it is a symbol-keyed load from a function object,
+ * which V8 does not inline, on every write.
+ */
+const SHARED = runtime();
+
+/**
  * The timeouts in force for a socket: its own setting, else the rule its destination matched
  * (merged over the process default, cached per rule), else the process default. Called on every
  * write: a few property reads, no matching and no allocation (the rule was chosen at connect).
@@ -258,7 +265,7 @@ export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts; [RULE]?: 
   const own = socket[SETTING];
   if (own !== undefined) return own;
   const rule = socket[RULE];
-  return rule === undefined ? runtime().defaults : rule.timeoutsOver(runtime().defaults);
+  return rule === undefined ? SHARED.defaults : rule.timeoutsOver(SHARED.defaults);
 }
 
 /** A phase has a deadline when its value is > 0: `null` is blocking, 0 non-blocking (never a timer). */
@@ -459,6 +466,10 @@ function endReplyWindow(state: SocketState): void {
 }
 
 function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts): void {
+  // Most writes are written at once, and then the stream has already counted them out
+  // (writableLength 0: a write libuv queued stays counted until it completes), which a plain
+  // field says without asking the handle (a C++ accessor) on every write.
+  if (socket.writableLength === 0) return;
   const queued = queuedBytes(socket);
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
   if (!(queued > 0)) return;

@@ -11,10 +11,8 @@
  * classify('ECONNREFUSED'); // 'refused'
  * ```
  */
+export { CATEGORIES, CATEGORY_MEANINGS, CATEGORY_SET } from './errno/categories';
 export {
-  CATEGORIES,
-  CATEGORY_MEANINGS,
-  CATEGORY_SET,
   OPERATIONS,
   classify,
   describe,

@@ -6,7 +6,6 @@
 import type { Phase } from './config';
 import { libuvErrno } from './errno/system';
 
-export { libuvErrno };
 import { quote } from './quote';
 
 /** The libuv number of ETIMEDOUT on this platform, as Node's own errors carry it. */

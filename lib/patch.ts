@@ -26,20 +26,13 @@ import { noteInstall, noteUninstall } from './observe';
 import { watchHttpClients } from './protocols/http';
 import { quote } from './quote';
 import { runtime, type SavedProperty } from './runtime';
-import {
-  accept,
-  connectEx,
-  onServerConnection,
-  onServerListenEvent,
-  onServerListenState,
-  onSocketDestroy,
-  recv,
-  recvInto,
-  send,
-  sendAll,
-  type CallOptions,
-  type ConnectExResult,
-} from './awaitable';
+// From the defining modules, not lib/awaitable/index.ts: a module that re-exports has accessor
+// exports, which V8 keeps in dictionary mode, so every call through it would cost a lookup.
+import { connectEx, type ConnectExResult } from './awaitable/connect';
+import type { CallOptions } from './awaitable/checks';
+import { recv, recvInto } from './awaitable/recv';
+import { onSocketDestroy, send, sendAll } from './awaitable/send';
+import { accept, onServerConnection, onServerListenEvent, onServerListenState } from './awaitable/server';
 
 /** The methods the patch adds to every socket. */
 export interface TimeoutSocketMethods {

@@ -1,4 +1,5 @@
-import { CATEGORIES, CATEGORY_SET, classify, describe as describeError, type ClassifyContext, type ErrorCode } from '../lib/classify';
+import { CATEGORIES, CATEGORY_SET } from '../lib/errno/categories';
+import { classify, describe as describeError, type ClassifyContext, type ErrorCode } from '../lib/classify';
 import { DARWIN_ERRNO } from '../lib/errno/darwin';
 import { LIBUV } from '../lib/errno/libuv';
 import { LINUX_ERRNO } from '../lib/errno/linux';

@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeAll, refusedPort, startBlackhole, startSilentServer, type Closable } from '../fixtures/servers';
-import { libuvErrno } from '../lib/errors';
+import { libuvErrno } from '../lib/errno/system';
 import { usageError } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..');

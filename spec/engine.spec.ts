@@ -17,7 +17,8 @@ import {
   startSlowDripServer,
   type Closable,
 } from '../fixtures/servers';
-import { IDLE_GRACE_MS, STATE, type InternalSocket } from '../lib/engine';
+import { IDLE_GRACE_MS, type InternalSocket } from '../lib/engine';
+import { STATE } from '../lib/runtime';
 import { SocketTimeoutError } from '../lib/errors';
 import { getStats } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';

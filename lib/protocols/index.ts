@@ -17,7 +17,7 @@ import { REQUEST_REPLY } from './request-reply';
 import { SERVER_FIRST } from './server-first';
 import { STREAM } from './stream';
 
-export { PROTOCOL_SETTINGS, type ProtocolName, type ProtocolSetting } from './names';
+export type { ProtocolName, ProtocolSetting } from './names';
 
 /** What the engine needs to know of a protocol. */
 export interface Protocol {

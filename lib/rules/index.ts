@@ -16,8 +16,6 @@ import { parseRules } from './parse';
 import type { CompiledRule } from './rule';
 import type { SocketTimeoutRule, SocketTimeoutRules } from './types';
 
-export { CompiledRule } from './rule';
-export { formatDuration } from './settings';
 export type { RuleSettings, SocketTimeoutRule, SocketTimeoutRuleInput, SocketTimeoutRules } from './types';
 
 /** The environment variable the rules are read from at start-up. */

@@ -4,7 +4,8 @@ import { performance } from 'node:perf_hooks';
 import { refusedPort, startBlackhole } from '../../fixtures/servers';
 import { createConnection } from '../../lib/awaitable';
 import { setDefaultSocketTimeout } from '../../lib/runtime';
-import { STATE, type InternalSocket } from '../../lib/engine';
+import { type InternalSocket } from '../../lib/engine';
+import { STATE } from '../../lib/runtime';
 import { sleep } from '../helpers';
 import { fixtures, listeningServer, pair, portOf, SLACK, T, timersArmedDuring, track, useAwaitableApi } from './support';
 
