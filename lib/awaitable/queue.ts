@@ -19,18 +19,26 @@ export type Direction = 'recv' | 'send' | 'accept';
 /** Which phase's value bounds each kind of call (for a number setting they are all the same). */
 const PHASE_OF: Record<Direction, keyof PhaseTimeouts> = { recv: 'read', send: 'write', accept: 'read' };
 
-/** One pending call. `attempt` finishes it if it can and says whether it did. */
+/**
+ * One call. `attempt` finishes it if it can and says whether it did. A call that finishes at
+ * once (bytes already buffered, a write the kernel took whole) never gets a promise executor:
+ * {@link Job.promise} hands back an already settled promise.
+ */
 export abstract class Job<T> {
   /** When the call's deadline runs out (ms of `performance.now()`), {@link NOTHING_DUE} while it has none. */
   due = NOTHING_DUE;
   settled = false;
-  private abortListener: (() => void) | undefined;
+  private abortListener: (() => void) | undefined = undefined;
+  /** The promise's resolving functions, once the call had to wait. */
+  private resolveFn: ((value: T) => void) | undefined = undefined;
+  private rejectFn: ((error: Error) => void) | undefined = undefined;
+  /** What a call that settled before its promise was made settled with. */
+  private earlyValue: T | undefined = undefined;
+  private earlyError: Error | undefined = undefined;
 
   constructor(
     readonly direction: Direction,
     readonly syscall: string,
-    private readonly resolveFn: (value: T) => void,
-    private readonly rejectFn: (error: Error) => void,
     readonly signal: AbortSignal | undefined,
   ) {}
 
@@ -74,7 +82,8 @@ export abstract class Job<T> {
     if (!this.settled) {
       this.settled = true;
       this.unwatchAbort();
-      this.resolveFn(value);
+      if (this.resolveFn !== undefined) this.resolveFn(value);
+      else this.earlyValue = value;
     }
     return true;
   }
@@ -83,9 +92,32 @@ export abstract class Job<T> {
     if (!this.settled) {
       this.settled = true;
       this.unwatchAbort();
-      this.rejectFn(error);
+      if (this.rejectFn !== undefined) this.rejectFn(error);
+      else this.earlyError = error;
     }
     return true;
+  }
+
+  /**
+   * The call's promise, asked for once, after the job was queued: settled already when the job
+   * finished at once, else one whose resolving functions the job keeps (taken by a module-level
+   * executor, so no closure is made per call).
+   */
+  promise(): Promise<T> {
+    if (this.settled) return this.earlyError !== undefined ? Promise.reject(this.earlyError) : Promise.resolve(this.earlyValue as T);
+    Job.capturing = this as Job<unknown>;
+    const promise = new Promise<T>(Job.captureResolvers as (resolve: (value: T) => void, reject: (error: Error) => void) => void);
+    Job.capturing = undefined;
+    return promise;
+  }
+
+  /** The job whose promise is being made: the executor runs synchronously inside `new Promise`. */
+  private static capturing: Job<unknown> | undefined = undefined;
+
+  private static captureResolvers(this: void, resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+    const job = Job.capturing!;
+    job.resolveFn = resolve;
+    job.rejectFn = reject;
   }
 
   private unwatchAbort(): void {
@@ -121,7 +153,7 @@ export abstract class AwaitState extends DeadlineTimer {
   enqueue<T>(job: Job<T>): void {
     const queue = this.queues[job.direction]!;
     queue.push(job as Job<unknown>);
-    job.watchAbort(() => this.cancel(job as Job<unknown>));
+    if (job.signal !== undefined) job.watchAbort(() => this.cancel(job as Job<unknown>));
     if (queue.length === 1) this.pump(job.direction);
   }
 
@@ -331,16 +363,11 @@ export function serverStateOf(server: net.Server): ServerAwaitState | undefined 
   return (server as AwaitTarget)[AWAIT] as ServerAwaitState | undefined;
 }
 
-/** Runs `job` on `target`: a promise that settles with it. */
-export function run<T>(target: net.Socket | net.Server, make: (resolve: (v: T) => void, reject: (e: Error) => void) => Job<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const job = make(resolve, reject);
-    if (job.signal?.aborted) {
-      job.abort();
-      return;
-    }
-    stateOf(target).enqueue(job);
-  });
+/** Runs `job` on `target`: a promise that settles with it (already settled if it finished at once). */
+export function run<T>(target: net.Socket | net.Server, job: Job<T>): Promise<T> {
+  if (job.signal?.aborted) job.abort();
+  else stateOf(target).enqueue(job);
+  return job.promise();
 }
 
 /** Why a call on a destroyed socket fails: its own error once, then "closed". */

@@ -31,11 +31,9 @@ class RecvJob extends Job<Buffer> {
   constructor(
     private readonly socket: net.Socket,
     private readonly n: number,
-    resolve: (b: Buffer) => void,
-    reject: (e: Error) => void,
     signal: AbortSignal | undefined,
   ) {
-    super('recv', 'recv', resolve, reject, signal);
+    super('recv', 'recv', signal);
   }
 
   attempt(): boolean {
@@ -71,7 +69,7 @@ export function recv(this: net.Socket, n: number, options?: CallOptions): Promis
     const size = checkSize(n);
     const { signal } = checkOptions(options, 'recv');
     checkByteStream(this, 'recv');
-    return run(this, (resolve, reject) => new RecvJob(this, size, resolve, reject, signal));
+    return run(this, new RecvJob(this, size, signal));
   } catch (error) {
     return Promise.reject(error);
   }

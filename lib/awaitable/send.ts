@@ -21,11 +21,9 @@ class SendJob extends Job<number> {
   constructor(
     private readonly socket: net.Socket,
     private readonly data: Buffer,
-    resolve: (n: number) => void,
-    reject: (e: Error) => void,
     signal: AbortSignal | undefined,
   ) {
-    super('send', 'send', resolve, reject, signal);
+    super('send', 'send', signal);
   }
 
   attempt(): boolean {
@@ -55,7 +53,7 @@ export function send(this: net.Socket, data: Buffer | Uint8Array | string, optio
     const buffer = toBuffer(data, 'send');
     const { signal } = checkOptions(options, 'send');
     if (buffer.length === 0) return Promise.resolve(0);
-    return run(this, (resolve, reject) => new SendJob(this, buffer, resolve, reject, signal));
+    return run(this, new SendJob(this, buffer, signal));
   } catch (error) {
     return Promise.reject(error);
   }
@@ -111,11 +109,9 @@ class SendAllJob extends Job<void> {
   constructor(
     private readonly socket: InternalSocket,
     private readonly data: Buffer,
-    resolve: () => void,
-    reject: (e: Error) => void,
     signal: AbortSignal | undefined,
   ) {
-    super('send', 'send', resolve, reject, signal);
+    super('send', 'send', signal);
   }
 
   attempt(nonBlocking: boolean): boolean {
@@ -239,7 +235,7 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
     const buffer = toBuffer(data, 'sendAll');
     const { signal } = checkOptions(options, 'sendAll');
     if (buffer.length === 0) return Promise.resolve();
-    return run(this, (resolve, reject) => new SendAllJob(this as InternalSocket, buffer, resolve, reject, signal));
+    return run(this, new SendAllJob(this as InternalSocket, buffer, signal));
   } catch (error) {
     return Promise.reject(error);
   }
