@@ -233,6 +233,13 @@ const AWAIT_TIMER: DeadlineOwner<AwaitTarget, AwaitState> = {
 const SOCKET_DIRECTIONS: readonly Direction[] = ['recv', 'send'];
 const SERVER_DIRECTIONS: readonly Direction[] = ['accept'];
 
+/** A sendAll write whose callback is still to come. */
+export interface WriteInFlight {
+  readonly settled: boolean;
+  /** The write's callback, for a call still waiting on it. */
+  written(error: Error | null | undefined): void;
+}
+
 /** A socket's: its recv and send queues, what it ended with, and connectEx's one attempt. */
 export class SocketAwaitState extends AwaitState {
   /** The error the socket was destroyed with, until a call has reported it. */
@@ -247,6 +254,17 @@ export class SocketAwaitState extends AwaitState {
   /** Bound once, so adding and removing them allocates nothing per call. */
   readonly onRecvEvent = (): void => this.pump('recv');
   readonly onSendEvent = (): void => this.pump('send');
+  /**
+   * sendAll's writes whose callbacks are still to come, oldest first (a stream calls its write
+   * callbacks once each, in write order), so that every write can be given the one callback
+   * {@link onWritten}: no closure per write. A call that already settled (its bytes were all in
+   * the kernel at once, or it was rejected) is only taken off.
+   */
+  readonly writesInFlight: WriteInFlight[] = [];
+  readonly onWritten = (error?: Error | null): void => {
+    const write = this.writesInFlight.shift();
+    if (write !== undefined && !write.settled) write.written(error);
+  };
   readonly onCloseEvent = (): void => {
     this.pump('recv');
     this.pump('send');

@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import { type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError } from '../errors';
-import { erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
+import { dispatchedBytes, erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
 import { checkOptions, toBuffer, type CallOptions } from './checks';
 import { closedError, isUnconnected, Job, run, socketStateOf, type AwaitTarget } from './queue';
 
@@ -59,36 +59,33 @@ export function send(this: net.Socket, data: Buffer | Uint8Array | string, optio
   }
 }
 
-/** Where a write starts, in the units the kernel position is later measured in. */
-interface WriteMark {
-  /** Stream position (bytes the application wrote before this write). */
-  plain: number;
-  /** For TLS: ciphertext dispatched to the TCP handle before this write. */
-  cipher: number | undefined;
-}
-
-function markWrite(socket: InternalSocket): WriteMark {
-  const tcp = tcpHandleUnder(handleOf(socket));
-  return { plain: socket.bytesWritten, cipher: tcp?.bytesWritten };
+/**
+ * Where a write starts on the stream: the bytes the application wrote before it. With nothing
+ * buffered or pending in the stream (the common case) that is what the handle has dispatched,
+ * read without `socket.bytesWritten`, which copies the write buffer to add it up.
+ */
+function streamPosition(socket: InternalSocket): number {
+  return socket.writableLength === 0 ? dispatchedBytes(socket) : socket.bytesWritten;
 }
 
 /**
- * Bytes of a `total`-byte write that began at `mark` that have reached the kernel. Plain TCP:
- * exact. TLS: the TLS handle only counts whole writes, so the kernel position is read on the TCP
- * handle under it, in ciphertext, and scaled back to plaintext by this write's own ratio (an
- * estimate within one TLS record, 16 KiB).
+ * Bytes of a `total`-byte write that reached the kernel, the write having begun at stream
+ * position `plain` (and, for TLS, with `cipher` bytes of ciphertext dispatched to the TCP
+ * handle before it). Plain TCP: exact. TLS: the TLS handle only counts whole writes, so the
+ * kernel position is read on the TCP handle under it, in ciphertext, and scaled back to
+ * plaintext by this write's own ratio (an estimate within one TLS record, 16 KiB).
  */
-function bytesInKernel(socket: InternalSocket, mark: WriteMark, total: number): number {
+function bytesInKernel(socket: InternalSocket, plain: number, cipher: number | undefined, total: number): number {
   const handle = handleOf(socket);
   if (handle == null) return 0;
   const tcp = tcpHandleUnder(handle);
   let sent: number;
-  if (tcp !== undefined && mark.cipher !== undefined) {
-    const cipherOfThisWrite = (tcp.bytesWritten ?? 0) - mark.cipher;
-    const cipherInKernel = kernelPosition(tcp) - mark.cipher;
+  if (tcp !== undefined && cipher !== undefined) {
+    const cipherOfThisWrite = (tcp.bytesWritten ?? 0) - cipher;
+    const cipherInKernel = kernelPosition(tcp) - cipher;
     sent = cipherOfThisWrite > 0 ? Math.floor((cipherInKernel * total) / cipherOfThisWrite) : 0;
   } else {
-    sent = kernelPosition(handle) - mark.plain;
+    sent = kernelPosition(handle) - plain;
   }
   return Math.max(0, Math.min(total, sent));
 }
@@ -100,7 +97,9 @@ class SendAllJob extends Job<void> {
   private started = false;
   private done = false;
   private failure: Error | null | undefined = undefined;
-  private start: WriteMark = { plain: 0, cipher: undefined };
+  /** Where the write began (see {@link bytesInKernel}). */
+  private startPlain = 0;
+  private startCipher: number | undefined = undefined;
   /** Bytes in the kernel right after the write was handed over (what libuv wrote at once). */
   private sentAtDispatch = 0;
   /** Bytes in the kernel when the socket began to be destroyed, while the write was in flight. */
@@ -123,14 +122,23 @@ class SendAllJob extends Job<void> {
       return false; // would have to wait: the caller rejects with WouldBlockError, nothing written
     }
     this.started = true;
-    this.start = markWrite(this.socket);
-    this.socket.write(this.data, (error) => this.written(error));
-    this.sentAtDispatch = bytesInKernel(this.socket, this.start, this.data.length);
+    const socket = this.socket;
+    this.startPlain = streamPosition(socket);
+    this.startCipher = tcpHandleUnder(handleOf(socket))?.bytesWritten;
+    const state = socketStateOf(socket)!;
+    socket.write(this.data, state.onWritten);
+    state.writesInFlight.push(this);
+    this.sentAtDispatch = bytesInKernel(socket, this.startPlain, this.startCipher, this.data.length);
+    // libuv wrote it all at once (the common case for a message that fits the kernel's buffer):
+    // everything is in the kernel, which is all sendAll promises, and the write's callback can
+    // only say so (writable.js afterWrite() calls back a write that completed synchronously
+    // with null, 20 to 26). No tick, no deadline. An error that comes later reaches the next call.
+    if (this.sentAtDispatch === this.data.length && erroredWith(socket) === undefined) return this.resolve();
     return nonBlocking ? this.resolve() : false;
   }
 
-  /** The write's own callback: done, or failed with the cause and `bytesSent`. */
-  private written(error: Error | null | undefined): void {
+  /** The write's callback while the call waits for it: done, or failed with the cause and `bytesSent`. */
+  written(error: Error | null | undefined): void {
     this.done = true;
     if (error == null && !this.socket.destroyed) {
       this.failure = null;
@@ -175,13 +183,13 @@ class SendAllJob extends Job<void> {
   private bytesSentOnFailure(error: Error | null | undefined): number {
     if (this.sentAtDestroy !== undefined) return this.sentAtDestroy;
     if (error != null && !this.socket.destroyed) return this.sentAtDispatch;
-    return bytesInKernel(this.socket, this.start, this.data.length);
+    return bytesInKernel(this.socket, this.startPlain, this.startCipher, this.data.length);
   }
 
   /** The socket is being destroyed with this write in flight: take the kernel's count while it is there. */
   override noteDestroy(): void {
     if (this.started && !this.done && this.sentAtDestroy === undefined) {
-      this.sentAtDestroy = bytesInKernel(this.socket, this.start, this.data.length);
+      this.sentAtDestroy = bytesInKernel(this.socket, this.startPlain, this.startCipher, this.data.length);
     }
   }
 
@@ -206,7 +214,7 @@ class SendAllJob extends Job<void> {
   }
 
   private stop(error: SocketTimeoutError | AbortError): void {
-    (error as { bytesSent?: number }).bytesSent = this.started ? bytesInKernel(this.socket, this.start, this.data.length) : 0;
+    (error as { bytesSent?: number }).bytesSent = this.started ? bytesInKernel(this.socket, this.startPlain, this.startCipher, this.data.length) : 0;
     this.reject(error);
     if (this.started) this.socket.destroy();
   }
