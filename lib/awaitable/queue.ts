@@ -16,8 +16,14 @@ import { hasNoHandle } from '../node-internals';
 /** The queue a call waits in. */
 export type Direction = 'recv' | 'send' | 'accept';
 
-/** Which phase's value bounds each kind of call (for a number setting they are all the same). */
-const PHASE_OF: Record<Direction, keyof PhaseTimeouts> = { recv: 'read', send: 'write', accept: 'read' };
+/**
+ * Which phase's value bounds each kind of call (for a number setting they are all the same):
+ * sends the write value, receives and accepts the read value. A comparison, not a table lookup:
+ * a property read with a key that varies is a megamorphic load on every call.
+ */
+function timeoutOf(timeouts: PhaseTimeouts, direction: Direction): number | null {
+  return direction === 'send' ? timeouts.write : timeouts.read;
+}
 
 /**
  * One call. `attempt` finishes it if it can and says whether it did. A call that finishes at
@@ -138,20 +144,29 @@ export const AWAIT = Symbol.for('timeoutsocket.await.v1');
  * add what only one of them needs.
  */
 export abstract class AwaitState extends DeadlineTimer {
-  protected readonly queues: Partial<Record<Direction, Job<unknown>[]>>;
+  /** One FIFO per direction the target serves (`undefined` for the others), in fields, not a keyed record. */
+  protected readonly recvQueue: Job<unknown>[] | undefined;
+  protected readonly sendQueue: Job<unknown>[] | undefined;
+  protected readonly acceptQueue: Job<unknown>[] | undefined;
 
   constructor(
     readonly target: AwaitTarget,
     private readonly directions: readonly Direction[],
   ) {
     super();
-    this.queues = {};
-    for (const direction of directions) this.queues[direction] = [];
+    this.recvQueue = directions.includes('recv') ? [] : undefined;
+    this.sendQueue = directions.includes('send') ? [] : undefined;
+    this.acceptQueue = directions.includes('accept') ? [] : undefined;
+  }
+
+  /** The queue of `direction`, `undefined` if the target does not serve it. */
+  protected queueOf(direction: Direction): Job<unknown>[] | undefined {
+    return direction === 'recv' ? this.recvQueue : direction === 'send' ? this.sendQueue : this.acceptQueue;
   }
 
   /** Queues a job, runs it at once if it is first in line. */
   enqueue<T>(job: Job<T>): void {
-    const queue = this.queues[job.direction]!;
+    const queue = this.queueOf(job.direction)!;
     queue.push(job as Job<unknown>);
     if (job.signal !== undefined) job.watchAbort(() => this.cancel(job as Job<unknown>));
     if (queue.length === 1) this.pump(job.direction);
@@ -159,7 +174,7 @@ export abstract class AwaitState extends DeadlineTimer {
 
   /** Runs the jobs of one direction until one has to wait (or rejects it in non-blocking mode). */
   pump(direction: Direction): void {
-    const queue = this.queues[direction];
+    const queue = this.queueOf(direction);
     if (queue === undefined) return;
     const timeouts = effectiveTimeouts(this.target as InternalSocket);
     const nonBlocking = isNonBlocking(timeouts);
@@ -174,7 +189,7 @@ export abstract class AwaitState extends DeadlineTimer {
         queue.shift();
         continue;
       }
-      const timeout = timeouts[PHASE_OF[direction]];
+      const timeout = timeoutOf(timeouts, direction);
       if (job.due === NOTHING_DUE && isOn(timeout)) {
         // Whole ms, rounded up, like the engine's stamps: the timer rounds its delay down.
         job.due = Math.ceil(performance.now()) + timeout;
@@ -206,14 +221,14 @@ export abstract class AwaitState extends DeadlineTimer {
   checkJobs(lookedAt: number): number {
     let next = NOTHING_DUE;
     for (const direction of this.directions) {
-      const queue = this.queues[direction]!;
+      const queue = this.queueOf(direction)!;
       const job = queue[0];
       if (job === undefined || job.due === NOTHING_DUE) continue;
       if (!hasExpired(job.due, lookedAt)) {
         next = earliestDue(next, job.due);
         continue;
       }
-      const timeout = effectiveTimeouts(this.target as InternalSocket)[PHASE_OF[direction]];
+      const timeout = timeoutOf(effectiveTimeouts(this.target as InternalSocket), direction);
       job.expire(this.target, isOn(timeout) ? timeout : 0);
       this.pump(direction);
       // The call pump() started next, if it waits: its deadline is the timer's from now on.
@@ -317,7 +332,7 @@ export class SocketAwaitState extends AwaitState {
 
   /** The socket is being destroyed (called by the patch, before its handle closes). */
   noteDestroy(): void {
-    this.queues.send![0]?.noteDestroy();
+    this.sendQueue![0]?.noteDestroy();
   }
 
   readonly onNewListener = (event: string | symbol): void => {
