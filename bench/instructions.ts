@@ -209,12 +209,12 @@ async function countAwaitable(port: number): Promise<AwaitableRow> {
 
 function awaitableTable(row: AwaitableRow): string {
   const count = (id: AwaitableClient['id']): string => Math.round(row.perUnit[id]).toLocaleString('en-US');
-  const met = (ratio: number, target: number): string => `${ratio.toFixed(3)} (target >= ${target}: ${ratio >= target ? 'met' : 'MISSED'})`;
+  const met = (ratio: number, target: number, unit = ''): string => `${ratio.toFixed(3)}${unit} (target >= ${target}${unit}: ${ratio >= target ? 'met' : 'MISSED'})`;
   return [
     '| awaitable ping-pong | instr per round trip | recv/sendAll speed, by instructions |',
     '| --- | ---: | ---: |',
     ...AWAITABLE_CLIENTS.map((c) => {
-      const ratio = c.id === 'events' ? met(row.ofEvents, row.targets.events) : c.id === 'promise-socket' ? `${met(row.ofPromiseSocket, row.targets.promiseSocket)}x` : '';
+      const ratio = c.id === 'events' ? met(row.ofEvents, row.targets.events) : c.id === 'promise-socket' ? met(row.ofPromiseSocket, row.targets.promiseSocket, 'x') : '';
       return `| ${c.label} | ${count(c.id)} | ${ratio} |`;
     }),
   ].join('\n');
