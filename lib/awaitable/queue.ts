@@ -159,6 +159,12 @@ export abstract class AwaitState extends DeadlineTimer {
     this.acceptQueue = directions.includes('accept') ? [] : undefined;
   }
 
+  /** Whether calls of `direction` are queued (one runs or waits): a new one must queue behind them. */
+  hasQueued(direction: Direction): boolean {
+    const queue = this.queueOf(direction);
+    return queue !== undefined && queue.length > 0;
+  }
+
   /** The queue of `direction`, `undefined` if the target does not serve it. */
   protected queueOf(direction: Direction): Job<unknown>[] | undefined {
     return direction === 'recv' ? this.recvQueue : direction === 'send' ? this.sendQueue : this.acceptQueue;

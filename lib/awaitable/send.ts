@@ -3,11 +3,12 @@
  * on failure: what reached the kernel).
  */
 import * as net from 'node:net';
-import { type InternalSocket } from '../engine';
+import { isNonBlocking } from '../config';
+import { effectiveTimeouts, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError } from '../errors';
 import { dispatchedBytes, erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
 import { checkOptions, toBuffer, type CallOptions } from './checks';
-import { closedError, isUnconnected, Job, run, socketStateOf, type AwaitTarget } from './queue';
+import { closedError, isUnconnected, Job, run, socketStateOf, stateOf, type AwaitTarget, type WriteInFlight } from './queue';
 
 
 function checkWritable(socket: net.Socket, syscall: string): Error | undefined {
@@ -68,6 +69,25 @@ function streamPosition(socket: InternalSocket): number {
   return socket.writableLength === 0 ? dispatchedBytes(socket) : socket.bytesWritten;
 }
 
+/** For TLS: the ciphertext the TCP handle under the socket has dispatched (`undefined` for plain TCP). */
+function cipherPosition(socket: InternalSocket): number | undefined {
+  return tcpHandleUnder(handleOf(socket))?.bytesWritten;
+}
+
+/**
+ * libuv wrote the whole `length`-byte write at once (the common case for a message that fits
+ * the kernel's buffer): everything is in the kernel, which is all sendAll promises, and the
+ * write's callback can only say so (writable.js afterWrite() calls back a write that completed
+ * synchronously with null, 20 to 26). The call settles now: no tick, no deadline. An error that
+ * comes later reaches the next call.
+ */
+function wholeInKernel(socket: InternalSocket, sent: number, length: number): boolean {
+  return sent === length && erroredWith(socket) === undefined;
+}
+
+/** The entry of a write whose call already settled: its callback only takes it off the list. */
+const SETTLED_WRITE: WriteInFlight = { settled: true, written() {} };
+
 /**
  * Bytes of a `total`-byte write that reached the kernel, the write having begun at stream
  * position `plain` (and, for TLS, with `cipher` bytes of ciphertext dispatched to the TCP
@@ -121,20 +141,23 @@ class SendAllJob extends Job<void> {
     if (nonBlocking && this.socket.writableLength + this.data.length > this.socket.writableHighWaterMark) {
       return false; // would have to wait: the caller rejects with WouldBlockError, nothing written
     }
-    this.started = true;
     const socket = this.socket;
-    this.startPlain = streamPosition(socket);
-    this.startCipher = tcpHandleUnder(handleOf(socket))?.bytesWritten;
     const state = socketStateOf(socket)!;
+    const plain = streamPosition(socket);
+    const cipher = cipherPosition(socket);
     socket.write(this.data, state.onWritten);
     state.writesInFlight.push(this);
-    this.sentAtDispatch = bytesInKernel(socket, this.startPlain, this.startCipher, this.data.length);
-    // libuv wrote it all at once (the common case for a message that fits the kernel's buffer):
-    // everything is in the kernel, which is all sendAll promises, and the write's callback can
-    // only say so (writable.js afterWrite() calls back a write that completed synchronously
-    // with null, 20 to 26). No tick, no deadline. An error that comes later reaches the next call.
-    if (this.sentAtDispatch === this.data.length && erroredWith(socket) === undefined) return this.resolve();
+    this.handedOver(plain, cipher, bytesInKernel(socket, plain, cipher, this.data.length));
+    if (wholeInKernel(socket, this.sentAtDispatch, this.data.length)) return this.resolve();
     return nonBlocking ? this.resolve() : false;
+  }
+
+  /** The write was handed to the stream at stream position `plain` (see {@link bytesInKernel}); `sent` bytes reached the kernel at once. */
+  handedOver(plain: number, cipher: number | undefined, sent: number): void {
+    this.started = true;
+    this.startPlain = plain;
+    this.startCipher = cipher;
+    this.sentAtDispatch = sent;
   }
 
   /** The write's callback while the call waits for it: done, or failed with the cause and `bytesSent`. */
@@ -243,7 +266,26 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
     const buffer = toBuffer(data, 'sendAll');
     const { signal } = checkOptions(options, 'sendAll');
     if (buffer.length === 0) return Promise.resolve();
-    return run(this, new SendAllJob(this as InternalSocket, buffer, signal));
+    const socket = this as InternalSocket;
+    const state = stateOf(socket);
+    // The common case without a job: nothing queued before it, a blocking or timeout mode
+    // socket that can write, and libuv writes the whole message at once.
+    if (signal === undefined && !state.hasQueued('send') && !isNonBlocking(effectiveTimeouts(socket)) && checkWritable(socket, 'send') === undefined) {
+      const plain = streamPosition(socket);
+      const cipher = cipherPosition(socket);
+      socket.write(buffer, state.onWritten);
+      const sent = bytesInKernel(socket, plain, cipher, buffer.length);
+      if (wholeInKernel(socket, sent, buffer.length)) {
+        state.writesInFlight.push(SETTLED_WRITE);
+        return Promise.resolve();
+      }
+      // Handed over but not all in the kernel yet: the call waits for the write's callback.
+      const job = new SendAllJob(socket, buffer, undefined);
+      job.handedOver(plain, cipher, sent);
+      state.writesInFlight.push(job);
+      return run(socket, job);
+    }
+    return run(socket, new SendAllJob(socket, buffer, signal));
   } catch (error) {
     return Promise.reject(error);
   }
