@@ -8,7 +8,7 @@ import { SocketClosedError } from '../errors';
 import { eofReceived } from '../node-internals';
 import { quote } from '../quote';
 import { checkOptions, checkSize, type CallOptions } from './checks';
-import { closedError, isUnconnected, Job, run } from './queue';
+import { closedError, isUnconnected, Job, run, stateOf } from './queue';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -45,6 +45,12 @@ class RecvJob extends Job<Buffer> {
   }
 }
 
+/** Bytes already buffered: taken now, without a job or a timer, unless a call before this one waits. */
+function takeAtOnce(socket: net.Socket, size: number): Promise<Buffer> {
+  if (stateOf(socket).hasQueued('recv')) return run(socket, new RecvJob(socket, size, undefined));
+  return Promise.resolve(socket.read(Math.min(size, socket.readableLength)) as Buffer);
+}
+
 function checkByteStream(socket: net.Socket, call: string): void {
   if (socket.readableEncoding !== null) {
     throw new TypeError(`${call}: the socket has an encoding set (${quote(socket.readableEncoding)}); recv works on bytes`);
@@ -69,6 +75,7 @@ export function recv(this: net.Socket, n: number, options?: CallOptions): Promis
     const size = checkSize(n);
     const { signal } = checkOptions(options, 'recv');
     checkByteStream(this, 'recv');
+    if (this.readableLength > 0 && signal === undefined) return takeAtOnce(this, size);
     return run(this, new RecvJob(this, size, signal));
   } catch (error) {
     return Promise.reject(error);
