@@ -13,6 +13,9 @@
  *   the server's FIN, close.
  * - `http`: GET requests through one keep-alive `http.Agent` connection to the http port.
  * - `fetch`: the same requests with `fetch()` (undici's pool, keep-alive).
+ * - `awaitable-recv`: the ping-pong written with `await socket.sendAll()` / `await socket.recv()`
+ *   (needs `-r register`: the API is the shim's).
+ * - `awaitable-promise-socket`: the same with promise-socket's `write` / `read`, the nearest peer.
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -54,6 +57,53 @@ async function pingpong(port: number, units: number): Promise<void> {
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   await roundTrips(socket, WARMUP);
   await roundTrips(socket, units);
+  socket.destroy();
+}
+
+/** The awaitable API, as far as these workloads use it (present only where the shim is installed). */
+type AwaitableSocket = net.Socket & {
+  recv(size: number): Promise<Buffer>;
+  sendAll(data: Buffer): Promise<void>;
+};
+
+async function connected(port: number): Promise<net.Socket> {
+  const socket = net.connect({ host: HOST, port });
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  return socket;
+}
+
+/** The ping-pong with `await sendAll()` / `await recv()`, the loop of bench/client.ts. */
+async function awaitableRecv(port: number, units: number): Promise<void> {
+  const socket = (await connected(port)) as AwaitableSocket;
+  if (typeof socket.recv !== 'function') throw new Error('awaitable-recv needs -r dist/lib/register.js');
+  for (let i = 0; i < WARMUP + units; i += 1) {
+    await socket.sendAll(MESSAGE);
+    let received = 0;
+    while (received < MESSAGE.length) {
+      const chunk = await socket.recv(MESSAGE.length - received);
+      if (chunk.length === 0) throw new Error('the echo server closed the connection');
+      received += chunk.length;
+    }
+  }
+  socket.destroy();
+}
+
+/** The nearest peer: promise-socket's `write` / `read`, the loop of bench/client.ts. */
+interface PeerSocket {
+  write(data: Buffer): Promise<number>;
+  read(size?: number): Promise<Buffer | string | undefined>;
+}
+
+async function awaitablePromiseSocket(port: number, units: number): Promise<void> {
+  // promise-socket is ESM-only: load it with a real dynamic import from this CommonJS build.
+  const { PromiseSocket } = (await import('promise-socket')) as { PromiseSocket: new (socket: net.Socket) => PeerSocket };
+  const socket = await connected(port);
+  const peer = new PromiseSocket(socket);
+  for (let i = 0; i < WARMUP + units; i += 1) {
+    await peer.write(MESSAGE);
+    if ((await peer.read(MESSAGE.length)) === undefined) throw new Error('the echo server closed the connection');
+  }
   socket.destroy();
 }
 
@@ -104,6 +154,8 @@ const WORKLOADS: Record<string, (port: number, units: number) => Promise<void>> 
   churn,
   http: httpAgent,
   fetch: fetchLoop,
+  'awaitable-recv': awaitableRecv,
+  'awaitable-promise-socket': awaitablePromiseSocket,
 };
 
 /** The names `counted.js` accepts. */

@@ -14,6 +14,11 @@
  * - `-r dist/lib/register.js` with every timeout armed (`TIMEOUTSOCKET_TIMEOUT=60s`);
  * - `-r dist/lib/register.js` with no timeout set (installed, nothing armed).
  *
+ * The awaitable ping-pong (`awaitable`) is counted as three clients of the same amounts: the
+ * event-style ping-pong on plain Node, `await sendAll()` / `await recv()` with every timeout
+ * armed, and promise-socket's `write` / `read` on plain Node; it reports events / recv and
+ * promise-socket / recv, the instruction-count side of the CPU bench's awaitable ratios.
+ *
  * A process runs about 50 times slower under valgrind, so the amounts are small (hundreds).
  * Not for a bulk transfer: how often it waits for 'drain' depends on timing, which valgrind
  * changes, so its count is not the cost of the same work. Without valgrind, the mode says so
@@ -69,6 +74,24 @@ const WORKLOADS: readonly CountedWorkload[] = [
 ];
 const INSTALLED_TARGET = 0.01;
 
+/** One client of the awaitable comparison: a workload of counted.ts on one side. */
+interface AwaitableClient {
+  readonly id: 'events' | 'recv' | 'promise-socket';
+  readonly label: string;
+  readonly workload: string;
+  readonly side: Side;
+}
+
+const AWAITABLE_CLIENTS: readonly AwaitableClient[] = [
+  { id: 'events', label: 'event style, plain Node', workload: 'pingpong', side: SIDES[0] },
+  { id: 'recv', label: `await sendAll/recv, every timeout armed (${ARMED_TIMEOUT})`, workload: 'awaitable-recv', side: SIDES[1] },
+  { id: 'promise-socket', label: 'promise-socket write/read, plain Node', workload: 'awaitable-promise-socket', side: SIDES[0] },
+];
+/** Same amounts for the three, so that their per-unit counts compare (see bench/README.md, caveat). */
+const AWAITABLE_AMOUNTS = { warmup: 3000, low: 500, high: 1500 };
+/** Targets, as throughput ratios: recv runs at >= 0.85 of event style and >= 1.3x promise-socket. */
+const AWAITABLE_TARGETS = { events: 0.85, promiseSocket: 1.3 };
+
 /**
  * V8 flags that make a count repeat: a fixed hash seed and random seed (a random hash seed
  * changes how many probes every hash table lookup takes: ±1% on start-up alone), and no
@@ -108,7 +131,7 @@ export function countInstructions(argv: readonly string[], env: NodeJS.ProcessEn
 }
 
 /** The instructions per unit of `workload` on `side`: two counted runs, their difference. */
-async function marginal(workload: CountedWorkload, side: Side, port: number): Promise<number> {
+async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high'>, side: Side, port: number): Promise<number> {
   const argv = (units: number): string[] => [
     process.execPath,
     ...DETERMINISTIC,
@@ -158,9 +181,48 @@ function table(rows: readonly CountedRow[]): string {
   return lines.join('\n');
 }
 
+/** The awaitable comparison's counts per round trip, and the throughput ratios they imply. */
+interface AwaitableRow {
+  readonly unit: string;
+  readonly perUnit: Record<AwaitableClient['id'], number>;
+  /** events / recv: recv's speed relative to event-style code, by instructions. */
+  readonly ofEvents: number;
+  /** promise-socket / recv: how many times promise-socket's speed, by instructions. */
+  readonly ofPromiseSocket: number;
+  readonly targets: typeof AWAITABLE_TARGETS;
+}
+
+async function countAwaitable(port: number): Promise<AwaitableRow> {
+  const perUnit = {} as Record<AwaitableClient['id'], number>;
+  for (const client of AWAITABLE_CLIENTS) {
+    perUnit[client.id] = await marginal({ name: client.workload, ...AWAITABLE_AMOUNTS }, client.side, port);
+    process.stderr.write(`  awaitable ${client.id}: ${Math.round(perUnit[client.id])} instructions per 64-byte round trip\n`);
+  }
+  return {
+    unit: '64-byte round trip',
+    perUnit,
+    ofEvents: perUnit.events / perUnit.recv,
+    ofPromiseSocket: perUnit['promise-socket'] / perUnit.recv,
+    targets: AWAITABLE_TARGETS,
+  };
+}
+
+function awaitableTable(row: AwaitableRow): string {
+  const count = (id: AwaitableClient['id']): string => Math.round(row.perUnit[id]).toLocaleString('en-US');
+  const met = (ratio: number, target: number, unit = ''): string => `${ratio.toFixed(3)}${unit} (target >= ${target}${unit}: ${ratio >= target ? 'met' : 'MISSED'})`;
+  return [
+    '| awaitable ping-pong | instr per round trip | recv/sendAll speed, by instructions |',
+    '| --- | ---: | ---: |',
+    ...AWAITABLE_CLIENTS.map((c) => {
+      const ratio = c.id === 'events' ? met(row.ofEvents, row.targets.events) : c.id === 'promise-socket' ? met(row.ofPromiseSocket, row.targets.promiseSocket, 'x') : '';
+      return `| ${c.label} | ${count(c.id)} | ${ratio} |`;
+    }),
+  ].join('\n');
+}
+
 /**
- * Runs the instruction counts for the workloads in `only` (all when null), prints a table and
- * writes `bench/results/instructions.json`.
+ * Runs the instruction counts for the workloads in `only` (all when null; `awaitable` for the
+ * awaitable comparison), prints a table and writes `bench/results/instructions.json`.
  */
 export async function runInstructions(only: ReadonlySet<string> | null): Promise<void> {
   const version = valgrindVersion();
@@ -169,10 +231,12 @@ export async function runInstructions(only: ReadonlySet<string> | null): Promise
     return;
   }
   const chosen = WORKLOADS.filter((w) => only === null || only.has(w.name));
-  if (chosen.length === 0) throw new Error(`--instructions counts ${WORKLOADS.map((w) => w.name).join(', ')}`);
+  const awaitable = only === null || only.has('awaitable');
+  if (chosen.length === 0 && !awaitable) throw new Error(`--instructions counts ${[...WORKLOADS.map((w) => w.name), 'awaitable'].join(', ')}`);
   const started = Date.now();
   const server = await startServer();
   const rows: CountedRow[] = [];
+  let awaitableRow: AwaitableRow | undefined;
   try {
     for (const workload of chosen) {
       const perUnit = {} as Record<Side['id'], number>;
@@ -190,6 +254,7 @@ export async function runInstructions(only: ReadonlySet<string> | null): Promise
         installedTarget: INSTALLED_TARGET,
       });
     }
+    if (awaitable) awaitableRow = await countAwaitable(server.ports.echo);
   } finally {
     await server.stop();
   }
@@ -201,11 +266,16 @@ export async function runInstructions(only: ReadonlySet<string> | null): Promise
     armed: `TIMEOUTSOCKET_TIMEOUT=${ARMED_TIMEOUT}`,
     method: 'callgrind instructions of the client process, (I(high) - I(low)) / (high - low)',
     nodeFlags: DETERMINISTIC,
-    amounts: Object.fromEntries(chosen.map((w) => [w.name, { warmup: w.warmup, low: w.low, high: w.high }])),
+    amounts: {
+      ...Object.fromEntries(chosen.map((w) => [w.name, { warmup: w.warmup, low: w.low, high: w.high }])),
+      ...(awaitableRow === undefined ? {} : { awaitable: AWAITABLE_AMOUNTS }),
+    },
     seconds: (Date.now() - started) / 1000,
     rows,
+    ...(awaitableRow === undefined ? {} : { awaitable: awaitableRow }),
   };
   mkdirSync(path.dirname(RESULT), { recursive: true });
   writeFileSync(RESULT, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${table(rows)}\n\nwrote ${path.relative(ROOT, RESULT)} in ${report.seconds.toFixed(0)} s\n`);
+  const tables = [...(rows.length > 0 ? [table(rows)] : []), ...(awaitableRow === undefined ? [] : [awaitableTable(awaitableRow)])];
+  process.stdout.write(`${tables.join('\n\n')}\n\nwrote ${path.relative(ROOT, RESULT)} in ${report.seconds.toFixed(0)} s\n`);
 }

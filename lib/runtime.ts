@@ -104,8 +104,16 @@ const RUNTIME_KEY = Symbol.for('timeoutsocket.runtime.v1');
 
 type HostWithRuntime = typeof net.Socket & { [RUNTIME_KEY]?: Runtime };
 
+/**
+ * This copy's handle on the shared record, found once: the record is never replaced (a
+ * non-configurable property of `net.Socket`), and every deadline decision asks for it, so a
+ * lookup per call (`net.Socket` is a getter of the `import *` namespace) is not repeated.
+ */
+let sharedRuntime: Runtime | undefined;
+
 /** The shared runtime record, created on first use. */
 export function runtime(): Runtime {
+  if (sharedRuntime !== undefined) return sharedRuntime;
   const host = net.Socket as HostWithRuntime;
   let shared = host[RUNTIME_KEY];
   if (shared === undefined) {
@@ -118,6 +126,7 @@ export function runtime(): Runtime {
     };
     Object.defineProperty(host, RUNTIME_KEY, { value: shared, enumerable: false });
   }
+  sharedRuntime = shared;
   return shared;
 }
 

@@ -16,21 +16,35 @@ import { hasNoHandle } from '../node-internals';
 /** The queue a call waits in. */
 export type Direction = 'recv' | 'send' | 'accept';
 
-/** Which phase's value bounds each kind of call (for a number setting they are all the same). */
-const PHASE_OF: Record<Direction, keyof PhaseTimeouts> = { recv: 'read', send: 'write', accept: 'read' };
+/**
+ * Which phase's value bounds each kind of call (for a number setting they are all the same):
+ * sends the write value, receives and accepts the read value. A comparison, not a table lookup:
+ * a property read with a key that varies is a megamorphic load on every call.
+ */
+function timeoutOf(timeouts: PhaseTimeouts, direction: Direction): number | null {
+  return direction === 'send' ? timeouts.write : timeouts.read;
+}
 
-/** One pending call. `attempt` finishes it if it can and says whether it did. */
+/**
+ * One call. `attempt` finishes it if it can and says whether it did. A call that finishes at
+ * once (bytes already buffered, a write the kernel took whole) never gets a promise executor:
+ * {@link Job.promise} hands back an already settled promise.
+ */
 export abstract class Job<T> {
   /** When the call's deadline runs out (ms of `performance.now()`), {@link NOTHING_DUE} while it has none. */
   due = NOTHING_DUE;
   settled = false;
-  private abortListener: (() => void) | undefined;
+  private abortListener: (() => void) | undefined = undefined;
+  /** The promise's resolving functions, once the call had to wait. */
+  private resolveFn: ((value: T) => void) | undefined = undefined;
+  private rejectFn: ((error: Error) => void) | undefined = undefined;
+  /** What a call that settled before its promise was made settled with. */
+  private earlyValue: T | undefined = undefined;
+  private earlyError: Error | undefined = undefined;
 
   constructor(
     readonly direction: Direction,
     readonly syscall: string,
-    private readonly resolveFn: (value: T) => void,
-    private readonly rejectFn: (error: Error) => void,
     readonly signal: AbortSignal | undefined,
   ) {}
 
@@ -74,7 +88,8 @@ export abstract class Job<T> {
     if (!this.settled) {
       this.settled = true;
       this.unwatchAbort();
-      this.resolveFn(value);
+      if (this.resolveFn !== undefined) this.resolveFn(value);
+      else this.earlyValue = value;
     }
     return true;
   }
@@ -83,9 +98,32 @@ export abstract class Job<T> {
     if (!this.settled) {
       this.settled = true;
       this.unwatchAbort();
-      this.rejectFn(error);
+      if (this.rejectFn !== undefined) this.rejectFn(error);
+      else this.earlyError = error;
     }
     return true;
+  }
+
+  /**
+   * The call's promise, asked for once, after the job was queued: settled already when the job
+   * finished at once, else one whose resolving functions the job keeps (taken by a module-level
+   * executor, so no closure is made per call).
+   */
+  promise(): Promise<T> {
+    if (this.settled) return this.earlyError !== undefined ? Promise.reject(this.earlyError) : Promise.resolve(this.earlyValue as T);
+    Job.capturing = this as Job<unknown>;
+    const promise = new Promise<T>(Job.captureResolvers as (resolve: (value: T) => void, reject: (error: Error) => void) => void);
+    Job.capturing = undefined;
+    return promise;
+  }
+
+  /** The job whose promise is being made: the executor runs synchronously inside `new Promise`. */
+  private static capturing: Job<unknown> | undefined = undefined;
+
+  private static captureResolvers(this: void, resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+    const job = Job.capturing!;
+    job.resolveFn = resolve;
+    job.rejectFn = reject;
   }
 
   private unwatchAbort(): void {
@@ -106,28 +144,43 @@ export const AWAIT = Symbol.for('timeoutsocket.await.v1');
  * add what only one of them needs.
  */
 export abstract class AwaitState extends DeadlineTimer {
-  protected readonly queues: Partial<Record<Direction, Job<unknown>[]>>;
+  /** One FIFO per direction the target serves (`undefined` for the others), in fields, not a keyed record. */
+  protected readonly recvQueue: Job<unknown>[] | undefined;
+  protected readonly sendQueue: Job<unknown>[] | undefined;
+  protected readonly acceptQueue: Job<unknown>[] | undefined;
 
   constructor(
     readonly target: AwaitTarget,
     private readonly directions: readonly Direction[],
   ) {
     super();
-    this.queues = {};
-    for (const direction of directions) this.queues[direction] = [];
+    this.recvQueue = directions.includes('recv') ? [] : undefined;
+    this.sendQueue = directions.includes('send') ? [] : undefined;
+    this.acceptQueue = directions.includes('accept') ? [] : undefined;
+  }
+
+  /** Whether calls of `direction` are queued (one runs or waits): a new one must queue behind them. */
+  hasQueued(direction: Direction): boolean {
+    const queue = this.queueOf(direction);
+    return queue !== undefined && queue.length > 0;
+  }
+
+  /** The queue of `direction`, `undefined` if the target does not serve it. */
+  protected queueOf(direction: Direction): Job<unknown>[] | undefined {
+    return direction === 'recv' ? this.recvQueue : direction === 'send' ? this.sendQueue : this.acceptQueue;
   }
 
   /** Queues a job, runs it at once if it is first in line. */
   enqueue<T>(job: Job<T>): void {
-    const queue = this.queues[job.direction]!;
+    const queue = this.queueOf(job.direction)!;
     queue.push(job as Job<unknown>);
-    job.watchAbort(() => this.cancel(job as Job<unknown>));
+    if (job.signal !== undefined) job.watchAbort(() => this.cancel(job as Job<unknown>));
     if (queue.length === 1) this.pump(job.direction);
   }
 
   /** Runs the jobs of one direction until one has to wait (or rejects it in non-blocking mode). */
   pump(direction: Direction): void {
-    const queue = this.queues[direction];
+    const queue = this.queueOf(direction);
     if (queue === undefined) return;
     const timeouts = effectiveTimeouts(this.target as InternalSocket);
     const nonBlocking = isNonBlocking(timeouts);
@@ -142,7 +195,7 @@ export abstract class AwaitState extends DeadlineTimer {
         queue.shift();
         continue;
       }
-      const timeout = timeouts[PHASE_OF[direction]];
+      const timeout = timeoutOf(timeouts, direction);
       if (job.due === NOTHING_DUE && isOn(timeout)) {
         // Whole ms, rounded up, like the engine's stamps: the timer rounds its delay down.
         job.due = Math.ceil(performance.now()) + timeout;
@@ -174,14 +227,14 @@ export abstract class AwaitState extends DeadlineTimer {
   checkJobs(lookedAt: number): number {
     let next = NOTHING_DUE;
     for (const direction of this.directions) {
-      const queue = this.queues[direction]!;
+      const queue = this.queueOf(direction)!;
       const job = queue[0];
       if (job === undefined || job.due === NOTHING_DUE) continue;
       if (!hasExpired(job.due, lookedAt)) {
         next = earliestDue(next, job.due);
         continue;
       }
-      const timeout = effectiveTimeouts(this.target as InternalSocket)[PHASE_OF[direction]];
+      const timeout = timeoutOf(effectiveTimeouts(this.target as InternalSocket), direction);
       job.expire(this.target, isOn(timeout) ? timeout : 0);
       this.pump(direction);
       // The call pump() started next, if it waits: its deadline is the timer's from now on.
@@ -201,6 +254,13 @@ const AWAIT_TIMER: DeadlineOwner<AwaitTarget, AwaitState> = {
 const SOCKET_DIRECTIONS: readonly Direction[] = ['recv', 'send'];
 const SERVER_DIRECTIONS: readonly Direction[] = ['accept'];
 
+/** A sendAll write whose callback is still to come. */
+export interface WriteInFlight {
+  readonly settled: boolean;
+  /** The write's callback, for a call still waiting on it. */
+  written(error: Error | null | undefined): void;
+}
+
 /** A socket's: its recv and send queues, what it ended with, and connectEx's one attempt. */
 export class SocketAwaitState extends AwaitState {
   /** The error the socket was destroyed with, until a call has reported it. */
@@ -215,6 +275,17 @@ export class SocketAwaitState extends AwaitState {
   /** Bound once, so adding and removing them allocates nothing per call. */
   readonly onRecvEvent = (): void => this.pump('recv');
   readonly onSendEvent = (): void => this.pump('send');
+  /**
+   * sendAll's writes whose callbacks are still to come, oldest first (a stream calls its write
+   * callbacks once each, in write order), so that every write can be given the one callback
+   * {@link onWritten}: no closure per write. A call that already settled (its bytes were all in
+   * the kernel at once, or it was rejected) is only taken off.
+   */
+  readonly writesInFlight: WriteInFlight[] = [];
+  readonly onWritten = (error?: Error | null): void => {
+    const write = this.writesInFlight.shift();
+    if (write !== undefined && !write.settled) write.written(error);
+  };
   readonly onCloseEvent = (): void => {
     this.pump('recv');
     this.pump('send');
@@ -267,7 +338,7 @@ export class SocketAwaitState extends AwaitState {
 
   /** The socket is being destroyed (called by the patch, before its handle closes). */
   noteDestroy(): void {
-    this.queues.send![0]?.noteDestroy();
+    this.sendQueue![0]?.noteDestroy();
   }
 
   readonly onNewListener = (event: string | symbol): void => {
@@ -331,16 +402,11 @@ export function serverStateOf(server: net.Server): ServerAwaitState | undefined 
   return (server as AwaitTarget)[AWAIT] as ServerAwaitState | undefined;
 }
 
-/** Runs `job` on `target`: a promise that settles with it. */
-export function run<T>(target: net.Socket | net.Server, make: (resolve: (v: T) => void, reject: (e: Error) => void) => Job<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const job = make(resolve, reject);
-    if (job.signal?.aborted) {
-      job.abort();
-      return;
-    }
-    stateOf(target).enqueue(job);
-  });
+/** Runs `job` on `target`: a promise that settles with it (already settled if it finished at once). */
+export function run<T>(target: net.Socket | net.Server, job: Job<T>): Promise<T> {
+  if (job.signal?.aborted) job.abort();
+  else stateOf(target).enqueue(job);
+  return job.promise();
 }
 
 /** Why a call on a destroyed socket fails: its own error once, then "closed". */

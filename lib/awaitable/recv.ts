@@ -8,7 +8,7 @@ import { SocketClosedError } from '../errors';
 import { eofReceived } from '../node-internals';
 import { quote } from '../quote';
 import { checkOptions, checkSize, type CallOptions } from './checks';
-import { closedError, isUnconnected, Job, run } from './queue';
+import { closedError, isUnconnected, Job, run, stateOf } from './queue';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -31,11 +31,9 @@ class RecvJob extends Job<Buffer> {
   constructor(
     private readonly socket: net.Socket,
     private readonly n: number,
-    resolve: (b: Buffer) => void,
-    reject: (e: Error) => void,
     signal: AbortSignal | undefined,
   ) {
-    super('recv', 'recv', resolve, reject, signal);
+    super('recv', 'recv', signal);
   }
 
   attempt(): boolean {
@@ -45,6 +43,12 @@ class RecvJob extends Job<Buffer> {
     if (isUnconnected(this.socket)) return this.reject(new SocketClosedError('recv', 'socket is not connected'));
     return false;
   }
+}
+
+/** Bytes already buffered: taken now, without a job or a timer, unless a call before this one waits. */
+function takeAtOnce(socket: net.Socket, size: number): Promise<Buffer> {
+  if (stateOf(socket).hasQueued('recv')) return run(socket, new RecvJob(socket, size, undefined));
+  return Promise.resolve(socket.read(Math.min(size, socket.readableLength)) as Buffer);
 }
 
 function checkByteStream(socket: net.Socket, call: string): void {
@@ -71,7 +75,8 @@ export function recv(this: net.Socket, n: number, options?: CallOptions): Promis
     const size = checkSize(n);
     const { signal } = checkOptions(options, 'recv');
     checkByteStream(this, 'recv');
-    return run(this, (resolve, reject) => new RecvJob(this, size, resolve, reject, signal));
+    if (this.readableLength > 0 && signal === undefined) return takeAtOnce(this, size);
+    return run(this, new RecvJob(this, size, signal));
   } catch (error) {
     return Promise.reject(error);
   }

@@ -3,11 +3,12 @@
  * on failure: what reached the kernel).
  */
 import * as net from 'node:net';
-import { type InternalSocket } from '../engine';
+import { isNonBlocking } from '../config';
+import { effectiveTimeouts, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError } from '../errors';
-import { erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
+import { dispatchedBytes, erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
 import { checkOptions, toBuffer, type CallOptions } from './checks';
-import { closedError, isUnconnected, Job, run, socketStateOf, type AwaitTarget } from './queue';
+import { closedError, isUnconnected, Job, run, socketStateOf, stateOf, type AwaitTarget, type WriteInFlight } from './queue';
 
 
 function checkWritable(socket: net.Socket, syscall: string): Error | undefined {
@@ -21,11 +22,9 @@ class SendJob extends Job<number> {
   constructor(
     private readonly socket: net.Socket,
     private readonly data: Buffer,
-    resolve: (n: number) => void,
-    reject: (e: Error) => void,
     signal: AbortSignal | undefined,
   ) {
-    super('send', 'send', resolve, reject, signal);
+    super('send', 'send', signal);
   }
 
   attempt(): boolean {
@@ -55,42 +54,58 @@ export function send(this: net.Socket, data: Buffer | Uint8Array | string, optio
     const buffer = toBuffer(data, 'send');
     const { signal } = checkOptions(options, 'send');
     if (buffer.length === 0) return Promise.resolve(0);
-    return run(this, (resolve, reject) => new SendJob(this, buffer, resolve, reject, signal));
+    return run(this, new SendJob(this, buffer, signal));
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
-/** Where a write starts, in the units the kernel position is later measured in. */
-interface WriteMark {
-  /** Stream position (bytes the application wrote before this write). */
-  plain: number;
-  /** For TLS: ciphertext dispatched to the TCP handle before this write. */
-  cipher: number | undefined;
+/**
+ * Where a write starts on the stream: the bytes the application wrote before it. With nothing
+ * buffered or pending in the stream (the common case) that is what the handle has dispatched,
+ * read without `socket.bytesWritten`, which copies the write buffer to add it up.
+ */
+function streamPosition(socket: InternalSocket): number {
+  return socket.writableLength === 0 ? dispatchedBytes(socket) : socket.bytesWritten;
 }
 
-function markWrite(socket: InternalSocket): WriteMark {
-  const tcp = tcpHandleUnder(handleOf(socket));
-  return { plain: socket.bytesWritten, cipher: tcp?.bytesWritten };
+/** For TLS: the ciphertext the TCP handle under the socket has dispatched (`undefined` for plain TCP). */
+function cipherPosition(socket: InternalSocket): number | undefined {
+  return tcpHandleUnder(handleOf(socket))?.bytesWritten;
 }
 
 /**
- * Bytes of a `total`-byte write that began at `mark` that have reached the kernel. Plain TCP:
- * exact. TLS: the TLS handle only counts whole writes, so the kernel position is read on the TCP
- * handle under it, in ciphertext, and scaled back to plaintext by this write's own ratio (an
- * estimate within one TLS record, 16 KiB).
+ * libuv wrote the whole `length`-byte write at once (the common case for a message that fits
+ * the kernel's buffer): everything is in the kernel, which is all sendAll promises, and the
+ * write's callback can only say so (writable.js afterWrite() calls back a write that completed
+ * synchronously with null, 20 to 26). The call settles now: no tick, no deadline. An error that
+ * comes later reaches the next call.
  */
-function bytesInKernel(socket: InternalSocket, mark: WriteMark, total: number): number {
+function wholeInKernel(socket: InternalSocket, sent: number, length: number): boolean {
+  return sent === length && erroredWith(socket) === undefined;
+}
+
+/** The entry of a write whose call already settled: its callback only takes it off the list. */
+const SETTLED_WRITE: WriteInFlight = { settled: true, written() {} };
+
+/**
+ * Bytes of a `total`-byte write that reached the kernel, the write having begun at stream
+ * position `plain` (and, for TLS, with `cipher` bytes of ciphertext dispatched to the TCP
+ * handle before it). Plain TCP: exact. TLS: the TLS handle only counts whole writes, so the
+ * kernel position is read on the TCP handle under it, in ciphertext, and scaled back to
+ * plaintext by this write's own ratio (an estimate within one TLS record, 16 KiB).
+ */
+function bytesInKernel(socket: InternalSocket, plain: number, cipher: number | undefined, total: number): number {
   const handle = handleOf(socket);
   if (handle == null) return 0;
   const tcp = tcpHandleUnder(handle);
   let sent: number;
-  if (tcp !== undefined && mark.cipher !== undefined) {
-    const cipherOfThisWrite = (tcp.bytesWritten ?? 0) - mark.cipher;
-    const cipherInKernel = kernelPosition(tcp) - mark.cipher;
+  if (tcp !== undefined && cipher !== undefined) {
+    const cipherOfThisWrite = (tcp.bytesWritten ?? 0) - cipher;
+    const cipherInKernel = kernelPosition(tcp) - cipher;
     sent = cipherOfThisWrite > 0 ? Math.floor((cipherInKernel * total) / cipherOfThisWrite) : 0;
   } else {
-    sent = kernelPosition(handle) - mark.plain;
+    sent = kernelPosition(handle) - plain;
   }
   return Math.max(0, Math.min(total, sent));
 }
@@ -102,7 +117,9 @@ class SendAllJob extends Job<void> {
   private started = false;
   private done = false;
   private failure: Error | null | undefined = undefined;
-  private start: WriteMark = { plain: 0, cipher: undefined };
+  /** Where the write began (see {@link bytesInKernel}). */
+  private startPlain = 0;
+  private startCipher: number | undefined = undefined;
   /** Bytes in the kernel right after the write was handed over (what libuv wrote at once). */
   private sentAtDispatch = 0;
   /** Bytes in the kernel when the socket began to be destroyed, while the write was in flight. */
@@ -111,11 +128,9 @@ class SendAllJob extends Job<void> {
   constructor(
     private readonly socket: InternalSocket,
     private readonly data: Buffer,
-    resolve: () => void,
-    reject: (e: Error) => void,
     signal: AbortSignal | undefined,
   ) {
-    super('send', 'send', resolve, reject, signal);
+    super('send', 'send', signal);
   }
 
   attempt(nonBlocking: boolean): boolean {
@@ -126,15 +141,27 @@ class SendAllJob extends Job<void> {
     if (nonBlocking && this.socket.writableLength + this.data.length > this.socket.writableHighWaterMark) {
       return false; // would have to wait: the caller rejects with WouldBlockError, nothing written
     }
-    this.started = true;
-    this.start = markWrite(this.socket);
-    this.socket.write(this.data, (error) => this.written(error));
-    this.sentAtDispatch = bytesInKernel(this.socket, this.start, this.data.length);
+    const socket = this.socket;
+    const state = socketStateOf(socket)!;
+    const plain = streamPosition(socket);
+    const cipher = cipherPosition(socket);
+    socket.write(this.data, state.onWritten);
+    state.writesInFlight.push(this);
+    this.handedOver(plain, cipher, bytesInKernel(socket, plain, cipher, this.data.length));
+    if (wholeInKernel(socket, this.sentAtDispatch, this.data.length)) return this.resolve();
     return nonBlocking ? this.resolve() : false;
   }
 
-  /** The write's own callback: done, or failed with the cause and `bytesSent`. */
-  private written(error: Error | null | undefined): void {
+  /** The write was handed to the stream at stream position `plain` (see {@link bytesInKernel}); `sent` bytes reached the kernel at once. */
+  handedOver(plain: number, cipher: number | undefined, sent: number): void {
+    this.started = true;
+    this.startPlain = plain;
+    this.startCipher = cipher;
+    this.sentAtDispatch = sent;
+  }
+
+  /** The write's callback while the call waits for it: done, or failed with the cause and `bytesSent`. */
+  written(error: Error | null | undefined): void {
     this.done = true;
     if (error == null && !this.socket.destroyed) {
       this.failure = null;
@@ -179,13 +206,13 @@ class SendAllJob extends Job<void> {
   private bytesSentOnFailure(error: Error | null | undefined): number {
     if (this.sentAtDestroy !== undefined) return this.sentAtDestroy;
     if (error != null && !this.socket.destroyed) return this.sentAtDispatch;
-    return bytesInKernel(this.socket, this.start, this.data.length);
+    return bytesInKernel(this.socket, this.startPlain, this.startCipher, this.data.length);
   }
 
   /** The socket is being destroyed with this write in flight: take the kernel's count while it is there. */
   override noteDestroy(): void {
     if (this.started && !this.done && this.sentAtDestroy === undefined) {
-      this.sentAtDestroy = bytesInKernel(this.socket, this.start, this.data.length);
+      this.sentAtDestroy = bytesInKernel(this.socket, this.startPlain, this.startCipher, this.data.length);
     }
   }
 
@@ -210,7 +237,7 @@ class SendAllJob extends Job<void> {
   }
 
   private stop(error: SocketTimeoutError | AbortError): void {
-    (error as { bytesSent?: number }).bytesSent = this.started ? bytesInKernel(this.socket, this.start, this.data.length) : 0;
+    (error as { bytesSent?: number }).bytesSent = this.started ? bytesInKernel(this.socket, this.startPlain, this.startCipher, this.data.length) : 0;
     this.reject(error);
     if (this.started) this.socket.destroy();
   }
@@ -239,7 +266,26 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
     const buffer = toBuffer(data, 'sendAll');
     const { signal } = checkOptions(options, 'sendAll');
     if (buffer.length === 0) return Promise.resolve();
-    return run(this, (resolve, reject) => new SendAllJob(this as InternalSocket, buffer, resolve, reject, signal));
+    const socket = this as InternalSocket;
+    const state = stateOf(socket);
+    // The common case without a job: nothing queued before it, a blocking or timeout mode
+    // socket that can write, and libuv writes the whole message at once.
+    if (signal === undefined && !state.hasQueued('send') && !isNonBlocking(effectiveTimeouts(socket)) && checkWritable(socket, 'send') === undefined) {
+      const plain = streamPosition(socket);
+      const cipher = cipherPosition(socket);
+      socket.write(buffer, state.onWritten);
+      const sent = bytesInKernel(socket, plain, cipher, buffer.length);
+      if (wholeInKernel(socket, sent, buffer.length)) {
+        state.writesInFlight.push(SETTLED_WRITE);
+        return Promise.resolve();
+      }
+      // Handed over but not all in the kernel yet: the call waits for the write's callback.
+      const job = new SendAllJob(socket, buffer, undefined);
+      job.handedOver(plain, cipher, sent);
+      state.writesInFlight.push(job);
+      return run(socket, job);
+    }
+    return run(socket, new SendAllJob(socket, buffer, signal));
   } catch (error) {
     return Promise.reject(error);
   }

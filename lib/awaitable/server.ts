@@ -21,11 +21,9 @@ export const ACCEPT_QUEUE_LIMIT = 512;
 class AcceptJob extends Job<net.Socket> {
   constructor(
     private readonly server: net.Server,
-    resolve: (s: net.Socket) => void,
-    reject: (e: Error) => void,
     signal: AbortSignal | undefined,
   ) {
-    super('accept', 'accept', resolve, reject, signal);
+    super('accept', 'accept', signal);
   }
 
   attempt(): boolean {
@@ -97,7 +95,7 @@ export function accept(this: net.Server, options?: CallOptions): Promise<net.Soc
       state.accepting = true;
       for (const socket of state.arrivals) stateOf(socket);
     }
-    return run(this, (resolve, reject) => new AcceptJob(this, resolve, reject, signal));
+    return run(this, new AcceptJob(this, signal));
   } catch (error) {
     return Promise.reject(error);
   }

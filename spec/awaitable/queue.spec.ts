@@ -2,7 +2,7 @@
 import * as net from 'node:net';
 import { setDefaultSocketTimeout } from '../../lib/runtime';
 import { AbortError, SocketClosedError } from '../../lib/errors';
-import { pair, rejectionOf, useAwaitableApi } from './support';
+import { pair, rejectionOf, T, timersArmedDuring, useAwaitableApi, whenBuffered } from './support';
 
 useAwaitableApi();
 
@@ -58,4 +58,53 @@ describe('AbortSignal', () => {
     const { client } = await pair();
     await expect(client.recv(1, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
   });
+});
+
+describe('calls that can finish at once', () => {
+  it('a recv served from buffered bytes and a sendAll the kernel takes whole arm no timer', async () => {
+    // The control: on a fresh socket, a recv that has to wait arms the call timer.
+    const first = await pair();
+    first.client.setSocketTimeout(T);
+    const waiting = await timersArmedDuring(async () => {
+      const pending = first.client.recv(4);
+      await first.peer.sendAll('ping');
+      expect((await pending).toString()).toBe('ping');
+    });
+    expect(waiting).toBe(1);
+
+    const { client, peer } = await pair();
+    client.setSocketTimeout(T);
+    await peer.sendAll('pong');
+    await whenBuffered(client, 4);
+    const armed = await timersArmedDuring(async () => {
+      expect((await client.recv(4)).toString()).toBe('pong');
+      await client.sendAll('x');
+    });
+    expect(armed).toBe(0);
+    expect((await peer.recv(1)).toString()).toBe('x');
+  });
+
+  it('sendAlls that finish at once and ones that wait for their write settle in order, every byte delivered', async () => {
+    const { client, peer } = await pair();
+    client.setSocketTimeout(5000);
+    const big = Buffer.alloc(8 << 20, 'b');
+    const settled: string[] = [];
+    const calls = [
+      client.sendAll('a').then(() => settled.push('a')),
+      client.sendAll(big).then(() => settled.push('big')),
+      client.sendAll('c').then(() => settled.push('c')),
+      client.sendAll(big).then(() => settled.push('big2')),
+      client.sendAll('e').then(() => settled.push('e')),
+    ];
+    let received = 0;
+    const expected = 3 + 2 * big.length;
+    while (received < expected) received += (await peer.recv(1 << 20)).length;
+    await Promise.all(calls);
+    expect(settled).toEqual(['a', 'big', 'c', 'big2', 'e']);
+    expect(received).toBe(expected);
+    // The one write callback is not left behind on a later write: the next one still settles.
+    await client.sendAll(big.subarray(0, 1 << 20));
+    received = 0;
+    while (received < 1 << 20) received += (await peer.recv(1 << 20)).length;
+  }, 20_000);
 });
