@@ -43,7 +43,7 @@ const CLIENT = path.join(__dirname, 'client.js');
 
 export { NOISE_BAND } from './targets';
 
-interface Variant {
+export interface Variant {
   readonly id: string;
   readonly label: string;
   readonly patched: boolean;
@@ -60,7 +60,7 @@ const PATCHED: Variant = { id: 'patched', label: 'timeoutsocket', patched: true 
  */
 const REPORT: Variant = { id: 'report', label: 'timeoutsocket, report mode', patched: true, mode: 'report' };
 
-interface Plan {
+export interface Plan {
   readonly rounds: { pingpong: number; bulk: number; churn: number; memory: number; awaitable: number; accuracy: number; http: number; fetch: number };
   readonly pingpong: { connections: number; warmupMs: number; durationMs: number };
   readonly bulk: { bytes: number; transfers: number; warmupBytes: number; chunkBytes: number };
@@ -72,7 +72,7 @@ interface Plan {
 
 const MiB = 2 ** 20;
 
-const PLANS: Record<'quick' | 'full', Plan> = {
+export const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
     rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1, http: 3, fetch: 3 },
     pingpong: { connections: 50, warmupMs: 500, durationMs: 2000 },
@@ -93,7 +93,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
   },
 };
 
-interface Workload {
+export interface Workload {
   readonly name: keyof Plan['rounds'];
   readonly client: string;
   readonly variants: readonly Variant[];
@@ -105,7 +105,7 @@ interface Workload {
 }
 
 /** Client results by variant id, in run order. */
-type Runs = Record<string, ClientResult[]>;
+export type Runs = Record<string, ClientResult[]>;
 
 function stat(values: readonly number[]): Stat | null {
   const finite = values.filter((v) => Number.isFinite(v));
@@ -166,7 +166,8 @@ function extraStat(results: readonly ClientResult[] | undefined, key: string): S
   return stat((results ?? []).map((r) => Number(r.extra[key])));
 }
 
-const WORKLOADS: readonly Workload[] = [
+/** Every workload of the CPU-time bench, in run order (exported for the spec of its rows). */
+export const WORKLOADS: readonly Workload[] = [
   {
     name: 'pingpong',
     client: 'pingpong',
