@@ -40,8 +40,8 @@ export function spread(values: readonly number[]): Spread {
 }
 
 /**
- * "Agree within the noise": each measure's median lies inside the other's min–max span of
- * per-round (bench) or per-pair (A/B) ratios. The spans are the noise as this machine showed it
+ * "Agree within the noise": the median of each measure's ratios (the bench's per-round ones, the
+ * A/B's per-pair ones) lies inside the other's min–max span. The spans are the noise as this machine showed it
  * in these very runs (about ±10% on a shared 2-core machine, a few percent on a quiet one), so
  * no fixed margin is assumed; a measure that counts something the other does not (start-up, a
  * window that misses work) moves its whole span, and the medians leave each other's spans.
@@ -104,7 +104,7 @@ function main(argv: readonly string[]): void {
     lines.push(`${path.basename(latest)} (${report.date}) has no ${workload} row to compare with`);
   } else if (report !== undefined && row !== undefined) {
     const bench = spread(row.pairedRatios!.filter(Number.isFinite));
-    const verdict = agreeWithinNoise(bench, outside) ? 'agree within the noise' : 'DISAGREE: each median is not inside the other\'s span';
+    const verdict = agreeWithinNoise(bench, outside) ? 'agree within the noise' : "DISAGREE: the medians are not each inside the other's span";
     lines.push(
       `bench, ${report.mode} run ${report.date.slice(0, 16)} (${path.basename(latest)}): ratio ${row.ratio!.toFixed(3)}, per-round ${show(bench)}`,
       `outside A/B vs bench: ${verdict} (difference of medians ${(outside.median - bench.median).toFixed(3)})`,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An outside check of the bench's ratios: the bench's own client code (dist/bench/client.js, the
 # very code `npm run bench` runs) started as `node client.js` and as
-# `node -r dist/lib/register.js client.js` (every timeout armed), nothing else in between, with
+# `node -r timeoutsocket/register client.js` (every timeout armed; the package resolves its own
+# name to dist/lib/register.js, the file the bench preloads), nothing else in between, with
 # CPU taken by the shell around each whole process (start-up and warm-up included) rather than
 # by the client itself. Every process does a fixed amount of work, so plain CPU / patched CPU is
 # the same ratio as the bench's work per CPU-second (above 1: the shim costs nothing). The order
@@ -65,7 +66,7 @@ run() {
   echo "$cpu"
 }
 plain() { run plain "$1" node; }
-patched() { TIMEOUTSOCKET_TIMEOUT=60s run patched "$1" node -r ./dist/lib/register.js; }
+patched() { TIMEOUTSOCKET_TIMEOUT=60s run patched "$1" node -r timeoutsocket/register; }
 
 for i in $(seq "$pairs"); do
   if (( i % 2 )); then a=$(plain "$i"); b=$(patched "$i"); else b=$(patched "$i"); a=$(plain "$i"); fi

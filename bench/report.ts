@@ -46,6 +46,8 @@ export interface Report {
   readonly machine: { cpu: string; cores: number; memoryGiB: number; platform: string; fdLimit: number };
   readonly seconds: number;
   readonly noiseBand: number;
+  /** The targets the rows were judged against (bench/targets.ts). */
+  readonly targets?: Record<string, unknown>;
   readonly plan: unknown;
   readonly notes: string[];
   readonly rows: Row[];

@@ -33,6 +33,7 @@ import {
   REPORT_OVER_ENFORCE_INSTRUCTIONS,
   REPORT_OVER_ENFORCE_RATIO,
 } from './targets';
+import * as TARGETS from './targets';
 import type { ServerPorts } from './server';
 
 /** dist/bench/run.js → the repository root. */
@@ -470,6 +471,7 @@ async function main(argv: readonly string[]): Promise<void> {
     machine: machine(),
     seconds: (Date.now() - started) / 1000,
     noiseBand: NOISE_BAND,
+    targets: { ...TARGETS },
     plan,
     notes,
     rows,
