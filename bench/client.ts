@@ -22,6 +22,8 @@ export interface ClientResult {
   readonly patched: boolean;
   /** The deadlines a fresh socket had (the process default), or null when not patched. */
   readonly armed: { connect: number | null; read: number | null; write: number | null } | null;
+  /** The process deadline mode (`enforce` or `report`), or null when not patched. */
+  readonly mode: 'enforce' | 'report' | null;
   /** Units of work done in the measured window (`unit` names them). */
   readonly work: number;
   readonly unit: string;
@@ -64,6 +66,16 @@ function armedDefaults(): ClientResult['armed'] {
   return timeouts;
 }
 
+/**
+ * The deadline mode the shim runs in. Loaded only where the shim is installed, from the copy the
+ * preload already loaded (dist/lib/mode.js), so it costs the plain side nothing.
+ */
+function deadlineMode(): ClientResult['mode'] {
+  if (!isPatched()) return null;
+  const { getDeadlineMode } = require('../lib/mode') as typeof import('../lib/mode');
+  return getDeadlineMode();
+}
+
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -100,28 +112,41 @@ async function connectMany(port: number, count: number, concurrency: number): Pr
 
 /**
  * Runs `loop` on every connection until told to stop, counting round trips; measures the window
- * between `warmupMs` and `warmupMs + durationMs`.
+ * between `warmupMs` and `warmupMs + durationMs`, or, given `messages`, from `warmupMs` until
+ * that many more round trips are done (a fixed amount of work, for the outside A/B in ab.sh,
+ * which times whole processes).
  */
 async function timedRoundTrips(
   sockets: net.Socket[],
   warmupMs: number,
   durationMs: number,
   loop: (socket: net.Socket, running: () => boolean, count: () => void) => Promise<void>,
+  messages?: number,
 ): Promise<{ work: number; cpuMs: number; wallMs: number }> {
   let running = true;
   let trips = 0;
+  let stopAt = Infinity;
+  let reached = (): void => {};
   const loops = sockets.map((socket) =>
     loop(
       socket,
       () => running,
-      () => void (trips += 1),
+      () => {
+        trips += 1;
+        if (trips === stopAt) reached();
+      },
     ),
   );
   await delay(warmupMs);
   const meter = new Meter();
   const before = trips;
   meter.start();
-  await delay(durationMs);
+  if (messages === undefined) await delay(durationMs);
+  else
+    await new Promise<void>((resolve) => {
+      reached = resolve;
+      stopAt = before + messages;
+    });
   const work = trips - before;
   const { cpuMs, wallMs } = meter.stop();
   running = false;
@@ -201,18 +226,23 @@ interface PingPongParams extends Common {
   readonly connections: number;
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** A fixed amount of round trips after the warm-up instead of `durationMs` (ab.sh). */
+  readonly messages?: number;
   readonly variant?: 'events' | 'recv' | 'promise-socket';
 }
 
-async function pingpong(p: PingPongParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+async function pingpong(p: PingPongParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed' | 'mode'>> {
   const variant = p.variant ?? 'events';
   if (variant === 'recv' && typeof (net.Socket.prototype as { recv?: unknown }).recv !== 'function') {
     return { variant, work: 0, unit: 'messages', cpuMs: 0, wallMs: 0, extra: {}, pending: 'API not installed' };
   }
+  if (p.messages !== undefined && !(Number.isInteger(p.messages) && p.messages >= 1)) {
+    throw new RangeError(`pingpong: messages must be a whole number >= 1, got ${JSON.stringify(p.messages)}`);
+  }
   const loop = variant === 'recv' ? recvLoop : variant === 'promise-socket' ? promiseSocketLoop : eventLoop;
   const sockets = await connectMany(p.port, p.connections, p.connections);
   for (const socket of sockets) socket.on('error', () => {});
-  const result = await timedRoundTrips(sockets, p.warmupMs, p.durationMs, loop);
+  const result = await timedRoundTrips(sockets, p.warmupMs, p.durationMs, loop, p.messages);
   return { variant, unit: 'messages', extra: {}, ...result };
 }
 
@@ -220,7 +250,7 @@ interface BulkParams extends Common {
   readonly bytes: number;
   readonly warmupBytes: number;
   readonly chunkBytes: number;
-  /** Measured transfers of `bytes` each, one connection per transfer; the median counts. */
+  /** Measured transfers of `bytes` each, one connection per transfer; all of them count. */
   readonly transfers?: number;
 }
 
@@ -259,20 +289,20 @@ async function sendBulk(port: number, bytes: number, chunk: Buffer): Promise<voi
   socket.destroy();
 }
 
-/** The middle value (the mean of the two middle ones for an even count). */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+function sum(values: readonly number[]): number {
+  return values.reduce((total, v) => total + v, 0);
 }
 
 /**
- * Several transfers in one process, each measured on its own, and the median transfer is the
- * result: CPU per transfer varies by a factor of two from one transfer to the next on a small
- * shared machine (scheduling of client and server on the same cores), and one transfer per
- * process turned that into the spread of the whole row.
+ * Several whole transfers in one process (connect, every byte, the server's answer, close), and
+ * the result is all of them: their bytes over their summed CPU. Not the median transfer: CPU per
+ * transfer varies by up to a factor of two from one transfer to the next on a small shared
+ * machine, and a median drops exactly the transfers that cost more, which may be where the
+ * shim's cost is (more waits for 'drain', more write deadlines armed). The sum is what a user
+ * pays for the bytes; several transfers per process average the spread instead of hiding it.
+ * Each transfer's CPU is kept in `extra.cpuMsPerTransfer`.
  */
-async function bulk(p: BulkParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+async function bulk(p: BulkParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed' | 'mode'>> {
   const chunk = Buffer.alloc(p.chunkBytes, 'b');
   await sendBulk(p.port, p.warmupBytes, chunk);
   const cpu: number[] = [];
@@ -286,7 +316,7 @@ async function bulk(p: BulkParams): Promise<Omit<ClientResult, 'workload' | 'pat
     wall.push(wallMs);
   }
   const extra = { transfers: cpu.length, cpuMsPerTransfer: cpu.map((ms) => ms.toFixed(1)).join(' ') };
-  return { variant: 'events', work: p.bytes / 2 ** 20, unit: 'MiB', cpuMs: median(cpu), wallMs: median(wall), extra };
+  return { variant: 'events', work: (cpu.length * p.bytes) / 2 ** 20, unit: 'MiB', cpuMs: sum(cpu), wallMs: sum(wall), extra };
 }
 
 interface ChurnParams extends Common {
@@ -323,7 +353,7 @@ async function churnConnections(port: number, total: number, concurrency: number
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-async function churn(p: ChurnParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+async function churn(p: ChurnParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed' | 'mode'>> {
   await churnConnections(p.port, p.warmup, p.concurrency);
   const meter = new Meter();
   meter.start();
@@ -348,7 +378,7 @@ async function settledMemory(): Promise<NodeJS.MemoryUsage> {
   return process.memoryUsage();
 }
 
-async function memory(p: MemoryParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+async function memory(p: MemoryParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed' | 'mode'>> {
   // Warm the code paths (and the heap's first pages) with a few sockets first.
   for (const socket of await connectMany(p.port, 50, 50)) socket.destroy();
   await delay(50);
@@ -391,7 +421,7 @@ function percentile(sorted: readonly number[], q: number): number {
  * the same schedule with a bare `setTimeout(timeoutMs)` per socket, the floor any timer-based
  * deadline in this process can reach.
  */
-async function accuracy(p: AccuracyParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+async function accuracy(p: AccuracyParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed' | 'mode'>> {
   const patched = isPatched();
   const load = await connectMany(p.loadPort, p.loadConnections, p.loadConnections);
   const silent = await connectMany(p.silentPort, p.sockets, 200);
@@ -474,7 +504,7 @@ function agentGet(agent: http.Agent, port: number): Promise<void> {
 }
 
 /** An http keep-alive client: `requests` GETs through one `http.Agent` against the http port. */
-async function httpAgent(p: RequestsParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+async function httpAgent(p: RequestsParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed' | 'mode'>> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   for (let i = 0; i < p.warmup; i += 1) await agentGet(agent, p.port);
   const meter = new Meter();
@@ -486,7 +516,7 @@ async function httpAgent(p: RequestsParams): Promise<Omit<ClientResult, 'workloa
 }
 
 /** The same requests with `fetch()` (undici's pool keeps the connection alive). */
-async function fetchRequests(p: RequestsParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>> {
+async function fetchRequests(p: RequestsParams): Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed' | 'mode'>> {
   const url = `http://${HOST}:${p.port}/`;
   const one = async (): Promise<void> => {
     const response = await fetch(url);
@@ -500,7 +530,7 @@ async function fetchRequests(p: RequestsParams): Promise<Omit<ClientResult, 'wor
   return { variant: 'events', work: p.requests, unit: 'requests', cpuMs, wallMs, extra: {} };
 }
 
-const WORKLOADS: Record<string, (params: never) => Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed'>>> = {
+const WORKLOADS: Record<string, (params: never) => Promise<Omit<ClientResult, 'workload' | 'patched' | 'armed' | 'mode'>>> = {
   pingpong,
   bulk,
   churn,
@@ -515,7 +545,7 @@ async function main(argv: string[]): Promise<void> {
   const run = WORKLOADS[workload];
   if (run === undefined) throw new Error(`unknown workload ${JSON.stringify(workload)}: ${Object.keys(WORKLOADS).join(', ')}`);
   const result = await run(JSON.parse(json) as never);
-  const line: ClientResult = { workload, patched: isPatched(), armed: armedDefaults(), ...result };
+  const line: ClientResult = { workload, patched: isPatched(), armed: armedDefaults(), mode: deadlineMode(), ...result };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 

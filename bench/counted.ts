@@ -5,7 +5,9 @@
  * `node [-r register] dist/bench/counted.js <workload> <port> <units> [warmup]` does `warmup`
  * units (the same in every run, so JIT tier-up happens before the counted part; default
  * {@link DEFAULT_WARMUP}), then `units` more, and exits. The counter runs it twice with two amounts; the difference of the two counts over the
- * difference of the amounts is the cost of one unit, start-up and warm-up cancelled.
+ * difference of the amounts is the cost of one unit, start-up and warm-up cancelled. Its last
+ * stdout line, a {@link CountedProcess}, says what the process ran as (the same in every run, so
+ * its cost cancels too).
  *
  * Workloads:
  * - `pingpong`: 64-byte round trips over one connection to the echo port.
@@ -161,6 +163,28 @@ const WORKLOADS: Record<string, (port: number, units: number) => Promise<void>> 
 /** The names `counted.js` accepts. */
 export const COUNTED_WORKLOADS = Object.keys(WORKLOADS);
 
+/** What a counted process printed at its end: what it ran as, for the counter to check. */
+export interface CountedProcess {
+  /** Whether the shim was installed (`setSocketTimeout` on the prototype). */
+  readonly patched: boolean;
+  /** A fresh socket's deadlines (the process default), or null when not patched. */
+  readonly armed: { connect: number | null; read: number | null; write: number | null } | null;
+  /** The process deadline mode, or null when not patched. */
+  readonly mode: 'enforce' | 'report' | null;
+}
+
+/** This process as a {@link CountedProcess}; reads the mode from the copy the preload loaded. */
+function describeProcess(): CountedProcess {
+  if (typeof (net.Socket.prototype as { setSocketTimeout?: unknown }).setSocketTimeout !== 'function') {
+    return { patched: false, armed: null, mode: null };
+  }
+  const probe = new net.Socket();
+  const armed = probe.getSocketTimeout();
+  probe.destroy();
+  const { getDeadlineMode } = require('../lib/mode') as typeof import('../lib/mode');
+  return { patched: true, armed, mode: getDeadlineMode() };
+}
+
 if (require.main === module) {
   const [name = '', port = '', units = '', warmup] = process.argv.slice(2);
   if (warmup !== undefined) WARMUP = Number(warmup);
@@ -174,7 +198,10 @@ if (require.main === module) {
     process.exit(2);
   }
   run(Number(port), Number(units)).then(
-    () => process.exit(0),
+    () => {
+      process.stdout.write(`${JSON.stringify(describeProcess())}\n`);
+      process.exit(0);
+    },
     (err: unknown) => {
       process.stderr.write(`counted ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);

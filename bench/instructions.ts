@@ -9,10 +9,18 @@
  *
  * Marginal cost: each client (bench/counted.ts) runs twice, with `low` and `high` units of work
  * (after the same warm-up, long enough for V8 to have optimised the hot code); `(I(HIGH) - I(LOW)) / (HIGH - LOW)` is the cost of one unit, with
- * start-up, module loading and warm-up cancelled. Three sides per workload:
+ * start-up, module loading and warm-up cancelled. Three sides per workload, four for ping-pong
+ * and churn:
  * - plain Node;
  * - `-r dist/lib/register.js` with every timeout armed (`TIMEOUTSOCKET_TIMEOUT=60s`);
- * - `-r dist/lib/register.js` with no timeout set (installed, nothing armed).
+ * - `-r dist/lib/register.js` with no timeout set (installed, nothing armed);
+ * - ping-pong and churn: report mode (`TIMEOUTSOCKET_MODE=report` and a report collector, as
+ *   `timeoutsocket run --report` starts a process), every timeout armed, against the armed
+ *   (enforce) side: at most +0.5%.
+ *
+ * Every counted process says at its end whether it was patched, armed and in which mode
+ * (counted.ts), and a side that is not what it should be fails the run. `--quick` counts small
+ * amounts: it proves the mode runs in a few minutes; its figures are not the cost.
  *
  * The awaitable ping-pong (`awaitable`) is counted as three clients of the same amounts: the
  * event-style ping-pong on plain Node, `await sendAll()` / `await recv()` with every timeout
@@ -25,32 +33,49 @@
  * and exits with status 0, counting nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { ARMED_TIMEOUT, childEnv, startServer } from './processes';
+import type { CountedProcess } from './counted';
+import { ARMED_TIMEOUT, checkReportFile, childEnv, reportModeEnv, startServer } from './processes';
 import type { ServerPorts } from './server';
+import { ARMED_INSTRUCTIONS, INSTALLED_INSTRUCTIONS, REPORT_OVER_ENFORCE_INSTRUCTIONS } from './targets';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REGISTER = path.join(ROOT, 'dist', 'lib', 'register.js');
 const COUNTED = path.join(__dirname, 'counted.js');
 const RESULT = path.join(ROOT, 'bench', 'results', 'instructions.json');
+/** `--quick` writes here, so a smoke run never replaces the figures of a full one. */
+const QUICK_RESULT = path.join(ROOT, 'bench', 'results', 'instructions-quick.json');
 
 /** A counted run that has not ended by then (valgrind is slow, but not this slow) fails. */
 const RUN_DEADLINE_MS = 300_000;
 
 /** One side of a comparison: how the client process is started. */
 interface Side {
-  readonly id: 'plain' | 'armed' | 'installed';
+  readonly id: 'plain' | 'armed' | 'installed' | 'report';
   readonly label: string;
   readonly preload: boolean;
   readonly armed: boolean;
+  /** The deadline mode of a preloaded side. */
+  readonly mode?: 'enforce' | 'report';
 }
 
 const SIDES: readonly Side[] = [
   { id: 'plain', label: 'plain Node', preload: false, armed: false },
   { id: 'armed', label: `timeoutsocket, every timeout armed (${ARMED_TIMEOUT})`, preload: true, armed: true },
   { id: 'installed', label: 'timeoutsocket installed, no timeout set', preload: true, armed: false },
+  { id: 'report', label: `timeoutsocket in report mode, every timeout armed (${ARMED_TIMEOUT})`, preload: true, armed: true, mode: 'report' },
 ];
+
+/** The workloads that count the report side too (report mode against enforce mode). */
+const WITH_REPORT_SIDE: ReadonlySet<string> = new Set(['pingpong', 'churn']);
+/** The workloads with a target for the installed side (+1%); the others' figure is for information. */
+const INSTALLED_TARGETS: Readonly<Record<string, number>> = { pingpong: INSTALLED_INSTRUCTIONS, churn: INSTALLED_INSTRUCTIONS };
+
+function sidesOf(workload: CountedWorkload): Side[] {
+  return SIDES.filter((side) => side.id !== 'report' || WITH_REPORT_SIDE.has(workload.name));
+}
 
 /** A workload of bench/counted.ts and what one unit of it is. */
 interface CountedWorkload {
@@ -67,12 +92,21 @@ interface CountedWorkload {
 
 /** Targets: at most +2% per round trip and +3% per short connection armed; +1% installed and idle. */
 const WORKLOADS: readonly CountedWorkload[] = [
-  { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 3000, low: 500, high: 1500, armedTarget: 0.02 },
-  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 500, low: 100, high: 300, armedTarget: 0.03 },
+  { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 3000, low: 500, high: 1500, armedTarget: ARMED_INSTRUCTIONS.pingpong },
+  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 500, low: 100, high: 300, armedTarget: ARMED_INSTRUCTIONS.churn },
   { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 1000, low: 200, high: 600, armedTarget: null },
   { name: 'fetch', unit: 'fetch() keep-alive request', port: 'http', warmup: 1000, low: 200, high: 600, armedTarget: null },
 ];
-const INSTALLED_TARGET = 0.01;
+
+/**
+ * `--quick`: amounts a tenth of the full ones (warm-up included), enough to run every side of
+ * every workload in minutes and prove the mode works. V8 has not finished tiering up by then,
+ * so the figures are mostly compiler work, not the cost.
+ */
+function quickAmounts(workload: CountedWorkload): CountedWorkload {
+  const tenth = (n: number): number => Math.max(10, Math.round(n / 10));
+  return { ...workload, warmup: tenth(workload.warmup), low: tenth(workload.low), high: tenth(workload.high) };
+}
 
 /** One client of the awaitable comparison: a workload of counted.ts on one side. */
 interface AwaitableClient {
@@ -110,11 +144,18 @@ export function valgrindVersion(): string | undefined {
  * Counts the instructions one process executes: `argv` run under callgrind, bounded.
  * @returns the count valgrind reports ("Collected : N").
  */
-export function countInstructions(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export async function countInstructions(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return (await countProcess(argv, env)).instructions;
+}
+
+/** {@link countInstructions}, with the last line the process printed on stdout. */
+function countProcess(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ instructions: number; lastLine: string }> {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...argv];
   return new Promise((resolve, reject) => {
-    const child = spawn('valgrind', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('valgrind', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
     const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), RUN_DEADLINE_MS);
     child.once('error', (error) => {
@@ -124,14 +165,14 @@ export function countInstructions(argv: readonly string[], env: NodeJS.ProcessEn
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       const match = /Collected : (\d+)/.exec(err);
-      if (code === 0 && match !== null) resolve(Number(match[1]));
+      if (code === 0 && match !== null) resolve({ instructions: Number(match[1]), lastLine: out.trim().split('\n').pop() ?? '' });
       else reject(new Error(`${argv.join(' ')} failed under valgrind (exit ${code}, signal ${signal}):\n${err.trim().split('\n').slice(-5).join('\n')}`));
     });
   });
 }
 
 /** The instructions per unit of `workload` on `side`: two counted runs, their difference. */
-async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high'>, side: Side, port: number): Promise<number> {
+async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high'>, side: Side, port: number, reportDir: () => string): Promise<number> {
   const argv = (units: number): string[] => [
     process.execPath,
     ...DETERMINISTIC,
@@ -142,21 +183,49 @@ async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low
     String(units),
     String(workload.warmup),
   ];
-  const env = childEnv(side.armed);
+  const what = `${workload.name} ${side.id}`;
+  const run = async (units: number): Promise<number> => {
+    const env = childEnv(side.armed);
+    const reportFile = side.mode === 'report' ? path.join(reportDir(), `${workload.name}-${units}.jsonl`) : undefined;
+    if (reportFile !== undefined) Object.assign(env, reportModeEnv(reportFile));
+    const { instructions, lastLine } = await countProcess(argv(units), env);
+    checkSide(side, lastLine, what);
+    if (reportFile !== undefined) checkReportFile(reportFile, what);
+    return instructions;
+  };
   // The two runs in parallel: counts do not depend on timing, and the machine has 2 cores.
-  const [low, high] = await Promise.all([countInstructions(argv(workload.low), env), countInstructions(argv(workload.high), env)]);
+  const [low, high] = await Promise.all([run(workload.low), run(workload.high)]);
   return (high - low) / (workload.high - workload.low);
+}
+
+/** The side's process must have been what the side says: patched or not, armed or not, in its mode. */
+function checkSide(side: Side, lastLine: string, what: string): void {
+  let seen: CountedProcess;
+  try {
+    seen = JSON.parse(lastLine) as CountedProcess;
+  } catch {
+    throw new Error(`${what}: the counted process did not say what it ran (${JSON.stringify(lastLine)})`);
+  }
+  const armed = seen.armed !== null && seen.armed.connect !== null && seen.armed.read !== null && seen.armed.write !== null;
+  const mode = side.preload ? (side.mode ?? 'enforce') : null;
+  if (seen.patched !== side.preload || armed !== side.armed || seen.mode !== mode) {
+    throw new Error(`${what}: expected patched=${side.preload} armed=${side.armed} mode=${mode}, the process ran ${lastLine}`);
+  }
 }
 
 /** One workload's counts, per unit, by side. */
 interface CountedRow {
   readonly workload: string;
   readonly unit: string;
-  readonly perUnit: Record<Side['id'], number>;
+  /** By side; `report` only for the workloads that count it. */
+  readonly perUnit: Partial<Record<Side['id'], number>> & Record<'plain' | 'armed' | 'installed', number>;
   readonly armedExtra: number;
   readonly installedExtra: number;
+  /** Report mode over enforce mode (the armed side), both armed; null when not counted. */
+  readonly reportExtra: number | null;
   readonly armedTarget: number | null;
-  readonly installedTarget: number;
+  readonly installedTarget: number | null;
+  readonly reportTarget: number | null;
 }
 
 function percent(extra: number): string {
@@ -168,15 +237,23 @@ function verdict(extra: number, target: number | null): string {
   return extra <= target ? 'met' : 'MISSED';
 }
 
+/** One cell: the count per unit, its extra over the side it is compared with, and the verdict. */
+function countCell(perUnit: number | undefined, extra: number | null, target: number | null): string {
+  if (perUnit === undefined || extra === null) return '–';
+  const judged = target === null ? 'info' : `target +${target * 100}%: ${verdict(extra, target)}`;
+  return `${Math.round(perUnit).toLocaleString('en-US')} (${percent(extra)}, ${judged})`;
+}
+
 function table(rows: readonly CountedRow[]): string {
   const lines = [
-    '| workload | plain, instr/unit | armed | installed, no timeout |',
-    '| --- | ---: | ---: | ---: |',
+    '| workload | plain, instr/unit | armed (enforce), vs plain | installed, no timeout, vs plain | report mode, armed, vs enforce |',
+    '| --- | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
-    const armed = `${Math.round(r.perUnit.armed).toLocaleString('en-US')} (${percent(r.armedExtra)}, ${r.armedTarget === null ? 'info' : `target +${r.armedTarget * 100}%: ${verdict(r.armedExtra, r.armedTarget)}`})`;
-    const installed = `${Math.round(r.perUnit.installed).toLocaleString('en-US')} (${percent(r.installedExtra)}, target +${r.installedTarget * 100}%: ${verdict(r.installedExtra, r.installedTarget)})`;
-    lines.push(`| ${r.unit} | ${Math.round(r.perUnit.plain).toLocaleString('en-US')} | ${armed} | ${installed} |`);
+    const armed = countCell(r.perUnit.armed, r.armedExtra, r.armedTarget);
+    const installed = countCell(r.perUnit.installed, r.installedExtra, r.installedTarget);
+    const report = countCell(r.perUnit.report, r.reportExtra, r.reportTarget);
+    lines.push(`| ${r.unit} | ${Math.round(r.perUnit.plain).toLocaleString('en-US')} | ${armed} | ${installed} | ${report} |`);
   }
   return lines.join('\n');
 }
@@ -192,10 +269,10 @@ interface AwaitableRow {
   readonly targets: typeof AWAITABLE_TARGETS;
 }
 
-async function countAwaitable(port: number): Promise<AwaitableRow> {
+async function countAwaitable(port: number, reportDir: () => string): Promise<AwaitableRow> {
   const perUnit = {} as Record<AwaitableClient['id'], number>;
   for (const client of AWAITABLE_CLIENTS) {
-    perUnit[client.id] = await marginal({ name: client.workload, ...AWAITABLE_AMOUNTS }, client.side, port);
+    perUnit[client.id] = await marginal({ name: client.workload, ...AWAITABLE_AMOUNTS }, client.side, port, reportDir);
     process.stderr.write(`  awaitable ${client.id}: ${Math.round(perUnit[client.id])} instructions per 64-byte round trip\n`);
   }
   return {
@@ -224,46 +301,54 @@ function awaitableTable(row: AwaitableRow): string {
  * Runs the instruction counts for the workloads in `only` (all when null; `awaitable` for the
  * awaitable comparison), prints a table and writes `bench/results/instructions.json`.
  */
-export async function runInstructions(only: ReadonlySet<string> | null): Promise<void> {
+export async function runInstructions(only: ReadonlySet<string> | null, quick = false): Promise<void> {
   const version = valgrindVersion();
   if (version === undefined) {
     process.stdout.write('--instructions: valgrind is not installed, so no instructions were counted (apt-get install valgrind, or your platform\'s package).\n');
     return;
   }
-  const chosen = WORKLOADS.filter((w) => only === null || only.has(w.name));
+  const chosen = WORKLOADS.filter((w) => only === null || only.has(w.name)).map((w) => (quick ? quickAmounts(w) : w));
   const awaitable = only === null || only.has('awaitable');
   if (chosen.length === 0 && !awaitable) throw new Error(`--instructions counts ${[...WORKLOADS.map((w) => w.name), 'awaitable'].join(', ')}`);
   const started = Date.now();
   const server = await startServer();
   const rows: CountedRow[] = [];
   let awaitableRow: AwaitableRow | undefined;
+  let reportDir: string | undefined;
+  const reportDirFor = (): string => (reportDir ??= mkdtempSync(path.join(os.tmpdir(), 'timeoutsocket-instructions-')));
   try {
     for (const workload of chosen) {
-      const perUnit = {} as Record<Side['id'], number>;
-      for (const side of SIDES) {
-        perUnit[side.id] = await marginal(workload, side, server.ports[workload.port]);
-        process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id])} instructions per ${workload.unit}\n`);
+      const perUnit = {} as CountedRow['perUnit'];
+      for (const side of sidesOf(workload)) {
+        perUnit[side.id] = await marginal(workload, side, server.ports[workload.port], reportDirFor);
+        process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id]!)} instructions per ${workload.unit}\n`);
       }
+      const hasReport = perUnit.report !== undefined;
       rows.push({
         workload: workload.name,
         unit: workload.unit,
         perUnit,
         armedExtra: perUnit.armed / perUnit.plain - 1,
         installedExtra: perUnit.installed / perUnit.plain - 1,
+        reportExtra: hasReport ? perUnit.report! / perUnit.armed - 1 : null,
         armedTarget: workload.armedTarget,
-        installedTarget: INSTALLED_TARGET,
+        installedTarget: INSTALLED_TARGETS[workload.name] ?? null,
+        reportTarget: hasReport ? REPORT_OVER_ENFORCE_INSTRUCTIONS : null,
       });
     }
-    if (awaitable) awaitableRow = await countAwaitable(server.ports.echo);
+    if (awaitable) awaitableRow = await countAwaitable(server.ports.echo, reportDirFor);
   } finally {
     await server.stop();
+    if (reportDir !== undefined) rmSync(reportDir, { recursive: true, force: true });
   }
   const report = {
     schema: 1,
     date: new Date().toISOString(),
     node: process.version,
     valgrind: version,
+    quick,
     armed: `TIMEOUTSOCKET_TIMEOUT=${ARMED_TIMEOUT}`,
+    report: 'TIMEOUTSOCKET_MODE=report with a report collector (TIMEOUTSOCKET_REPORT_FILE), every timeout armed; compared with the armed (enforce) side',
     method: 'callgrind instructions of the client process, (I(high) - I(low)) / (high - low)',
     nodeFlags: DETERMINISTIC,
     amounts: {
@@ -274,8 +359,10 @@ export async function runInstructions(only: ReadonlySet<string> | null): Promise
     rows,
     ...(awaitableRow === undefined ? {} : { awaitable: awaitableRow }),
   };
-  mkdirSync(path.dirname(RESULT), { recursive: true });
-  writeFileSync(RESULT, `${JSON.stringify(report, null, 2)}\n`);
+  const file = quick ? QUICK_RESULT : RESULT;
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  const caveat = quick ? 'quick: amounts too small for V8 to have tiered up, so these figures only show that the mode runs, not the cost\n\n' : '';
   const tables = [...(rows.length > 0 ? [table(rows)] : []), ...(awaitableRow === undefined ? [] : [awaitableTable(awaitableRow)])];
-  process.stdout.write(`${tables.join('\n\n')}\n\nwrote ${path.relative(ROOT, RESULT)} in ${report.seconds.toFixed(0)} s\n`);
+  process.stdout.write(`${caveat}${tables.join('\n\n')}\n\nwrote ${path.relative(ROOT, file)} in ${report.seconds.toFixed(0)} s\n`);
 }

@@ -4,6 +4,7 @@
  * counts (instructions.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ServerPorts } from './server';
 
@@ -23,6 +24,35 @@ export function childEnv(patched: boolean): NodeJS.ProcessEnv {
   }
   if (patched) env.TIMEOUTSOCKET_TIMEOUT = ARMED_TIMEOUT;
   return env;
+}
+
+/**
+ * The extra environment of a report-mode side, as `timeoutsocket run --report` sets it for every
+ * process it starts: the mode, and the collector writing its records to `file`.
+ */
+export function reportModeEnv(file: string): Record<string, string> {
+  return { TIMEOUTSOCKET_MODE: 'report', TIMEOUTSOCKET_REPORT_FILE: file };
+}
+
+/**
+ * Checks a report-mode client's file: the collector ran (its process record is there) and no
+ * deadline ran out (no other record), so the side measured report mode's healthy path and
+ * nothing else. Throws naming `what` otherwise.
+ */
+export function checkReportFile(file: string, what: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${what}: no report file written (${file}): the collector did not run`);
+  }
+  const kinds = text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => (JSON.parse(line) as { kind?: string }).kind);
+  if (!kinds.includes('process')) throw new Error(`${what}: the report file holds no process record`);
+  const reported = kinds.filter((kind) => kind !== 'process');
+  if (reported.length > 0) throw new Error(`${what}: ${reported.length} deadlines ran out in report mode (${reported.join(', ')})`);
 }
 
 export function hardFdLimit(): number {

@@ -3,6 +3,7 @@
  * end of a run, and the SVG chart drawn from the JSON (plain string building, no dependency).
  */
 import type { ClientResult } from './client';
+import { HEAP_PER_SOCKET_BYTES, LATENESS_P99_MS } from './targets';
 
 /** Median and spread of one figure over the rounds. */
 export interface Stat {
@@ -30,6 +31,8 @@ export interface Row {
   readonly wall?: { plain: Stat | null; patched: Stat | null };
   /** B / A within each round. */
   readonly pairedRatios?: number[];
+  /** The variant ids compared, A then B (`['plain', 'patched']` for the shim's own cost). */
+  readonly sides?: readonly [string, string];
 }
 
 /** Everything `latest.json` holds. */
@@ -43,6 +46,8 @@ export interface Report {
   readonly machine: { cpu: string; cores: number; memoryGiB: number; platform: string; fdLimit: number };
   readonly seconds: number;
   readonly noiseBand: number;
+  /** The targets the rows were judged against (bench/targets.ts). */
+  readonly targets?: Record<string, unknown>;
   readonly plan: unknown;
   readonly notes: string[];
   readonly rows: Row[];
@@ -93,7 +98,8 @@ export function renderTable(report: Report): string {
   const m = report.machine;
   const context = [
     `${report.mode} run, ${report.date.slice(0, 10)}, Node ${report.node}, timeoutsocket ${report.timeoutsocket}, ${m.cores} x ${m.cpu}, ${m.platform}`,
-    `B runs with ${report.armed}; medians over rounds (min–max), A/B order alternating; awaitable rows: A = event-style code on plain Node; accuracy rows: A = a bare setTimeout under the same load.`,
+    `B runs with ${report.armed}; medians over rounds (min–max), A/B order alternating; awaitable rows: A = event-style code on plain Node (promise-socket where the row says so); report mode rows: A = enforce mode, B = report mode, both armed; accuracy rows: A = a bare setTimeout under the same load.`,
+    'Outside check: bash bench/ab.sh <pairs> <workload> runs the same client as whole processes and says whether its ratio agrees with this run (bench/README.md, "The outside A/B").',
     ...report.notes,
   ];
   return `${table}\n\n${context.join('\n')}`;
@@ -130,10 +136,11 @@ const COLOURS: Record<Row['status'], string> = {
   info: '#4a5568',
 };
 
-/** Throughput ratios on a 0.80–1.10 axis: median dot, round-by-round spread as a whisker, target tick. */
+/** Throughput ratios on a 0.80–1.10 axis (wider when a target is above it): median dot, round-by-round spread as a whisker, target tick. */
 function ratioPanel(rows: readonly Row[], top: number): { svg: string[]; height: number } {
   const lo = 0.8;
-  const hi = 1.1;
+  // Awaitable over promise-socket has its target at 1.3: the axis reaches past the highest target.
+  const hi = Math.max(1.1, ...rows.map((row) => Math.ceil(((targetOf(row) ?? 0) + 0.05) * 20) / 20));
   const x = (v: number) => LABEL_W + ((Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * PLOT_W;
   const out: string[] = [text(12, top + 16, 'Work per client CPU-second, B / A (1.00 = no cost)', 'font-weight="600"')];
   const y0 = top + 30;
@@ -201,7 +208,7 @@ export function renderSvg(report: Report): string {
 
   const memory = report.rows.filter((r) => r.workload === 'memory' && r.extra !== undefined);
   const mem = budgetPanel(
-    'Extra memory per idle socket, B − A (red tick: 200 B budget for heap)',
+    `Extra memory per idle socket, B − A (red tick: ${HEAP_PER_SOCKET_BYTES} B budget for heap)`,
     memory.map((r) => ({
       label: r.title,
       value: r.extra ?? NaN,
@@ -216,12 +223,12 @@ export function renderSvg(report: Report): string {
 
   const accuracy = report.rows.filter((r) => r.workload === 'accuracy');
   const late = budgetPanel(
-    'Timeout lateness under load, ms (grey: bare setTimeout; red tick: 20 ms p99 budget)',
+    `Timeout lateness under load, ms (grey: bare setTimeout; red tick: ${LATENESS_P99_MS} ms p99 budget)`,
     accuracy.flatMap((r) => {
       const key = /lateness (\w+)/.exec(r.title)?.[1] ?? '';
       return [
         { label: `bare setTimeout ${key}`, value: r.plain?.median ?? NaN, budget: null, unit: 'ms', colour: '#a0aec0' },
-        { label: `reply deadline ${key}`, value: r.patched?.median ?? NaN, budget: key === 'p99' ? 20 : null, unit: 'ms', colour: COLOURS[r.status === 'info' ? 'info' : r.status] },
+        { label: `reply deadline ${key}`, value: r.patched?.median ?? NaN, budget: key === 'p99' ? LATENESS_P99_MS : null, unit: 'ms', colour: COLOURS[r.status === 'info' ? 'info' : r.status] },
       ];
     }),
     top,
