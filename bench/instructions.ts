@@ -27,7 +27,8 @@
  * armed, and promise-socket's `write` / `read` on plain Node; it reports events / recv and
  * promise-socket / recv, the instruction-count side of the CPU bench's awaitable ratios.
  *
- * A process runs about 50 times slower under valgrind, so the amounts are small (hundreds).
+ * A process runs about 50 times slower under valgrind; the amounts are what it takes to count past
+ * V8's tier-up and over enough GC cycles (see bench/README.md, "Warm-up" and "Repeatable counts").
  * Not for a bulk transfer: how often it waits for 'drain' depends on timing, which valgrind
  * changes, so its count is not the cost of the same work. Without valgrind, the mode says so
  * and exits with status 0, counting nothing.
@@ -49,7 +50,7 @@ const RESULT = path.join(ROOT, 'bench', 'results', 'instructions.json');
 const QUICK_RESULT = path.join(ROOT, 'bench', 'results', 'instructions-quick.json');
 
 /** A counted run that has not ended by then (valgrind is slow, but not this slow) fails. */
-const RUN_DEADLINE_MS = 300_000;
+const RUN_DEADLINE_MS = 600_000;
 
 /** One side of a comparison: how the client process is started. */
 interface Side {
@@ -92,10 +93,10 @@ interface CountedWorkload {
 
 /** Targets: at most +2% per round trip and +3% per short connection armed; +1% installed and idle. */
 const WORKLOADS: readonly CountedWorkload[] = [
-  { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 3000, low: 500, high: 1500, armedTarget: ARMED_INSTRUCTIONS.pingpong },
-  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 500, low: 100, high: 300, armedTarget: ARMED_INSTRUCTIONS.churn },
-  { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 1000, low: 200, high: 600, armedTarget: null },
-  { name: 'fetch', unit: 'fetch() keep-alive request', port: 'http', warmup: 1000, low: 200, high: 600, armedTarget: null },
+  { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 3000, low: 1000, high: 11000, armedTarget: ARMED_INSTRUCTIONS.pingpong },
+  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 6000, low: 500, high: 2000, armedTarget: ARMED_INSTRUCTIONS.churn },
+  { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
+  { name: 'fetch', unit: 'fetch() keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
 ];
 
 /**
@@ -122,7 +123,7 @@ const AWAITABLE_CLIENTS: readonly AwaitableClient[] = [
   { id: 'promise-socket', label: 'promise-socket write/read, plain Node', workload: 'awaitable-promise-socket', side: SIDES[0] },
 ];
 /** Same amounts for the three, so that their per-unit counts compare (see bench/README.md, caveat). */
-const AWAITABLE_AMOUNTS = { warmup: 3000, low: 500, high: 1500 };
+const AWAITABLE_AMOUNTS = { warmup: 3000, low: 1000, high: 11000 };
 /** Targets, as throughput ratios: recv runs at >= 0.85 of event style and >= 1.3x promise-socket. */
 const AWAITABLE_TARGETS = { events: 0.85, promiseSocket: 1.3 };
 
