@@ -24,6 +24,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ARMED_TIMEOUT, childEnv, startServer } from './processes';
 import type { ServerPorts } from './server';
+import { BASELINE_ARGS, countStartup, PRELOAD_ARGS, STARTUP_TARGET_MS } from './startup';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REGISTER = path.join(ROOT, 'dist', 'lib', 'register.js');
@@ -87,10 +88,10 @@ export function valgrindVersion(): string | undefined {
  * Counts the instructions one process executes: `argv` run under callgrind, bounded.
  * @returns the count valgrind reports ("Collected : N").
  */
-export function countInstructions(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export function countInstructions(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<number> {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...argv];
   return new Promise((resolve, reject) => {
-    const child = spawn('valgrind', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('valgrind', args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (err += text));
     const timer = setTimeout(() => child.pid !== undefined && process.kill(child.pid, 'SIGKILL'), RUN_DEADLINE_MS);
@@ -158,6 +159,16 @@ function table(rows: readonly CountedRow[]): string {
   return lines.join('\n');
 }
 
+/** The start-up row: whole processes, not a marginal cost; the target itself is in wall time (startup.ts). */
+function startupTable(startup: { baseline: number; preload: number }): string {
+  const extra = startup.preload - startup.baseline;
+  return [
+    "| start-up | -e 'require(\"node:net\")' | -r timeoutsocket/register -e 0 | extra |",
+    '| --- | ---: | ---: | ---: |',
+    `| instructions per process | ${startup.baseline.toLocaleString('en-US')} | ${startup.preload.toLocaleString('en-US')} | +${extra.toLocaleString('en-US')} (+${((extra / startup.baseline) * 100).toFixed(1)}%; target <= ${STARTUP_TARGET_MS} ms of wall time, timed by the CPU-time bench) |`,
+  ].join('\n');
+}
+
 /**
  * Runs the instruction counts for the workloads in `only` (all when null), prints a table and
  * writes `bench/results/instructions.json`.
@@ -169,30 +180,35 @@ export async function runInstructions(only: ReadonlySet<string> | null): Promise
     return;
   }
   const chosen = WORKLOADS.filter((w) => only === null || only.has(w.name));
-  if (chosen.length === 0) throw new Error(`--instructions counts ${WORKLOADS.map((w) => w.name).join(', ')}`);
+  const countsStartup = only === null || only.has('startup');
+  if (chosen.length === 0 && !countsStartup) throw new Error(`--instructions counts ${[...WORKLOADS.map((w) => w.name), 'startup'].join(', ')}`);
   const started = Date.now();
-  const server = await startServer();
   const rows: CountedRow[] = [];
-  try {
-    for (const workload of chosen) {
-      const perUnit = {} as Record<Side['id'], number>;
-      for (const side of SIDES) {
-        perUnit[side.id] = await marginal(workload, side, server.ports[workload.port]);
-        process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id])} instructions per ${workload.unit}\n`);
+  if (chosen.length > 0) {
+    const server = await startServer();
+    try {
+      for (const workload of chosen) {
+        const perUnit = {} as Record<Side['id'], number>;
+        for (const side of SIDES) {
+          perUnit[side.id] = await marginal(workload, side, server.ports[workload.port]);
+          process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id])} instructions per ${workload.unit}\n`);
+        }
+        rows.push({
+          workload: workload.name,
+          unit: workload.unit,
+          perUnit,
+          armedExtra: perUnit.armed / perUnit.plain - 1,
+          installedExtra: perUnit.installed / perUnit.plain - 1,
+          armedTarget: workload.armedTarget,
+          installedTarget: INSTALLED_TARGET,
+        });
       }
-      rows.push({
-        workload: workload.name,
-        unit: workload.unit,
-        perUnit,
-        armedExtra: perUnit.armed / perUnit.plain - 1,
-        installedExtra: perUnit.installed / perUnit.plain - 1,
-        armedTarget: workload.armedTarget,
-        installedTarget: INSTALLED_TARGET,
-      });
+    } finally {
+      await server.stop();
     }
-  } finally {
-    await server.stop();
   }
+  const startup = countsStartup ? await countStartup(countInstructions, DETERMINISTIC) : undefined;
+  if (startup !== undefined) process.stderr.write(`  startup: ${startup.baseline} instructions for node:net, ${startup.preload} with the preload\n`);
   const report = {
     schema: 1,
     date: new Date().toISOString(),
@@ -204,8 +220,10 @@ export async function runInstructions(only: ReadonlySet<string> | null): Promise
     amounts: Object.fromEntries(chosen.map((w) => [w.name, { warmup: w.warmup, low: w.low, high: w.high }])),
     seconds: (Date.now() - started) / 1000,
     rows,
+    startup: startup && { ...startup, extra: startup.preload - startup.baseline, baselineArgs: BASELINE_ARGS, preloadArgs: PRELOAD_ARGS },
   };
   mkdirSync(path.dirname(RESULT), { recursive: true });
   writeFileSync(RESULT, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`${table(rows)}\n\nwrote ${path.relative(ROOT, RESULT)} in ${report.seconds.toFixed(0)} s\n`);
+  const startupLine = startup === undefined ? '' : `${startupTable(startup)}\n\n`;
+  process.stdout.write(`${rows.length > 0 ? `${table(rows)}\n\n` : ''}${startupLine}wrote ${path.relative(ROOT, RESULT)} in ${report.seconds.toFixed(0)} s\n`);
 }

@@ -11,7 +11,8 @@
  * Options: `--quick`, `--only=pingpong,bulk,...`, `--profile` (clients write `--cpu-prof`
  * profiles to bench/results/profiles), `--chart` (only redraw the SVG from latest.json),
  * `--instructions` (instruction counts per unit of work under valgrind instead, see
- * instructions.ts; `--only=pingpong,churn,http,fetch` narrows them too).
+ * instructions.ts; `--only=pingpong,churn,http,fetch,startup` narrows them too). The `startup`
+ * workload (startup.ts) times the register preload's start-up over loading `node:net`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +20,7 @@ import * as path from 'node:path';
 import type { ClientResult } from './client';
 import { renderSvg, renderTable, type Report, type Row, type Stat } from './report';
 import { runInstructions } from './instructions';
+import { describeStartup, startupRow, STARTUP_RUNS, timeStartup } from './startup';
 import { ARMED_TIMEOUT, childEnv, hardFdLimit, runBounded, softFdLimit, startServer } from './processes';
 import type { ServerPorts } from './server';
 
@@ -281,7 +283,7 @@ function parseArgs(argv: readonly string[]): Options {
   }
   if (only !== null && !instructions) {
     for (const name of only) {
-      if (!WORKLOADS.some((w) => w.name === name)) throw new Error(`unknown workload ${name}`);
+      if (name !== 'startup' && !WORKLOADS.some((w) => w.name === name)) throw new Error(`unknown workload ${name}`);
     }
   }
   return { mode, only, profile, chartOnly, instructions };
@@ -394,6 +396,14 @@ async function main(argv: readonly string[]): Promise<void> {
     const runs = await runWorkload(workload, plan, options, notes);
     workloads[workload.name] = { seconds: (Date.now() - t0) / 1000, runs };
     rows.push(...workload.rows(runs, plan));
+  }
+  if (options.only === null || options.only.has('startup')) {
+    process.stderr.write('startup:\n');
+    const t0 = Date.now();
+    const times = timeStartup(STARTUP_RUNS[options.mode]);
+    process.stderr.write(`  ${describeStartup(times)}\n`);
+    workloads.startup = { seconds: (Date.now() - t0) / 1000, runs: {} };
+    rows.push(startupRow(times));
   }
   const report: Report = {
     schema: 1,
