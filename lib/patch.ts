@@ -37,9 +37,8 @@ import {
   recvInto,
   send,
   sendAll,
-  type CallOptions,
-  type ConnectExResult,
-} from './awaitable';
+} from './awaitable/hooks';
+import type { CallOptions, ConnectExResult } from './awaitable';
 
 /** The methods the patch adds to every socket. */
 export interface TimeoutSocketMethods {
@@ -59,7 +58,7 @@ export interface TimeoutSocketMethods {
   getSocketTimeout(): PhaseTimeouts;
 }
 
-/** The awaitable calls the patch adds to every socket (see lib/awaitable/ for each). */
+/** The awaitable calls the patch adds to every socket (see lib/awaitable/ for each; lib/awaitable/hooks.ts loads them on first use). */
 export interface AwaitableSocketMethods {
   /** Receives up to `n` bytes; an empty Buffer at orderly EOF. */
   recv(n: number, options?: CallOptions): Promise<Buffer>;

@@ -2,7 +2,7 @@
  * The rollout report as people read it: the table, then the suggested rules. Pure: the
  * aggregate and the suggestion in, lines of text out.
  */
-import { formatDuration } from '../rules/index';
+import { formatDuration } from '../rules/settings';
 import type { Aggregate, ReportRow } from './aggregate';
 import { formatElapsed, type Suggestion } from './suggest';
 

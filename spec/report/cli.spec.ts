@@ -18,7 +18,8 @@ import {
 } from '../../fixtures/servers';
 import { parseRecords } from '../../lib/report/records';
 import { roundAbove } from '../../lib/report/suggest';
-import { checkRules, formatDuration } from '../../lib/rules/index';
+import { checkRules } from '../../lib/rules/index';
+import { formatDuration } from '../../lib/rules/settings';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli.js');
