@@ -34,6 +34,12 @@ export const BASELINE_ARGS: readonly string[] = ['-e', 'require("node:net")'];
 /** The preloaded command's arguments to `node`. */
 export const PRELOAD_ARGS: readonly string[] = ['-r', 'timeoutsocket/register', '-e', '0'];
 
+/**
+ * The same preload named by its path: what resolving the package name through its `exports`
+ * costs is the difference (Node loads its ESM resolver for any package with an `exports` map).
+ */
+export const PRELOAD_PATH_ARGS: readonly string[] = ['-r', './dist/lib/register.js', '-e', '0'];
+
 /** A start-up that has not ended by then has hung: the bench fails rather than waits. */
 const RUN_DEADLINE_MS = 30_000;
 
@@ -109,10 +115,11 @@ export function describeStartup(times: StartupTimes): string {
 export async function countStartup(
   count: (argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string) => Promise<number>,
   flags: readonly string[],
-): Promise<{ baseline: number; preload: number }> {
+): Promise<{ baseline: number; preload: number; preloadByPath: number }> {
   const env = childEnv(false);
-  // `-r timeoutsocket/register` resolves from the working directory: both run in ROOT.
+  // `-r timeoutsocket/register` resolves from the working directory: all run in ROOT.
   const run = (args: readonly string[]): Promise<number> => count([process.execPath, ...flags, ...args], env, ROOT);
   const [baseline, preload] = await Promise.all([run(BASELINE_ARGS), run(PRELOAD_ARGS)]);
-  return { baseline, preload };
+  const preloadByPath = await run(PRELOAD_PATH_ARGS);
+  return { baseline, preload, preloadByPath };
 }
