@@ -1,6 +1,7 @@
 /**
- * The server side: `accept()`, and the hooks the patch calls around a server's 'connection',
- * `listen()` and `close()` (accepted sockets inherit the server's mode).
+ * The server side: `accept()`, and the connections a server with no `'connection'` listener
+ * keeps for it (accepted sockets inherit the server's mode). The hooks the patch calls around a
+ * server's 'connection', `listen()` and `close()` are in hooks.ts, which loads with the patch.
  */
 import * as net from 'node:net';
 import { type InternalSocket } from '../engine';

@@ -10,10 +10,10 @@
  * The rules in force live on `net.Socket` under a registry symbol, like the shared runtime
  * record (lib/runtime.ts), so every copy of the package in the process sees the same rules.
  *
- * The parser (parse.ts, with destination.ts, address.ts, settings.ts and rule.ts) loads on the
- * first rules to read, not with this file: the patch needs this file at start-up, and with no
- * rules in force (`TIMEOUTSOCKET_RULES` unset, no `setSocketTimeoutRules()` call) nothing here
- * uses it. Rules in force were read by it, so matching them finds it loaded.
+ * The parser (parse.ts, with destination.ts, address.ts, settings.ts and rule.ts) loads with
+ * the first rules to read, not with this file: the patch needs this file at start-up, and with
+ * no rules in force (`TIMEOUTSOCKET_RULES` unset, no `setSocketTimeoutRules()` call) a connect
+ * costs one property read here and needs none of them.
  */
 import * as net from 'node:net';
 import type * as Destinations from './destination';
