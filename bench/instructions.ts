@@ -41,6 +41,7 @@ import type { CountedProcess } from './counted';
 import { ARMED_TIMEOUT, checkReportFile, childEnv, reportModeEnv, startServer } from './processes';
 import type { ServerPorts } from './server';
 import { ARMED_INSTRUCTIONS, INSTALLED_INSTRUCTIONS, REPORT_OVER_ENFORCE_INSTRUCTIONS } from './targets';
+import { BASELINE_ARGS, countStartup, PRELOAD_ARGS, PRELOAD_PATH_ARGS, STARTUP_TARGET_MS } from './startup';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const REGISTER = path.join(ROOT, 'dist', 'lib', 'register.js');
@@ -145,15 +146,15 @@ export function valgrindVersion(): string | undefined {
  * Counts the instructions one process executes: `argv` run under callgrind, bounded.
  * @returns the count valgrind reports ("Collected : N").
  */
-export async function countInstructions(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return (await countProcess(argv, env)).instructions;
+export async function countInstructions(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<number> {
+  return (await countProcess(argv, env, cwd)).instructions;
 }
 
 /** {@link countInstructions}, with the last line the process printed on stdout. */
-function countProcess(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<{ instructions: number; lastLine: string }> {
+function countProcess(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ instructions: number; lastLine: string }> {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...argv];
   return new Promise((resolve, reject) => {
-    const child = spawn('valgrind', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('valgrind', args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
@@ -298,6 +299,22 @@ function awaitableTable(row: AwaitableRow): string {
   ].join('\n');
 }
 
+/** The start-up row: whole processes, not a marginal cost; the target itself is in wall time (startup.ts). */
+function startupTable(startup: { baseline: number; preload: number; preloadByPath: number }): string {
+  const row = (label: string, count: number): string => {
+    const extra = count - startup.baseline;
+    return `| ${label} | ${startup.baseline.toLocaleString('en-US')} | ${count.toLocaleString('en-US')} | +${extra.toLocaleString('en-US')} (+${((extra / startup.baseline) * 100).toFixed(1)}%) |`;
+  };
+  return [
+    "| start-up, instructions per process | -e 'require(\"node:net\")' | with the preload, -e 0 | extra |",
+    '| --- | ---: | ---: | ---: |',
+    row(PRELOAD_ARGS.slice(0, 2).join(' '), startup.preload),
+    row(`${PRELOAD_PATH_ARGS.slice(0, 2).join(' ')} (no exports lookup)`, startup.preloadByPath),
+    '',
+    `Target: <= ${STARTUP_TARGET_MS} ms of wall time over node:net, timed by the CPU-time bench (\`--only=startup\`).`,
+  ].join('\n');
+}
+
 /**
  * Runs the instruction counts for the workloads in `only` (all when null; `awaitable` for the
  * awaitable comparison), prints a table and writes `bench/results/instructions.json`.
@@ -310,18 +327,21 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
   }
   const chosen = WORKLOADS.filter((w) => only === null || only.has(w.name)).map((w) => (quick ? quickAmounts(w) : w));
   const awaitable = only === null || only.has('awaitable');
-  if (chosen.length === 0 && !awaitable) throw new Error(`--instructions counts ${[...WORKLOADS.map((w) => w.name), 'awaitable'].join(', ')}`);
+  const countsStartup = only === null || only.has('startup');
+  if (chosen.length === 0 && !awaitable && !countsStartup) {
+    throw new Error(`--instructions counts ${[...WORKLOADS.map((w) => w.name), 'awaitable', 'startup'].join(', ')}`);
+  }
   const started = Date.now();
-  const server = await startServer();
   const rows: CountedRow[] = [];
   let awaitableRow: AwaitableRow | undefined;
   let reportDir: string | undefined;
   const reportDirFor = (): string => (reportDir ??= mkdtempSync(path.join(os.tmpdir(), 'timeoutsocket-instructions-')));
+  const server = chosen.length > 0 || awaitable ? await startServer() : undefined;
   try {
     for (const workload of chosen) {
       const perUnit = {} as CountedRow['perUnit'];
       for (const side of sidesOf(workload)) {
-        perUnit[side.id] = await marginal(workload, side, server.ports[workload.port], reportDirFor);
+        perUnit[side.id] = await marginal(workload, side, server!.ports[workload.port], reportDirFor);
         process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id]!)} instructions per ${workload.unit}\n`);
       }
       const hasReport = perUnit.report !== undefined;
@@ -337,11 +357,13 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
         reportTarget: hasReport ? REPORT_OVER_ENFORCE_INSTRUCTIONS : null,
       });
     }
-    if (awaitable) awaitableRow = await countAwaitable(server.ports.echo, reportDirFor);
+    if (awaitable) awaitableRow = await countAwaitable(server!.ports.echo, reportDirFor);
   } finally {
-    await server.stop();
+    await server?.stop();
     if (reportDir !== undefined) rmSync(reportDir, { recursive: true, force: true });
   }
+  const startup = countsStartup ? await countStartup(countInstructions, DETERMINISTIC) : undefined;
+  if (startup !== undefined) process.stderr.write(`  startup: ${startup.baseline} instructions for node:net, ${startup.preload} with the preload (${startup.preloadByPath} by path)\n`);
   const report = {
     schema: 1,
     date: new Date().toISOString(),
@@ -359,11 +381,16 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
     seconds: (Date.now() - started) / 1000,
     rows,
     ...(awaitableRow === undefined ? {} : { awaitable: awaitableRow }),
+    startup: startup && { ...startup, extra: startup.preload - startup.baseline, baselineArgs: BASELINE_ARGS, preloadArgs: PRELOAD_ARGS, preloadByPathArgs: PRELOAD_PATH_ARGS },
   };
   const file = quick ? QUICK_RESULT : RESULT;
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   const caveat = quick ? 'quick: amounts too small for V8 to have tiered up, so these figures only show that the mode runs, not the cost\n\n' : '';
-  const tables = [...(rows.length > 0 ? [table(rows)] : []), ...(awaitableRow === undefined ? [] : [awaitableTable(awaitableRow)])];
+  const tables = [
+    ...(rows.length > 0 ? [table(rows)] : []),
+    ...(awaitableRow === undefined ? [] : [awaitableTable(awaitableRow)]),
+    ...(startup === undefined ? [] : [startupTable(startup)]),
+  ];
   process.stdout.write(`${caveat}${tables.join('\n\n')}\n\nwrote ${path.relative(ROOT, file)} in ${report.seconds.toFixed(0)} s\n`);
 }

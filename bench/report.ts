@@ -70,7 +70,9 @@ function cell(s: Stat | null): string {
 
 function comparison(row: Row): string {
   if (row.ratio !== undefined) return Number.isFinite(row.ratio) ? row.ratio.toFixed(3) : '–';
-  if (row.extra !== undefined) return Number.isFinite(row.extra) ? `${row.extra >= 0 ? '+' : ''}${num(row.extra)} B` : '–';
+  // Extra memory is in bytes; the start-up row's extra (startup.ts) is in ms.
+  const unit = row.metric.startsWith('ms') ? 'ms' : 'B';
+  if (row.extra !== undefined) return Number.isFinite(row.extra) ? `${row.extra >= 0 ? '+' : ''}${num(row.extra)} ${unit}` : '–';
   return '';
 }
 

@@ -13,8 +13,9 @@
  * Options: `--quick`, `--only=pingpong,bulk,...`, `--profile` (clients write `--cpu-prof`
  * profiles to bench/results/profiles), `--chart` (only redraw the SVG from latest.json),
  * `--instructions` (instruction counts per unit of work under valgrind instead, see
- * instructions.ts; `--only=pingpong,churn,http,fetch` narrows them too, `--quick` counts small
- * amounts that only prove the mode runs).
+ * instructions.ts; `--only=pingpong,churn,http,fetch,awaitable,startup` narrows them too, `--quick`
+ * counts small amounts that only prove the mode runs). The `startup` workload (startup.ts) times
+ * the register preload's start-up over loading `node:net`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -34,6 +35,7 @@ import {
   REPORT_OVER_ENFORCE_RATIO,
 } from './targets';
 import * as TARGETS from './targets';
+import { describeStartup, startupRow, STARTUP_RUNS, timeStartup } from './startup';
 import type { ServerPorts } from './server';
 
 /** dist/bench/run.js → the repository root. */
@@ -329,7 +331,7 @@ function parseArgs(argv: readonly string[]): Options {
   }
   if (only !== null && !instructions) {
     for (const name of only) {
-      if (!WORKLOADS.some((w) => w.name === name)) throw new Error(`unknown workload ${name}`);
+      if (name !== 'startup' && !WORKLOADS.some((w) => w.name === name)) throw new Error(`unknown workload ${name}`);
     }
   }
   return { mode, only, profile, chartOnly, instructions };
@@ -460,6 +462,14 @@ async function main(argv: readonly string[]): Promise<void> {
     const runs = await runWorkload(workload, plan, options, notes);
     workloads[workload.name] = { seconds: (Date.now() - t0) / 1000, runs };
     rows.push(...workload.rows(runs, plan));
+  }
+  if (options.only === null || options.only.has('startup')) {
+    process.stderr.write('startup:\n');
+    const t0 = Date.now();
+    const times = timeStartup(STARTUP_RUNS[options.mode]);
+    process.stderr.write(`  ${describeStartup(times)}\n`);
+    workloads.startup = { seconds: (Date.now() - t0) / 1000, runs: {} };
+    rows.push(startupRow(times));
   }
   const report: Report = {
     schema: 1,

@@ -20,12 +20,12 @@
  *
  * Nothing here allocates on the hot path: the timer calls module-level functions with the owner
  * hooks and the owner's key as arguments (no closure per owner), and the fields are small
- * integers. Times are milliseconds of `performance.now()`.
+ * integers. Times are milliseconds of `performance.now()` (lib/clock.ts).
  */
-import { performance } from 'node:perf_hooks';
 // Timers from the module, not the global: in module sandboxes (Jest) the global belongs to
 // whichever file loaded this copy and may be torn down while sockets still need the timer.
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
+import { now } from './clock';
 import { refreshTimer } from './node-internals';
 
 /**
@@ -91,7 +91,7 @@ export class DeadlineTimer {
     if (this.timerDue !== 0 && this.timerDue <= due) return;
     // Rounded down: owners stamp their clocks rounded up, and a timer within DUE_SLACK_MS of its
     // due time counts as reached, so rounding up here too would make every deadline about 1 ms late.
-    const delay = Math.max(1, Math.floor(due - performance.now()));
+    const delay = Math.max(1, Math.floor(due - now()));
     this.timerDue = Math.ceil(due);
     if (this.timer === undefined) {
       // Unref'd: the socket keeps the process alive if it should, a deadline never does.
@@ -142,7 +142,7 @@ function onSecondLook<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, ke
  * the deadlines seen due now have had their turn of I/O by then too.
  */
 function look<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K, timer: T, lookedAt: number): void {
-  const at = performance.now();
+  const at = now();
   const next = owner.check(key, timer, at, lookedAt);
   if (next !== NOTHING_DUE && next - DUE_SLACK_MS <= at) {
     const queued = timer.lookedAt !== FIRST_LOOK;

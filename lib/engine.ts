@@ -27,10 +27,10 @@
  * chunk), until what it waited for comes (late) or the socket closes first (never).
  */
 import type * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { now } from './clock';
 import type { Phase, PhaseTimeouts } from './config';
 import { DeadlineTimer, DUE_SLACK_MS, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
-import { SocketTimeoutError } from './errors';
+import type * as Errors from './errors';
 import { getDeadlineMode } from './mode';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteLate, noteNever, noteProtocol, noteSocket, type ProtocolSource } from './observe';
 import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
@@ -238,8 +238,6 @@ interface Overdue {
  */
 const OVERDUE_PRECISION = 20;
 const OVERDUE_MIN_STEP_MS = 5;
-
-const now = (): number => performance.now();
 
 /**
  * A time to keep in {@link SocketState}: `performance.now()` rounded up to a whole ms, so V8
@@ -667,13 +665,24 @@ function replySettled(socket: InternalSocket, state: SocketState): void {
   if ((state.flags & TUNNEL) !== 0 && protocolOf(state) === HTTP_ID) becomeTunnel(socket, state);
 }
 
+let errorClasses: typeof Errors | undefined;
+
+/**
+ * errors.ts, loaded when the first deadline runs out rather than at start-up (it reads libuv's
+ * errno table as it loads). The same module whoever loads it, so the classes are the same objects.
+ */
+function errors(): typeof Errors {
+  if (errorClasses === undefined) errorClasses = require('./errors') as typeof Errors;
+  return errorClasses;
+}
+
 /**
  * A deadline ran out. Enforce mode: destroys the socket with the deadline's error and returns
  * true. Report mode (the rule's `mode=`, else the process mode): reports it, leaves the socket
  * exactly as it is, marks the phase overdue and returns false.
  */
 function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): boolean {
-  const error = new SocketTimeoutError({
+  const error = new (errors().SocketTimeoutError)({
     phase,
     timeout,
     address: state.address ?? socket.remoteAddress,

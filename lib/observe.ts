@@ -18,8 +18,8 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { isIP } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import * as util from 'node:util';
+import { now } from './clock';
 import type { Phase, PhaseTimeouts } from './config';
 import type { SocketTimeoutError } from './errors';
 import { PROTOCOL_FIELD, PROTOCOL_SHIFT, PROTOCOLS, protocolName, type ProtocolName } from './protocols/index';
@@ -288,7 +288,7 @@ export function noteArmed(socket: net.Socket, phase: Phase, timeout: number, add
 /** A deadline settled in time: connected, answered, or the queue drained. `since` is when its clock started. */
 export function noteCleared(socket: net.Socket, phase: Phase, since: number, address?: string, port?: number): void {
   if (DEBUG) {
-    debug('cleared %s after %d ms %s', phase, Math.round(performance.now() - since), describeSocket(socket, address, port));
+    debug('cleared %s after %d ms %s', phase, Math.round(now() - since), describeSocket(socket, address, port));
   }
 }
 

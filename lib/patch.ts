@@ -26,13 +26,19 @@ import { noteInstall, noteUninstall } from './observe';
 import { watchHttpClients } from './protocols/http';
 import { quote } from './quote';
 import { runtime, type SavedProperty } from './runtime';
-// From the defining modules, not lib/awaitable/index.ts: a module that re-exports has accessor
-// exports, which V8 keeps in dictionary mode, so every call through it would cost a lookup.
-import { connectEx, type ConnectExResult } from './awaitable/connect';
-import type { CallOptions } from './awaitable/checks';
-import { recv, recvInto } from './awaitable/recv';
-import { onSocketDestroy, send, sendAll } from './awaitable/send';
-import { accept, onServerConnection, onServerListenEvent, onServerListenState } from './awaitable/server';
+import {
+  accept,
+  connectEx,
+  onServerConnection,
+  onServerListenEvent,
+  onServerListenState,
+  onSocketDestroy,
+  recv,
+  recvInto,
+  send,
+  sendAll,
+} from './awaitable/hooks';
+import type { CallOptions, ConnectExResult } from './awaitable';
 
 /** The methods the patch adds to every socket. */
 export interface TimeoutSocketMethods {
@@ -52,7 +58,7 @@ export interface TimeoutSocketMethods {
   getSocketTimeout(): PhaseTimeouts;
 }
 
-/** The awaitable calls the patch adds to every socket (see lib/awaitable/ for each). */
+/** The awaitable calls the patch adds to every socket (see lib/awaitable/ for each; lib/awaitable/hooks.ts loads them on first use). */
 export interface AwaitableSocketMethods {
   /** Receives up to `n` bytes; an empty Buffer at orderly EOF. */
   recv(n: number, options?: CallOptions): Promise<Buffer>;

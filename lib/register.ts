@@ -8,7 +8,7 @@
  */
 import { applyModeEnvironment } from './mode';
 import { install } from './patch';
-import { applyReportEnvironment } from './report/collect';
+import { applyReportEnvironment } from './report/environment';
 import { applyRulesEnvironment } from './rules/index';
 import { applyEnvironment } from './runtime';
 

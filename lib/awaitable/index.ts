@@ -8,12 +8,14 @@
  * - `recv.ts`: `recv`, `recvInto`;
  * - `send.ts`: `send`, `sendAll`;
  * - `connect.ts`: `connectEx` (with its own waiters) and `createConnection`;
- * - `server.ts`: `accept`, and the hooks the patch calls on servers.
+ * - `server.ts`: `accept`, and the connections a server keeps for it;
+ * - `hooks.ts`: what the patch installs and calls (the methods, and hooks on every socket and
+ *   server), the only part loaded with the patch: it loads this file on the first call.
  *
  * The modes themselves (`setSocketTimeout`, `setBlocking`) are set in lib/patch.ts.
  */
 export { type CallOptions } from './checks';
 export { recv, recvInto } from './recv';
-export { onSocketDestroy, send, sendAll } from './send';
+export { send, sendAll } from './send';
 export { connectEx, createConnection, type ConnectExResult, type CreateConnectionOptions } from './connect';
-export { ACCEPT_QUEUE_LIMIT, accept, onServerConnection, onServerListenEvent, onServerListenState } from './server';
+export { ACCEPT_QUEUE_LIMIT, accept, keepForAccept } from './server';

@@ -6,12 +6,13 @@
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { now } from '../clock';
 import { isNonBlocking, type PhaseTimeouts } from '../config';
 import { DeadlineTimer, earliestDue, hasExpired, NOTHING_DUE, type DeadlineOwner } from '../deadline-timer';
 import { effectiveTimeouts, isOn, standDown, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../errors';
 import { hasNoHandle } from '../node-internals';
+import { AWAIT } from './hooks';
 
 /** The queue a call waits in. */
 export type Direction = 'recv' | 'send' | 'accept';
@@ -134,9 +135,6 @@ export abstract class Job<T> {
 /** A socket or a server driven through this API. */
 export type AwaitTarget = (InternalSocket | net.Server) & { [AWAIT]?: AwaitState };
 
-/** Where a socket or server keeps its {@link AwaitState} (a registry symbol: shared by every copy of the package). */
-export const AWAIT = Symbol.for('timeoutsocket.await.v1');
-
 /**
  * What every socket or server driven through calls has: a job queue per direction it serves,
  * and the one deadline timer over all of them (lib/deadline-timer.ts, the engine's too: the
@@ -198,7 +196,7 @@ export abstract class AwaitState extends DeadlineTimer {
       const timeout = timeoutOf(timeouts, direction);
       if (job.due === NOTHING_DUE && isOn(timeout)) {
         // Whole ms, rounded up, like the engine's stamps: the timer rounds its delay down.
-        job.due = Math.ceil(performance.now()) + timeout;
+        job.due = Math.ceil(now()) + timeout;
         this.schedule(job.due, AWAIT_TIMER, this.target);
       }
       this.listen(direction, job.waitsForEvent());

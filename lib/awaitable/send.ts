@@ -290,11 +290,3 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
     return Promise.reject(error);
   }
 }
-
-/**
- * Called by the patch when a socket is destroyed, before its handle closes: a `sendAll` in flight
- * takes the kernel's count then, the last moment it can be read (see `bytesSent`).
- */
-export function onSocketDestroy(socket: net.Socket): void {
-  socketStateOf(socket)?.noteDestroy();
-}

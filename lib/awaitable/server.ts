@@ -1,13 +1,15 @@
 /**
- * The server side: `accept()`, and the hooks the patch calls around a server's 'connection',
- * `listen()` and `close()` (accepted sockets inherit the server's mode).
+ * The server side: `accept()`, and the connections a server with no `'connection'` listener
+ * keeps for it (accepted sockets inherit the server's mode). The hooks the patch calls around a
+ * server's 'connection', `listen()` and `close()` are in hooks.ts, which loads with the patch.
  */
 import * as net from 'node:net';
-import { SETTING, type InternalSocket } from '../engine';
+import { type InternalSocket } from '../engine';
 import { SocketClosedError } from '../errors';
 import { resumeReading, stopReading } from '../node-internals';
 import { checkOptions, type CallOptions } from './checks';
-import { Job, run, serverStateOf, stateOf, type ServerAwaitState } from './queue';
+import { LISTEN_PENDING } from './hooks';
+import { Job, run, stateOf, type ServerAwaitState } from './queue';
 
 
 /**
@@ -44,34 +46,10 @@ class AcceptJob extends Job<net.Socket> {
 /**
  * `listen(port, 'localhost')` resolves the host first, so `listening` is false for a moment
  * although the server is on its way: Node has not created the handle yet, and will (or emit
- * 'error'). The patch's listen/close wrappers wake accept() when either settles.
+ * 'error'). The patch's listen/close wrappers (through hooks.ts) wake accept() when either settles.
  */
 function isStartingToListen(server: net.Server): boolean {
   return (server as unknown as { [LISTEN_PENDING]?: boolean })[LISTEN_PENDING] === true;
-}
-
-const LISTEN_PENDING = Symbol.for('timeoutsocket.listenPending.v1');
-
-/** Called by the patch around `server.listen()` and `server.close()`: wakes pending accept() calls. */
-export function onServerListenState(server: net.Server, pending: boolean): void {
-  const marked = server as unknown as { [LISTEN_PENDING]?: boolean };
-  if (pending) {
-    // No listener of ours: an 'error' listener would swallow EADDRINUSE for a server that has
-    // none. The patch's emit wrapper reports 'listening' and 'error' through onServerListenEvent.
-    if (!server.listening) marked[LISTEN_PENDING] = true;
-    return;
-  }
-  marked[LISTEN_PENDING] = false;
-  serverStateOf(server)?.pump('accept');
-}
-
-/** A server emitted 'listening' or 'error': a listen that was on its way has settled. */
-export function onServerListenEvent(server: net.Server): void {
-  const marked = server as unknown as { [LISTEN_PENDING]?: boolean };
-  if (marked[LISTEN_PENDING] !== true) return;
-  marked[LISTEN_PENDING] = false;
-  const state = serverStateOf(server);
-  if (state !== undefined) queueMicrotask(() => state.pump('accept'));
 }
 
 /**
@@ -102,13 +80,11 @@ export function accept(this: net.Server, options?: CallOptions): Promise<net.Soc
 }
 
 /**
- * Called by the patch for each `'connection'` a server emits: the socket inherits the server's
- * setting, and with nobody listening it waits for `accept()`. Returns true when it was kept.
+ * Keeps a connection that arrived at a server with no `'connection'` listener for `accept()`
+ * (hooks.ts's onServerConnection, called by the patch, has already given it the server's
+ * setting), so none that came before the call is lost.
  */
-export function onServerConnection(server: net.Server, socket: net.Socket): boolean {
-  const setting = (server as InternalSocket & net.Server)[SETTING];
-  if (setting !== undefined) (socket as InternalSocket)[SETTING] = setting;
-  if (server.listenerCount('connection') > 0) return false;
+export function keepForAccept(server: net.Server, socket: net.Socket): void {
   const state = stateOf(server);
   state.arrivals.push(socket);
   if (state.accepting) {
@@ -123,7 +99,6 @@ export function onServerConnection(server: net.Server, socket: net.Socket): bool
   }
   if (state.arrivals.length > ACCEPT_QUEUE_LIMIT) holdArrival(server, socket, state);
   state.pump('accept');
-  return true;
 }
 
 function holdArrival(server: net.Server, socket: net.Socket, state: ServerAwaitState): void {

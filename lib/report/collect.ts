@@ -18,15 +18,11 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
-import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { now } from '../clock';
 import { CHANNELS, type DeadlineDestination, type LateMessage, type NeverMessage, type TimeoutMessage } from '../observe';
 import { getSocketTimeoutRules, type SocketTimeoutRule } from '../rules/index';
 import { runtime } from '../runtime';
 import { RECORD_VERSION, recordLine, type DeadlineRecord, type ProcessRecord, type RecordDestination, type ReportRecord } from './records';
-
-/** The environment variable naming the report file; set, it starts the collector at start-up. */
-export const REPORT_FILE_ENV = 'TIMEOUTSOCKET_REPORT_FILE';
 
 /** Records gathered before they are written without waiting for the exit. */
 export const FLUSH_EVERY = 256;
@@ -89,7 +85,7 @@ export function startCollecting(file: string): Collector | undefined {
   const onTimeout = (message: unknown): void => {
     const timeout = message as TimeoutMessage;
     if (timeout.enforced) return;
-    const since = performance.now() - timeout.elapsed;
+    const since = now() - timeout.elapsed;
     pending.set(timeout.socket, { message: timeout, since, wrote: timeout.socket.bytesWritten });
   };
   const onLate = (message: unknown): void => {
@@ -111,7 +107,7 @@ export function startCollecting(file: string): Collector | undefined {
   /** The end: what still waits is never answered as far as this process saw, then the process record. */
   const flush = (atEnd?: string): void => {
     if (atEnd !== undefined) {
-      const at = performance.now();
+      const at = now();
       for (const [socket, entry] of pending) {
         const { message } = entry;
         add({
@@ -200,12 +196,3 @@ function processRecord(ended: string): ProcessRecord {
   };
 }
 
-/**
- * Starts the collector when `TIMEOUTSOCKET_REPORT_FILE` names a file (relative to the working
- * directory at start-up); empty counts as unset.
- */
-export function applyReportEnvironment(env: NodeJS.ProcessEnv = process.env): Collector | undefined {
-  const file = env[REPORT_FILE_ENV];
-  if (file === undefined || file.trim() === '') return undefined;
-  return startCollecting(path.resolve(file));
-}

@@ -7,7 +7,8 @@ import { parseRecords } from './records';
 import { suggest, type Suggestion } from './suggest';
 import { formatReport } from './table';
 
-export { REPORT_FILE_ENV, startCollecting, type Collector } from './collect';
+export { REPORT_FILE_ENV } from './environment';
+export { startCollecting, type Collector } from './collect';
 export type { Aggregate, ReportRow } from './aggregate';
 export type { DeadlineRecord, ProcessRecord, ReportRecord } from './records';
 export type { SuggestedRule, Suggestion } from './suggest';

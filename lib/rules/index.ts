@@ -9,14 +9,36 @@
  *
  * The rules in force live on `net.Socket` under a registry symbol, like the shared runtime
  * record (lib/runtime.ts), so every copy of the package in the process sees the same rules.
+ *
+ * The parser (parse.ts, with destination.ts, address.ts, settings.ts and rule.ts) loads with
+ * the first rules to read, not with this file: the patch needs this file at start-up, and with
+ * no rules in force (`TIMEOUTSOCKET_RULES` unset, no `setSocketTimeoutRules()` call) a connect
+ * costs one property read here and needs none of them.
  */
 import * as net from 'node:net';
-import { targetOf, type Target } from './destination';
-import { parseRules } from './parse';
+import type * as Destinations from './destination';
+import type { Target } from './destination';
+import type * as Parser from './parse';
 import type { CompiledRule } from './rule';
 import type { SocketTimeoutRule, SocketTimeoutRules } from './types';
 
+export type { CompiledRule } from './rule';
 export type { RuleSettings, SocketTimeoutRule, SocketTimeoutRuleInput, SocketTimeoutRules } from './types';
+
+let parser: typeof Parser | undefined;
+let destinations: typeof Destinations | undefined;
+
+/** parse.ts's parseRules, loaded on first use. */
+function parseRules(rules: SocketTimeoutRules, name: string): CompiledRule[] {
+  if (parser === undefined) parser = require('./parse') as typeof Parser;
+  return parser.parseRules(rules, name);
+}
+
+/** destination.ts's targetOf, loaded on first use (once per process: connects with rules in force call it). */
+function targetOf(host: string, port: number | undefined, address: string | undefined): Target {
+  if (destinations === undefined) destinations = require('./destination') as typeof Destinations;
+  return destinations.targetOf(host, port, address);
+}
 
 /** The environment variable the rules are read from at start-up. */
 export const RULES_ENV = 'TIMEOUTSOCKET_RULES';

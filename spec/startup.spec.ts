@@ -1,0 +1,203 @@
+/**
+ * What the register preload loads at start-up, and what it leaves for first use (issue 16,
+ * "Start-up"): lib/awaitable/ but its hooks, the report collector, the rules parser, the error
+ * classes, `node:perf_hooks`, the CLI and the main entry stay unloaded until they are needed,
+ * and then load and work. The preload is the bundle scripts/bundle-register.js writes, and the
+ * bundled modules are the modules of their files: a file loaded later gets the same instances.
+ *
+ * Every case runs in a fresh process: `-r timeoutsocket/register` from an application directory
+ * where the package resolves by name. No timing is asserted.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runNode } from './helpers';
+
+const ROOT = path.resolve(__dirname, '..');
+const MARK = '// timeoutsocket: the register bundle';
+
+/** Files (relative to dist/lib) that must not load with the preload alone. */
+const NOT_AT_STARTUP: readonly RegExp[] = [
+  /^awaitable\/(?!hooks\.js$)/,
+  /^report\/(?!environment\.js$)/,
+  /^rules\/(?!index\.js$)/,
+  /^errno\//,
+  /^(errors|classify|normalize|cli|index|errno|version)\.js$/,
+];
+
+/** Prints which of our files and which Node builtins the process has loaded, as a JSON line. */
+const LOADED = `
+  const loaded = () => ({
+    ours: Object.keys(require.cache).filter((f) => f.startsWith(LIB)).map((f) => path.relative(LIB, f).split(path.sep).join('/')).sort(),
+    perfHooks: process.moduleLoadList.includes('NativeModule perf_hooks'),
+  });
+`;
+
+let pkg: string;
+let app: string;
+let lib: string;
+
+/** Runs `body` in node with the preload (unless `preload` is false); `body` can use LIB, path, loaded(). */
+async function probe(body: string, env: NodeJS.ProcessEnv = {}, preload = true): Promise<Record<string, any>> {
+  const script = `const path = require('path'); const LIB = ${JSON.stringify(lib)};\n${LOADED}\n${body}`;
+  const result = await runNode([...(preload ? ['-r', 'timeoutsocket/register'] : []), '-e', script], env, app);
+  expect(result).toMatchObject({ code: 0, stderr: '' });
+  return JSON.parse(result.stdout);
+}
+
+beforeAll(() => {
+  // The package as installed: package.json and dist/lib, the preload bundled. dist/lib is
+  // bundled by `npm run build`; after a plain `tsc` it is not, and the copy is bundled here.
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'timeoutsocket-startup-')));
+  pkg = path.join(dir, 'pkg');
+  lib = path.join(pkg, 'dist', 'lib');
+  fs.cpSync(path.join(ROOT, 'dist', 'lib'), lib, { recursive: true });
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
+  if (!fs.readFileSync(path.join(lib, 'register.js'), 'utf8').startsWith(MARK)) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle-register.js'), lib], { stdio: 'ignore' });
+  }
+  app = path.join(dir, 'app');
+  fs.mkdirSync(path.join(app, 'node_modules'), { recursive: true });
+  fs.symlinkSync(pkg, path.join(app, 'node_modules', 'timeoutsocket'), 'dir');
+});
+
+afterAll(() => fs.rmSync(path.dirname(pkg), { recursive: true, force: true }));
+
+describe('the preload at start-up', () => {
+  it('is one file: the bundle, all ASCII', () => {
+    const text = fs.readFileSync(path.join(lib, 'register.js'), 'utf8');
+    expect(text.startsWith(MARK)).toBe(true);
+    expect(/[^\x00-\x7f]/.test(text)).toBe(false);
+  });
+
+  it('loads the patch and the engine, and nothing install() does not need', async () => {
+    const { ours, perfHooks, patched } = await probe(`
+      console.log(JSON.stringify({ ...loaded(), patched: typeof require('net').Socket.prototype.recv === 'function' }));
+    `);
+    expect(patched).toBe(true);
+    expect(ours).toEqual(expect.arrayContaining(['register.js', 'patch.js', 'engine.js', 'runtime.js', 'rules/index.js', 'awaitable/hooks.js']));
+    for (const pattern of NOT_AT_STARTUP) expect(ours.filter((file: string) => pattern.test(file))).toEqual([]);
+    expect(perfHooks).toBe(false);
+  });
+
+  it('stops the process on a bad TIMEOUTSOCKET_RULES or TIMEOUTSOCKET_MODE, as before (the parser loads for it)', async () => {
+    for (const [name, value] of [['TIMEOUTSOCKET_RULES', 'db.internal:5432 read=soon'], ['TIMEOUTSOCKET_MODE', 'sometimes']]) {
+      const result = await runNode(['-r', 'timeoutsocket/register', '-e', 'console.log("app ran")'], { [name]: value }, app);
+      expect(result.code).toBe(9);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(new RegExp(`^timeoutsocket: ${name}`));
+    }
+  });
+});
+
+describe('what loads on first use, and works', () => {
+  let server: net.Server;
+  let port: number;
+  const accepted = new Set<net.Socket>();
+  beforeAll(async () => {
+    // Greets every connection with 'hello', then answers nothing.
+    server = net.createServer((socket) => {
+      accepted.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => accepted.delete(socket));
+      socket.write('hello');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const socket of accepted) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('the awaitable API, on the first call', async () => {
+    const out = await probe(`
+      const socket = require('net').connect(${port}, '127.0.0.1');
+      const before = loaded().ours;
+      socket.recv(5).then((data) => {
+        console.log(JSON.stringify({ before, after: loaded().ours, data: data.toString() }));
+        socket.destroy();
+      });
+    `);
+    expect(out.before).not.toContain('awaitable/index.js');
+    expect(out.after).toEqual(expect.arrayContaining(['awaitable/index.js', 'awaitable/queue.js', 'awaitable/recv.js']));
+    expect(out.data).toBe('hello');
+  });
+
+  it('node:perf_hooks, at the first deadline armed; the error classes, when one fires (the same classes as the main entry)', async () => {
+    const out = await probe(
+      `
+      const net = require('net');
+      const socket = net.connect(${port}, '127.0.0.1');
+      const atStart = loaded();
+      let armed;
+      socket.once('data', () => { socket.write('ping'); armed = loaded(); });
+      socket.on('error', (error) => {
+        const fired = loaded();
+        const main = require('timeoutsocket');
+        console.log(JSON.stringify({
+          atStart, armed, fired, code: error.code,
+          sameClass: error.constructor === main.SocketTimeoutError, isInstance: error instanceof main.SocketTimeoutError,
+        }));
+      });
+    `,
+      { TIMEOUTSOCKET_READ_TIMEOUT: '100ms' },
+    );
+    expect(out.atStart.perfHooks).toBe(false);
+    expect(out.armed.perfHooks).toBe(true);
+    expect(out.armed.ours).not.toContain('errors.js');
+    expect(out.fired.ours).toContain('errors.js');
+    expect(out).toMatchObject({ code: 'ETIMEDOUT', sameClass: true, isInstance: true });
+  });
+
+  it('the rules parser, when TIMEOUTSOCKET_RULES is set; the rule applies', async () => {
+    const out = await probe(
+      `
+      const socket = require('net').connect(${port}, '127.0.0.1');
+      console.log(JSON.stringify({ ...loaded(), read: socket.getSocketTimeout().read }));
+      socket.destroy();
+    `,
+      { TIMEOUTSOCKET_RULES: `127.0.0.1:${port} read=1234ms` },
+    );
+    expect(out.ours).toEqual(expect.arrayContaining(['rules/parse.js', 'rules/destination.js']));
+    expect(out.read).toBe(1234);
+  });
+
+  it('the report collector, when TIMEOUTSOCKET_REPORT_FILE is set', async () => {
+    const file = path.join(app, 'report.jsonl');
+    const out = await probe(`console.log(JSON.stringify(loaded()));`, { TIMEOUTSOCKET_REPORT_FILE: file });
+    expect(out.ours).toContain('report/collect.js');
+    expect(fs.readFileSync(file, 'utf8')).toMatch(/"pid"/); // the process record, written at exit
+  });
+});
+
+describe('the bundle and the files: one module each', () => {
+  it('a file loaded after the preload gets the modules the preload runs', async () => {
+    const out = await probe(`
+      const patchFile = path.join(LIB, 'patch.js');
+      const preloaded = require.cache[patchFile] && require.cache[patchFile].exports;
+      const main = require('timeoutsocket');
+      console.log(JSON.stringify({ cached: preloaded !== undefined, sameInstall: main.install === preloaded.install, installs: main.install() }));
+    `);
+    expect(out).toEqual({ cached: true, sameInstall: true, installs: false });
+  });
+
+  it('the preload after the main entry runs none of the modules again', async () => {
+    const out = await probe(
+      `
+      const main = require('timeoutsocket');
+      const ours = () => Object.keys(require.cache).filter((f) => f.startsWith(LIB));
+      const before = new Map(ours().map((f) => [f, require.cache[f].exports]));
+      const writeGeneric = require('net').Socket.prototype._writeGeneric;
+      require('timeoutsocket/register');
+      const rerun = ours().filter((f) => before.has(f) && require.cache[f].exports !== before.get(f));
+      console.log(JSON.stringify({ rerun, samePatch: require('net').Socket.prototype._writeGeneric === writeGeneric, installed: main.isInstalled() }));
+    `,
+      {},
+      false,
+    );
+    expect(out).toEqual({ rerun: [], samePatch: true, installed: true });
+  });
+});
