@@ -290,6 +290,9 @@ export function stateFor(socket: InternalSocket, create: boolean): SocketState |
   }
   const state = new SocketState(socket);
   socket[STATE] = state;
+  // The error classes come with the first socket that has deadlines, not when one first fires:
+  // a timer can fire after a module sandbox (Jest) was torn down, when nothing may load.
+  if (errorClasses === undefined) errors();
   noteSocket();
   return state;
 }
@@ -668,7 +671,7 @@ function replySettled(socket: InternalSocket, state: SocketState): void {
 let errorClasses: typeof Errors | undefined;
 
 /**
- * errors.ts, loaded when the first deadline runs out rather than at start-up (it reads libuv's
+ * errors.ts, loaded with the first socket state rather than at start-up (it reads libuv's
  * errno table as it loads). The same module whoever loads it, so the classes are the same objects.
  */
 function errors(): typeof Errors {

@@ -90,6 +90,10 @@ export function onServerListenState(server: net.Server, pending: boolean): void 
     // No listener of ours: an 'error' listener would swallow EADDRINUSE for a server that has
     // none. The patch's emit wrapper reports 'listening' and 'error' through onServerListenEvent.
     if (!server.listening) marked[LISTEN_PENDING] = true;
+    // A server nobody listens to keeps its connections for accept(): the API loads now, while
+    // the application starts it, not at its first connection (a module sandbox such as Jest's
+    // may be torn down by then, and nothing may load).
+    if (server.listenerCount('connection') === 0) awaitable();
     return;
   }
   marked[LISTEN_PENDING] = false;

@@ -270,7 +270,10 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
     const state = stateOf(socket);
     // The common case without a job: nothing queued before it, a blocking or timeout mode
     // socket that can write, and libuv writes the whole message at once.
-    if (signal === undefined && !state.hasQueued('send') && !isNonBlocking(effectiveTimeouts(socket)) && checkWritable(socket, 'send') === undefined) {
+    if (signal === undefined && !state.hasQueued('send') && !isNonBlocking(effectiveTimeouts(socket))) {
+      // Asked once: on a closed socket the answer hands out its stored error (ECONNRESET) once.
+      const closed = checkWritable(socket, 'send');
+      if (closed !== undefined) return Promise.reject(closed);
       const plain = streamPosition(socket);
       const cipher = cipherPosition(socket);
       socket.write(buffer, state.onWritten);

@@ -31,6 +31,9 @@ let destinations: typeof Destinations | undefined;
 /** parse.ts's parseRules, loaded on first use. */
 function parseRules(rules: SocketTimeoutRules, name: string): CompiledRule[] {
   if (parser === undefined) parser = require('./parse') as typeof Parser;
+  // The matcher with it: rules are parsed while the application starts, and a connect made
+  // later (after a module sandbox such as Jest's was torn down) must not have to load it.
+  if (destinations === undefined) destinations = require('./destination') as typeof Destinations;
   return parser.parseRules(rules, name);
 }
 

@@ -128,6 +128,18 @@ function kernelCountAtDestroy(socket: net.Socket): { value: number | undefined }
   return seen;
 }
 
+describe('a peer that reset while no call waited', () => {
+  it('the next sendAll rejects with the reset (ECONNRESET), as send and recv do, then the socket is closed', async () => {
+    const { client, peer } = await pair();
+    await client.sendAll('x'); // the socket is driven by calls: its error is kept for the next one
+    expect((await peer.recv(1)).toString()).toBe('x');
+    peer.resetAndDestroy();
+    await once(client, 'close');
+    await expect(client.sendAll('y')).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(client.sendAll('z')).rejects.toBeInstanceOf(SocketClosedError);
+  });
+});
+
 describe('a peer that resets in the middle of sendAll', () => {
   const TOTAL = 32 << 20; // far more than loopback's buffers hold: the write is in flight when the reset comes
 
