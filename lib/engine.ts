@@ -71,7 +71,6 @@ export interface InternalSocket extends NodeSocket {
   [CLIENT]?: true;
 }
 
-
 /**
  * Where a socket (or server) keeps its own setting from `setSocketTimeout()`. Apart from the
  * engine state because every socket has a mode, IPC ones included, while only TCP gets deadlines.
@@ -292,7 +291,7 @@ export function stateFor(socket: InternalSocket, create: boolean): SocketState |
   socket[STATE] = state;
   // The error classes come with the first socket that has deadlines, not when one first fires:
   // a timer can fire after a module sandbox (Jest) was torn down, when nothing may load.
-  if (errorClasses === undefined) errors();
+  errors();
   noteSocket();
   return state;
 }
