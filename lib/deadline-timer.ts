@@ -29,11 +29,13 @@ import { now } from './clock';
 import { refreshTimer } from './node-internals';
 
 /**
- * A deadline due within this many ms counts as reached. `refresh()` starts the delay from
- * libuv's cached loop time (taken when the current loop turn began; lib/internal/timers.js
- * `insert()` uses `getLibuvNow()`), so a timer armed late in a busy turn fires up to that much
- * before the `performance.now()` due time; rescheduling for the last fraction of a ms would cost
- * a whole further loop turn (a delay is at least 1 ms) for nothing.
+ * A deadline due within this many ms counts as reached: the granularity of Node's timers, and so
+ * the most a deadline may fire before its due time (as Python's `settimeout`: never early by more
+ * than the platform timer's granularity). A Timeout's start is libuv's loop time in whole ms,
+ * truncated (lib/internal/timers.js `insert()`: `start = getLibuvNow()`, which updates the loop
+ * time first, so it is not stale by the loop turn), and it fires at the first timers phase whose
+ * loop time, truncated too, is at least start + delay: up to 1 ms before `performance.now()` says
+ * the delay is over. A bare `setTimeout(fn, 300)` fires 0–1 ms early by this clock; so may we.
  */
 export const DUE_SLACK_MS = 1;
 
@@ -89,9 +91,14 @@ export class DeadlineTimer {
       return;
     }
     if (this.timerDue !== 0 && this.timerDue <= due) return;
-    // Rounded down: owners stamp their clocks rounded up, and a timer within DUE_SLACK_MS of its
-    // due time counts as reached, so rounding up here too would make every deadline about 1 ms late.
-    const delay = Math.max(1, Math.floor(due - now()));
+    // Rounded up, so the timer can never fire more than DUE_SLACK_MS before `due` (it fires at
+    // most 1 ms before now + delay, see DUE_SLACK_MS) and its first look always finds the deadline
+    // reached. Rounded down, a timer that also lost most of a ms to the truncated start fired up
+    // to 2 ms early, found the deadline not reached, and was re-armed for 1 ms: a whole further
+    // loop turn (with its poll phase) before the second look could even be queued, which is what
+    // made a deadline's lateness p99 under load several ms worse than a bare setTimeout's (about a
+    // sixth of the deadlines took that extra turn in the accuracy bench).
+    const delay = Math.max(1, Math.ceil(due - now()));
     this.timerDue = Math.ceil(due);
     if (this.timer === undefined) {
       // Unref'd: the socket keeps the process alive if it should, a deadline never does.

@@ -15,11 +15,10 @@ interface Subject {
   timer: DeadlineTimer | undefined;
   due: number;
   /**
-   * Every look: `reached` says whether the deadline was due at it. A timer may fire a few ms
-   * before its due time (its delay runs from libuv's cached loop time), and then finds nothing
-   * due: the assertions are about the looks that found the deadline due.
+   * Every look: `at`, and `reached`, whether the deadline was due at it (within DUE_SLACK_MS).
+   * A look finds it not reached only when the due time moved later since the timer was set.
    */
-  looks: Array<{ lookedAt: number; fired: boolean; due: number; reached: boolean }>;
+  looks: Array<{ lookedAt: number; at: number; fired: boolean; due: number; reached: boolean }>;
   /** Runs inside each check, before the verdict: how a test makes things happen between looks. */
   during?: (look: number) => void;
   done?: () => void;
@@ -31,7 +30,7 @@ const OWNER: DeadlineOwner<Subject> = {
     subject.during?.(subject.looks.length);
     const fired = hasExpired(subject.due, lookedAt);
     const reached = subject.due !== NOTHING_DUE && subject.due - DUE_SLACK_MS <= at;
-    subject.looks.push({ lookedAt, fired, due: subject.due, reached });
+    subject.looks.push({ lookedAt, at, fired, due: subject.due, reached });
     if (fired) subject.due = NOTHING_DUE;
     if (subject.due === NOTHING_DUE) queueMicrotask(() => subject.done?.());
     return subject.due;
@@ -94,14 +93,53 @@ describe('one timer per owner', () => {
     expect(s.timer!.timerDue).toBe(Math.ceil(due));
   });
 
-  it('rounds the delay down and the due time up, so a deadline is never late by the rounding', () => {
+  it('rounds the delay up, and the due time too', () => {
     const s = subject();
-    const due = performance.now() + 10.7;
+    const due = performance.now() + 10.3;
     arm(s, due);
     const delay = idleTimeoutOf(s.timer!);
     expect(Number.isInteger(delay)).toBe(true);
-    expect(delay).toBeLessThanOrEqual(10);
+    expect(delay).toBeGreaterThanOrEqual(10.3);
     expect(s.timer!.timerDue).toBe(Math.ceil(due));
+  });
+
+  it('fires no earlier than DUE_SLACK_MS before the due time, and its first look finds it reached', async () => {
+    // Node truncates a Timeout's start to whole ms: a delay rounded down (3 for 3.9) fired up to
+    // 2 ms early, found the deadline not reached and re-armed the timer for a further loop turn
+    // (most of these did). Rounded up, each deadline takes one timer callback, then its
+    // second look. The deadlines are armed at every fraction of a ms, from a chain of immediates
+    // that keeps the loop busy (it never sleeps in the poll phase), so a timer fires at the first
+    // ms tick it may, as under load, not when an epoll_wait that started mid-ms wakes.
+    const all: Subject[] = [];
+    const started = performance.now();
+    const spin = (): void => {
+      const at = performance.now();
+      if (all.length < 40 && at >= started + all.length * 0.23) {
+        const s = subject();
+        all.push(s);
+        arm(s, at + 3.9);
+      }
+      if (all.length < 40 || all.some((s) => s.due !== NOTHING_DUE)) setImmediate(spin);
+    };
+    spin();
+    await new Promise<void>((resolve, reject) => {
+      const limit = setTimeout(() => reject(new Error('not all armed within 2000 ms')), 2000);
+      const wait = (): void => {
+        if (all.length < 40) return void setImmediate(wait);
+        clearTimeout(limit);
+        resolve();
+      };
+      wait();
+    });
+    const dues = all.map((s) => s.due);
+    await Promise.all(all.map((s) => (s.due === NOTHING_DUE ? undefined : settled(s))));
+    all.forEach((s, i) => {
+      expect(s.looks.map((l) => ({ first: l.lookedAt === FIRST_LOOK, reached: l.reached, fired: l.fired }))).toEqual([
+        { first: true, reached: true, fired: false },
+        { first: false, reached: true, fired: true },
+      ]);
+      expect(s.looks[0].at).toBeGreaterThanOrEqual(dues[i] - DUE_SLACK_MS);
+    });
   });
 
   it('waits at least 1 ms for a due time already past', () => {

@@ -195,7 +195,8 @@ export abstract class AwaitState extends DeadlineTimer {
       }
       const timeout = timeoutOf(timeouts, direction);
       if (job.due === NOTHING_DUE && isOn(timeout)) {
-        // Whole ms, rounded up, like the engine's stamps: the timer rounds its delay down.
+        // Whole ms, rounded up, like the engine's stamps; the timer fires at most 1 ms before
+        // the due time (lib/deadline-timer.ts, DUE_SLACK_MS).
         job.due = Math.ceil(now()) + timeout;
         this.schedule(job.due, AWAIT_TIMER, this.target);
       }
