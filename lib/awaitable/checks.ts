@@ -2,6 +2,9 @@
  * Argument checks shared by the awaitable calls: bad input is a TypeError or RangeError that
  * quotes the bad value (lib/quote.ts), never a silent default.
  */
+// Buffer from its module: the global `Buffer` is a getter (a call on every use; Node defines it
+// so, lib/internal/bootstrap/node.js setupBuffer(), 20 to 26).
+import { Buffer } from 'node:buffer';
 import { types } from 'node:util';
 import { quote } from '../quote';
 
