@@ -203,6 +203,7 @@ async function recvLoop(socket: net.Socket, running: () => boolean, count: () =>
 interface PeerSocket {
   write(data: Buffer): Promise<number>;
   read(size?: number): Promise<Buffer | string | undefined>;
+  setTimeout(ms: number): unknown;
 }
 
 async function promiseSocketLoop(socket: net.Socket, running: () => boolean, count: () => void): Promise<void> {
@@ -211,6 +212,9 @@ async function promiseSocketLoop(socket: net.Socket, running: () => boolean, cou
     PromiseSocket: new (socket: net.Socket) => PeerSocket;
   };
   const peer = new PromiseSocket(socket);
+  // Armed as the recv side is (every timeout, 60 s): promise-socket's README gives its timeout
+  // as `setTimeout(ms)`, Node's idle timer refreshed by every read and write.
+  peer.setTimeout(60_000);
   const message = Buffer.alloc(MESSAGE_BYTES, 'p');
   socket.setNoDelay(true);
   while (running()) {

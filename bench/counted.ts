@@ -17,7 +17,8 @@
  * - `fetch`: the same requests with `fetch()` (undici's pool, keep-alive).
  * - `awaitable-recv`: the ping-pong written with `await socket.sendAll()` / `await socket.recv()`
  *   (needs `-r register`: the API is the shim's).
- * - `awaitable-promise-socket`: the same with promise-socket's `write` / `read`, the nearest peer.
+ * - `awaitable-promise-socket`: the same with promise-socket's `write` / `read`, the nearest peer,
+ *   its timeout armed (`setTimeout(60 s)`, as its README shows) as the recv side's are.
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -27,6 +28,8 @@ const HOST = '127.0.0.1';
 const DEFAULT_WARMUP = 1000;
 let WARMUP = DEFAULT_WARMUP;
 const MESSAGE = Buffer.alloc(64, 'p');
+/** promise-socket's timeout in the awaitable comparison: the recv side's armed value (60 s). */
+const PEER_TIMEOUT_MS = 60_000;
 const REQUEST = Buffer.alloc(16, 'c');
 
 /** One round trip per call on `socket`: write 64 bytes, resolve when 64 came back. */
@@ -95,6 +98,7 @@ async function awaitableRecv(port: number, units: number): Promise<void> {
 interface PeerSocket {
   write(data: Buffer): Promise<number>;
   read(size?: number): Promise<Buffer | string | undefined>;
+  setTimeout(ms: number): unknown;
 }
 
 async function awaitablePromiseSocket(port: number, units: number): Promise<void> {
@@ -102,6 +106,9 @@ async function awaitablePromiseSocket(port: number, units: number): Promise<void
   const { PromiseSocket } = (await import('promise-socket')) as { PromiseSocket: new (socket: net.Socket) => PeerSocket };
   const socket = await connected(port);
   const peer = new PromiseSocket(socket);
+  // Armed as the recv side is: promise-socket's README gives its timeout as `setTimeout(ms)`
+  // (Node's idle timer, refreshed by every read and write), long enough never to fire.
+  peer.setTimeout(PEER_TIMEOUT_MS);
   for (let i = 0; i < WARMUP + units; i += 1) {
     await peer.write(MESSAGE);
     if ((await peer.read(MESSAGE.length)) === undefined) throw new Error('the echo server closed the connection');

@@ -2,6 +2,9 @@
  * Argument checks shared by the awaitable calls: bad input is a TypeError or RangeError that
  * quotes the bad value (lib/quote.ts), never a silent default.
  */
+// Buffer from its module: the global `Buffer` is a getter (a call on every use; Node defines it
+// so, lib/internal/bootstrap/node.js setupBuffer(), 20 to 26).
+import { Buffer } from 'node:buffer';
 import { types } from 'node:util';
 import { quote } from '../quote';
 
@@ -44,23 +47,36 @@ function unknownKeys(call: string, keys: string[], allowed: ReadonlySet<string>)
   return new TypeError(`${call}: options has unknown key${unknown.length > 1 ? 's' : ''} ${named}: expected ${[...allowed].join(', ')}`);
 }
 
-/** Checks recv's byte count. */
+/** Checks recv's byte count (small enough for V8 to inline it; the errors are made elsewhere). */
 export function checkSize(n: unknown): number {
-  if (typeof n !== 'number') throw new TypeError(`recv(n): n must be a number of bytes, got ${quote(n)}`);
-  if (!Number.isInteger(n) || n <= 0) throw new RangeError(`recv(n): n must be an integer > 0, got ${quote(n)}`);
-  return n;
+  if (typeof n === 'number' && n > 0 && Number.isInteger(n)) return n;
+  throw sizeError(n);
 }
 
-const BUFFER_PROTOTYPE: object = Buffer.prototype;
+function sizeError(n: unknown): TypeError | RangeError {
+  if (typeof n !== 'number') return new TypeError(`recv(n): n must be a number of bytes, got ${quote(n)}`);
+  return new RangeError(`recv(n): n must be an integer > 0, got ${quote(n)}`);
+}
+
 const { isView } = ArrayBuffer;
-const { getPrototypeOf } = Object;
+
+/**
+ * A plain Buffer, the common case, told by its constructor (Node's Buffer prototype says
+ * `constructor: Buffer`): one property load that V8 folds to a map check, where
+ * `Object.getPrototypeOf` stays a builtin call (a runtime call for a typed array) and
+ * `Buffer.isBuffer`, an `instanceof`, costs a full property lookup (@@hasInstance) in
+ * unoptimised code. isView() first: it reads an internal slot, so a Proxy never has its traps
+ * run. A view that only claims Buffer as its constructor (an own `constructor` property) is
+ * handed to `socket.write()`, which takes any Uint8Array and refuses the rest with its own
+ * TypeError. Small enough for V8 to inline it wherever it is called.
+ */
+export function isPlainBuffer(data: unknown): data is Buffer {
+  return isView(data) && (data as { constructor?: unknown }).constructor === Buffer;
+}
 
 /** The bytes of what send/sendAll were given. */
 export function toBuffer(data: unknown, call: string): Buffer {
-  // A plain Buffer, the common case, told by its prototype: `Buffer.isBuffer` is an `instanceof`,
-  // which costs a full property lookup (@@hasInstance) where V8 runs this code unoptimised.
-  // isView() first: it reads an internal slot, so a Proxy never has its traps run.
-  if (isView(data) && getPrototypeOf(data) === BUFFER_PROTOTYPE) return data as Buffer;
+  if (isPlainBuffer(data)) return data;
   if (Buffer.isBuffer(data)) return data;
   if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (typeof data === 'string') return Buffer.from(data);

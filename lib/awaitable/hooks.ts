@@ -29,11 +29,30 @@ export const LISTEN_PENDING = Symbol.for('timeoutsocket.listenPending.v1');
 /** A socket or server as the hooks see it. */
 type Marked = { [AWAIT]?: AwaitState; [LISTEN_PENDING]?: boolean };
 
-let api: typeof Awaitable | undefined;
+/** What the methods and hooks call in the rest of the API. */
+type Api = Pick<typeof Awaitable, 'recv' | 'recvInto' | 'send' | 'sendAll' | 'connectEx' | 'accept' | 'keepForAccept'>;
 
-/** The rest of the awaitable API, loaded on first use. */
-function awaitable(): typeof Awaitable {
-  if (api === undefined) api = require('./index') as typeof Awaitable;
+let api: Api | undefined;
+
+/**
+ * The rest of the awaitable API, loaded on first use. Its functions are copied into a plain
+ * object once: index.ts re-exports them, and TypeScript compiles a re-export to a getter on the
+ * module's exports object, so reading one there costs a generic property lookup and a getter
+ * call on every call (about 300 instructions per round trip of `sendAll` and `recv`).
+ */
+function awaitable(): Api {
+  if (api === undefined) {
+    const loaded = require('./index') as typeof Awaitable;
+    api = {
+      recv: loaded.recv,
+      recvInto: loaded.recvInto,
+      send: loaded.send,
+      sendAll: loaded.sendAll,
+      connectEx: loaded.connectEx,
+      accept: loaded.accept,
+      keepForAccept: loaded.keepForAccept,
+    };
+  }
   return api;
 }
 

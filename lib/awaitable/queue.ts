@@ -88,7 +88,7 @@ export abstract class Job<T> {
   resolve(value: T): true {
     if (!this.settled) {
       this.settled = true;
-      this.unwatchAbort();
+      if (this.abortListener !== undefined) this.unwatchAbort();
       if (this.resolveFn !== undefined) this.resolveFn(value);
       else this.earlyValue = value;
     }
@@ -98,7 +98,7 @@ export abstract class Job<T> {
   reject(error: Error): true {
     if (!this.settled) {
       this.settled = true;
-      this.unwatchAbort();
+      if (this.abortListener !== undefined) this.unwatchAbort();
       if (this.rejectFn !== undefined) this.rejectFn(error);
       else this.earlyError = error;
     }
@@ -128,7 +128,7 @@ export abstract class Job<T> {
   }
 
   private unwatchAbort(): void {
-    if (this.abortListener !== undefined) this.signal!.removeEventListener('abort', this.abortListener);
+    this.signal!.removeEventListener('abort', this.abortListener!);
   }
 }
 
@@ -268,7 +268,9 @@ export class SocketAwaitState extends AwaitState {
   connectState: 'idle' | 'pending' | 'connected' | 'failed' = 'idle';
   connectCode: string | undefined = undefined;
   connectWaiters: Array<() => void> = [];
-  private listening = { recv: false, send: false };
+  /** Whether the 'readable' and the 'drain' listener are on (fields, not a record: one load each). */
+  private listeningRecv = false;
+  private listeningSend = false;
   private watchingDataListeners = false;
 
   /** Bound once, so adding and removing them allocates nothing per call. */
@@ -305,11 +307,15 @@ export class SocketAwaitState extends AwaitState {
    */
   protected listen(direction: Direction, on: boolean): void {
     if (direction === 'recv') {
-      if (on) this.keepReadable();
-    } else if (direction === 'send' && this.listening.send !== on) {
-      this.listening.send = on;
-      (this.socket as EventEmitter)[on ? 'on' : 'removeListener']('drain', this.onSendEvent);
+      if (on && !this.listeningRecv) this.keepReadable();
+    } else if (this.listeningSend !== on) {
+      this.listenForDrain(on);
     }
+  }
+
+  private listenForDrain(on: boolean): void {
+    this.listeningSend = on;
+    (this.socket as EventEmitter)[on ? 'on' : 'removeListener']('drain', this.onSendEvent);
   }
 
   /**
@@ -319,8 +325,7 @@ export class SocketAwaitState extends AwaitState {
    * stream reader) it is taken off again, and Node resumes the flow for that reader.
    */
   private keepReadable(): void {
-    if (this.listening.recv) return;
-    this.listening.recv = true;
+    this.listeningRecv = true;
     const emitter = this.socket as EventEmitter;
     emitter.on('readable', this.onRecvEvent);
     if (!this.watchingDataListeners) {
@@ -341,8 +346,8 @@ export class SocketAwaitState extends AwaitState {
   }
 
   readonly onNewListener = (event: string | symbol): void => {
-    if (event !== 'data' || !this.listening.recv) return;
-    this.listening.recv = false;
+    if (event !== 'data' || !this.listeningRecv) return;
+    this.listeningRecv = false;
     (this.socket as EventEmitter).removeListener('readable', this.onRecvEvent);
   };
 }

@@ -1,5 +1,5 @@
 /** send and sendAll. */
-import type * as net from 'node:net';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { startSinkServer } from '../../fixtures/servers';
 import { SocketClosedError, WouldBlockError } from '../../lib/errors';
@@ -33,6 +33,27 @@ function sessionTickets(socket: tls.TLSSocket, count: number): Promise<void> {
     });
   });
 }
+
+describe('where a sendAll write begins (read after the write, only when it did not complete at once)', () => {
+  it('a sendAll made while the socket is still connecting resolves once its bytes are written, and the peer reads them', async () => {
+    const server = await listeningServer();
+    const socket = track(net.connect(portOf(server), '127.0.0.1'));
+    expect(socket.connecting).toBe(true);
+    const sent = socket.sendAll('hello');
+    const peer = track(await server.accept());
+    await sent;
+    expect((await peer.recv(5)).toString()).toBe('hello');
+  });
+
+  it("a sendAll queued behind the application's own stalled write counts none of that write's bytes as its own", async () => {
+    const sink = await startSinkServer();
+    fixtures.push(sink);
+    const socket = await connected(sink.port, T);
+    socket.write(Buffer.alloc(32 << 20)); // fills every buffer on the way: the sendAll below waits behind it
+    const { error } = await rejectionOf(socket.sendAll(Buffer.alloc(1024, 1)));
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'send', bytesSent: 0 });
+  });
+});
 
 describe('timeout mode', () => {
   it('sendAll to a peer that stopped reading rejects with the bytes that really went out', async () => {
