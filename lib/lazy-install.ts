@@ -5,7 +5,8 @@
  * Why: the preload must cost little at start-up (issue 16, "Start-up": at most 3 ms over
  * loading `node:net`), and compiling the engine, the protocol detectors, keep-alive and the
  * http watcher was most of what it cost. A stub is a few instructions: on its first call it
- * loads lib/patch.ts (and with it the engine), puts the real wrapper in its own place on the
+ * loads lib/patch.ts and with it the engine (under the register bundle, all from the one
+ * first-use bundle scripts/bundle-register.js writes), puts the real wrapper in its own place on the
  * prototype, and forwards the call; every later call goes to the real wrapper directly, so the
  * socket path costs exactly what it costs with `install()`.
  *

@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /**
  * Writes dist/lib/register.js as one file holding every module the preload loads at start-up,
- * after `tsc` has built dist/ (`npm run build` runs it).
+ * and dist/lib/patch-bundle.js, one file holding what the preload's stubs load on their first
+ * call (lib/lazy-install.ts: patch.js and every module it loads that start-up has not), after
+ * `tsc` has built dist/ (`npm run build` runs it). The start-up bundle hands a require of a
+ * first-use module to the first-use bundle, which serves its own requires of start-up modules
+ * from `require.cache` by key (a require Node resolves costs a path lookup on disk).
  * Usage: node scripts/bundle-register.js [LIB]   (LIB: the built dist/lib folder, by default this repository's)
  *
  * Why: Node's loader spends about half a million instructions on every file it loads (resolving
