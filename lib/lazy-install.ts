@@ -103,11 +103,13 @@ function makeStub(entry: Omit<Stubbed, 'stub'>): Stubbed {
   const record = entry as Stubbed;
   // `apply(this, arguments)`: the real method gets exactly the arguments given (connect and
   // connectEx tell their forms apart by them), and V8 forwards `arguments` without an array.
-  const stub = function (this: unknown) {
-    if (record.real === undefined) loadPatch();
-    return (record.real as AnyFunction).apply(this, arguments as unknown as unknown[]);
-  };
-  Object.defineProperty(stub, 'name', { value: entry.key });
+  // Named after the method by its computed key (no defineProperty on the function).
+  const stub = {
+    [entry.key]: function (this: unknown) {
+      if (record.real === undefined) loadPatch();
+      return (record.real as AnyFunction).apply(this, arguments as unknown as unknown[]);
+    },
+  }[entry.key];
   (record as { stub: AnyFunction }).stub = stub;
   return record;
 }
