@@ -69,10 +69,11 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(path.dirname(pkg), { recursive: true, force: true }));
 
 describe('the preload at start-up', () => {
-  it('is one file: the bundle, all ASCII', () => {
+  it('is one file: the bundle, all ASCII (and so is the first-use bundle)', () => {
     const text = fs.readFileSync(path.join(lib, 'register.js'), 'utf8');
     expect(text.startsWith(MARK)).toBe(true);
     expect(/[^\x00-\x7f]/.test(text)).toBe(false);
+    expect(/[^\x00-\x7f]/.test(fs.readFileSync(path.join(lib, 'patch-bundle.js'), 'utf8'))).toBe(false);
   });
 
   it('installs the stubs, and loads nothing a socket does not need until one runs', async () => {
@@ -216,6 +217,9 @@ describe('the stubs, on first use', () => {
             replaced: proto.connect !== stubs.connect && proto._writeGeneric !== stubs.write && net.Server.prototype.listen !== stubs.listen,
             names: [proto.connect.name, stubs.connect.name, stubs.write.name],
             installed: main.isInstalled(),
+            // From the one first-use bundle, and the very modules the main entry gets.
+            firstUseBundle: require.cache[path.join(LIB, 'patch-bundle.js')] !== undefined,
+            samePatch: main.install === require.cache[path.join(LIB, 'patch.js')].exports.install,
           }));
           socket.destroy();
           server.close();
@@ -224,7 +228,7 @@ describe('the stubs, on first use', () => {
     `);
     expect(out.before).not.toContain('patch.js');
     expect(out.afterListen).toEqual(expect.arrayContaining(['patch.js', 'engine.js']));
-    expect(out).toMatchObject({ data: 'hi', replaced: true, names: ['connect', 'connect', '_writeGeneric'], installed: true });
+    expect(out).toMatchObject({ data: 'hi', replaced: true, names: ['connect', 'connect', '_writeGeneric'], installed: true, firstUseBundle: true, samePatch: true });
   });
 
   it('uninstall() before any socket puts back exactly what Node had', async () => {
