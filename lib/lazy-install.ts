@@ -120,12 +120,19 @@ function place(saved: SavedProperty[], entry: Stubbed): void {
   Object.defineProperty(entry.target, entry.key, { value: entry.stub, writable: true, configurable: true, enumerable: false });
 }
 
-/** The http channel subscriptions, each loading the patch if a message comes before any stub ran. */
+/**
+ * The http channel subscriptions, each loading the patch if a message comes before any stub ran.
+ * Each keeps the real handler once found: a message costs one more call than with `install()`.
+ */
 function watchHttpClientsLazily(): () => void {
   const handlers = HTTP_CLIENT_CHANNELS.map((name) => {
+    let real: ((message: unknown) => void) | undefined;
     const handler = (message: unknown): void => {
-      loadPatch();
-      (require('./protocols/http') as typeof import('./protocols/http')).httpClientHandler(name)(message);
+      if (real === undefined) {
+        loadPatch();
+        real = (require('./protocols/http') as typeof import('./protocols/http')).httpClientHandler(name);
+      }
+      real(message);
     };
     diagnosticsChannel.subscribe(name, handler);
     return handler;
