@@ -39,6 +39,7 @@ import {
   sendAll,
 } from './awaitable/hooks';
 import type { CallOptions, ConnectExResult } from './awaitable';
+import { ADDED_METHODS, ADDED_SOCKET_METHODS } from './lazy-install';
 
 /** The methods the patch adds to every socket. */
 export interface TimeoutSocketMethods {
@@ -262,6 +263,39 @@ const SERVER_WRAPPERS: Record<(typeof WRAPPED_SERVER_METHODS)[number], Wrap> = {
   close: wrapServerClose,
 };
 
+/** The methods the patch adds to sockets and servers alike (the lists are lib/lazy-install.ts's). */
+const ADDED: Record<(typeof ADDED_METHODS)[number], AnyFunction> = {
+  setSocketTimeout: setSocketTimeout as AnyFunction,
+  getSocketTimeout: getSocketTimeout as AnyFunction,
+  setBlocking: setBlocking as AnyFunction,
+  getBlocking: getBlocking as AnyFunction,
+};
+/** The awaitable methods the patch adds to sockets (the server's one is `accept`). */
+const ADDED_TO_SOCKETS: Record<(typeof ADDED_SOCKET_METHODS)[number], AnyFunction> = {
+  recv: recv as AnyFunction,
+  recvInto: recvInto as AnyFunction,
+  send: send as AnyFunction,
+  sendAll: sendAll as AnyFunction,
+  connectEx: connectEx as AnyFunction,
+};
+
+/**
+ * What `install()` puts at `key` on `net.Server.prototype` (`server`) or `net.Socket.prototype`:
+ * the wrapper of `original` for a wrapped method, the added method otherwise. The register
+ * preload's stubs (lib/lazy-install.ts) put it there on their first call.
+ */
+export function patchedMethod(server: boolean, key: string, original: unknown): unknown {
+  const wrap = ((server ? SERVER_WRAPPERS : SOCKET_WRAPPERS) as Record<string, Wrap | undefined>)[key];
+  if (wrap !== undefined) {
+    if (typeof original !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
+    return wrap(original as AnyFunction);
+  }
+  if (server && key === 'accept') return accept;
+  const added = (ADDED as Record<string, AnyFunction>)[key] ?? (server ? undefined : (ADDED_TO_SOCKETS as Record<string, AnyFunction>)[key]);
+  if (added === undefined) throw new TypeError(`the patch puts nothing at ${key}`);
+  return added;
+}
+
 /** Replaces `target[key]` with `replacement`, recording the original for uninstall. */
 function replace(saved: SavedProperty[], target: object, key: string, replacement: unknown): void {
   saved.push({ target, key, original: Object.getOwnPropertyDescriptor(target, key) });
@@ -289,12 +323,11 @@ export function install(): boolean {
   for (const key of WRAPPED_SOCKET_METHODS) wrapMethod(saved, socketProto, key, SOCKET_WRAPPERS[key]);
   const serverProto = net.Server.prototype;
   for (const key of WRAPPED_SERVER_METHODS) wrapMethod(saved, serverProto, key, SERVER_WRAPPERS[key]);
-  const added = { setSocketTimeout, getSocketTimeout, setBlocking, getBlocking };
-  for (const [key, method] of Object.entries(added)) {
-    replace(saved, socketProto, key, method);
-    replace(saved, serverProto, key, method);
+  for (const key of ADDED_METHODS) {
+    replace(saved, socketProto, key, ADDED[key]);
+    replace(saved, serverProto, key, ADDED[key]);
   }
-  for (const [key, method] of Object.entries({ recv, recvInto, send, sendAll, connectEx })) replace(saved, socketProto, key, method);
+  for (const key of ADDED_SOCKET_METHODS) replace(saved, socketProto, key, ADDED_TO_SOCKETS[key]);
   replace(saved, serverProto, 'accept', accept);
   shared.patched = saved;
   shared.unwatchHttp = watchHttpClients();

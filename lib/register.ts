@@ -7,7 +7,7 @@
  * rule), rather than leave it running without deadlines.
  */
 import { applyModeEnvironment } from './mode';
-import { install } from './patch';
+import { installLazily } from './lazy-install';
 import { applyReportEnvironment } from './report/environment';
 import { applyRulesEnvironment } from './rules/index';
 import { applyEnvironment } from './runtime';
@@ -22,7 +22,7 @@ try {
   applyEnvironment();
   applyRulesEnvironment();
   applyModeEnvironment();
-  install();
+  installLazily(); // install()'s patch, its engine loaded on first use (lib/lazy-install.ts)
   applyReportEnvironment();
 } catch (error) {
   process.stderr.write(`timeoutsocket: ${(error as Error).message}\n`);

@@ -27,6 +27,9 @@ const NOT_AT_STARTUP: readonly RegExp[] = [
   /^(errors|classify|normalize|cli|index|errno|version)\.js$/,
 ];
 
+/** Files that load with the first socket or server method call, not with the preload (lib/lazy-install.ts). */
+const NOT_BEFORE_A_SOCKET: readonly RegExp[] = [/^(patch|engine|keepalive|observe|deadline-timer|clock)\.js$/, /^protocols\//, /^awaitable\//];
+
 /** Prints which of our files and which Node builtins the process has loaded, as a JSON line. */
 const LOADED = `
   const loaded = () => ({
@@ -66,20 +69,41 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(path.dirname(pkg), { recursive: true, force: true }));
 
 describe('the preload at start-up', () => {
-  it('is one file: the bundle, all ASCII', () => {
+  it('is one file: the bundle, all ASCII (and so is the first-use bundle)', () => {
     const text = fs.readFileSync(path.join(lib, 'register.js'), 'utf8');
     expect(text.startsWith(MARK)).toBe(true);
     expect(/[^\x00-\x7f]/.test(text)).toBe(false);
+    expect(/[^\x00-\x7f]/.test(fs.readFileSync(path.join(lib, 'patch-bundle.js'), 'utf8'))).toBe(false);
   });
 
-  it('loads the patch and the engine, and nothing install() does not need', async () => {
-    const { ours, perfHooks, patched } = await probe(`
-      console.log(JSON.stringify({ ...loaded(), patched: typeof require('net').Socket.prototype.recv === 'function' }));
+  it('installs the stubs, and loads nothing a socket does not need until one runs', async () => {
+    const { ours, perfHooks, patched, installed } = await probe(`
+      const net = require('net');
+      console.log(JSON.stringify({
+        ...loaded(),
+        patched: typeof net.Socket.prototype.recv === 'function' && typeof net.Server.prototype.accept === 'function',
+        installed: net.Socket[Symbol.for('timeoutsocket.runtime.v1')].patched.length,
+      }));
     `);
     expect(patched).toBe(true);
-    expect(ours).toEqual(expect.arrayContaining(['register.js', 'patch.js', 'engine.js', 'runtime.js', 'rules/index.js', 'awaitable/hooks.js']));
-    for (const pattern of NOT_AT_STARTUP) expect(ours.filter((file: string) => pattern.test(file))).toEqual([]);
+    expect(installed).toBeGreaterThan(0);
+    expect(ours).toEqual(expect.arrayContaining(['register.js', 'lazy-install.js', 'runtime.js', 'rules/index.js']));
+    for (const pattern of [...NOT_AT_STARTUP, ...NOT_BEFORE_A_SOCKET]) expect(ours.filter((file: string) => pattern.test(file))).toEqual([]);
     expect(perfHooks).toBe(false);
+  });
+
+  it('loads the patch at once, as install() does, when the install message has a listener or NODE_DEBUG is set', async () => {
+    const listener = path.join(app, 'listen-install.js');
+    fs.writeFileSync(listener, `require('diagnostics_channel').subscribe('timeoutsocket:install', (m) => { globalThis.installMessage = m; });`);
+    const heard = await runNode(['-r', listener, '-r', 'timeoutsocket/register', '-e', `
+      const LIB = ${JSON.stringify(lib)};
+      console.log(JSON.stringify({ message: globalThis.installMessage, engine: require.cache[require('path').join(LIB, 'engine.js')] !== undefined }));
+    `], {}, app);
+    expect(heard).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(heard.stdout)).toEqual({ message: { defaults: { connect: null, read: null, write: null, keepAlive: null } }, engine: true });
+    const debug = await runNode(['-r', 'timeoutsocket/register', '-e', `console.log(require.cache[require('path').join(${JSON.stringify(lib)}, 'engine.js')] !== undefined)`], { NODE_DEBUG: 'timeoutsocket' }, app);
+    expect(debug.stdout.trim()).toBe('true');
+    expect(debug.stderr).toMatch(/installed, defaults/);
   });
 
   it('stops the process on a bad TIMEOUTSOCKET_RULES or TIMEOUTSOCKET_MODE, as before (the parser loads for it)', async () => {
@@ -175,13 +199,73 @@ describe('what loads on first use, and works', () => {
   });
 });
 
+describe('the stubs, on first use', () => {
+  it('put the real wrappers in their place on the first call, and one taken off the prototype before keeps working', async () => {
+    const out = await probe(`
+      const net = require('net');
+      const proto = net.Socket.prototype;
+      const stubs = { connect: proto.connect, write: proto._writeGeneric, listen: net.Server.prototype.listen };
+      const before = loaded().ours;
+      const server = net.createServer((s) => s.end('hi')).listen(0, '127.0.0.1', () => {
+        const socket = new net.Socket();
+        const afterListen = loaded().ours;
+        stubs.connect.call(socket, server.address().port, '127.0.0.1');
+        socket.setEncoding('utf8').on('data', (data) => {
+          const main = require('timeoutsocket');
+          console.log(JSON.stringify({
+            before, afterListen, data,
+            replaced: proto.connect !== stubs.connect && proto._writeGeneric !== stubs.write && net.Server.prototype.listen !== stubs.listen,
+            names: [proto.connect.name, stubs.connect.name, stubs.write.name],
+            installed: main.isInstalled(),
+            // From the one first-use bundle, and the very modules the main entry gets.
+            firstUseBundle: require.cache[path.join(LIB, 'patch-bundle.js')] !== undefined,
+            samePatch: main.install === require.cache[path.join(LIB, 'patch.js')].exports.install,
+          }));
+          socket.destroy();
+          server.close();
+        });
+      });
+    `);
+    expect(out.before).not.toContain('patch.js');
+    expect(out.afterListen).toEqual(expect.arrayContaining(['patch.js', 'engine.js']));
+    expect(out).toMatchObject({ data: 'hi', replaced: true, names: ['connect', 'connect', '_writeGeneric'], installed: true, firstUseBundle: true, samePatch: true });
+  });
+
+  it('uninstall() before any socket puts back exactly what Node had', async () => {
+    const out = await probe(
+      `
+      const net = require('net');
+      const names = (proto) => Object.getOwnPropertyNames(proto).sort();
+      const before = { socket: names(net.Socket.prototype), server: names(net.Server.prototype), connect: net.Socket.prototype.connect };
+      require(path.join(LIB, 'register.js'));
+      const main = require('timeoutsocket');
+      const uninstalled = main.uninstall();
+      console.log(JSON.stringify({
+        uninstalled,
+        same: JSON.stringify(names(net.Socket.prototype)) === JSON.stringify(before.socket) && JSON.stringify(names(net.Server.prototype)) === JSON.stringify(before.server),
+        connect: net.Socket.prototype.connect === before.connect,
+      }));
+    `,
+      {},
+      false,
+    );
+    expect(out).toEqual({ uninstalled: true, same: true, connect: true });
+  });
+
+  it('the http client channels it subscribes are those lib/protocols/http.ts handles', () => {
+    const { HTTP_CLIENT_CHANNELS } = require(path.join(lib, 'lazy-install.js'));
+    const { HTTP_CHANNELS } = require(path.join(lib, 'protocols', 'http.js'));
+    expect([...HTTP_CLIENT_CHANNELS].sort()).toEqual(Object.values(HTTP_CHANNELS).sort());
+  });
+});
+
 describe('the bundle and the files: one module each', () => {
   it('a file loaded after the preload gets the modules the preload runs', async () => {
     const out = await probe(`
-      const patchFile = path.join(LIB, 'patch.js');
-      const preloaded = require.cache[patchFile] && require.cache[patchFile].exports;
+      const runtimeFile = path.join(LIB, 'runtime.js');
+      const preloaded = require.cache[runtimeFile] && require.cache[runtimeFile].exports;
       const main = require('timeoutsocket');
-      console.log(JSON.stringify({ cached: preloaded !== undefined, sameInstall: main.install === preloaded.install, installs: main.install() }));
+      console.log(JSON.stringify({ cached: preloaded !== undefined, sameInstall: main.setDefaultSocketTimeout === preloaded.setDefaultSocketTimeout, installs: main.install() }));
     `);
     expect(out).toEqual({ cached: true, sameInstall: true, installs: false });
   });

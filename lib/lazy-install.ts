@@ -1,0 +1,180 @@
+/**
+ * The register preload's install: the same prototype methods as `install()` (lib/patch.ts),
+ * but at first as stubs, and the engine behind them loads the first time any of them runs.
+ *
+ * Why: the preload must cost little at start-up (issue 16, "Start-up": at most 3 ms over
+ * loading `node:net`), and compiling the engine, the protocol detectors, keep-alive and the
+ * http watcher was most of what it cost. A stub is a few instructions: on its first call it
+ * loads lib/patch.ts and with it the engine (under the register bundle, all from the one
+ * first-use bundle scripts/bundle-register.js writes), puts the real wrapper in its own place on the
+ * prototype, and forwards the call; every later call goes to the real wrapper directly, so the
+ * socket path costs exactly what it costs with `install()`.
+ *
+ * Same behaviour as `install()`: the originals recorded for `uninstall()` are Node's own, in the
+ * same order; `isInstalled()` is true at once; the counters start at install; the http client
+ * channels are subscribed at install (their handlers load the engine if a message comes first).
+ * Loaded at once instead, exactly as `install()` does it, when:
+ * - someone listens for the install message (`timeoutsocket:install`) or `NODE_DEBUG` is set:
+ *   the message and the debug line come at install, with the defaults then in force;
+ * - this file was not loaded by Node's own CommonJS loader (Jest's module registry, a bundler):
+ *   a module registry of its own may refuse to load anything once its sandbox is torn down, and
+ *   a stub may first run from a timer or a socket event after that.
+ *
+ * A stub that someone took off the prototype before its first call (a second patcher that wraps
+ * our method) keeps working: it forwards to the real wrapper for ever.
+ */
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+import * as net from 'node:net';
+import { WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
+import { newCounters, runtime, type SavedProperty } from './runtime';
+import type * as Patch from './patch';
+
+/** The methods the patch adds to both `net.Socket.prototype` and `net.Server.prototype`. */
+export const ADDED_METHODS = ['setSocketTimeout', 'getSocketTimeout', 'setBlocking', 'getBlocking'] as const;
+/** The awaitable methods the patch adds to `net.Socket.prototype`. */
+export const ADDED_SOCKET_METHODS = ['recv', 'recvInto', 'send', 'sendAll', 'connectEx'] as const;
+/** The awaitable method the patch adds to `net.Server.prototype`. */
+export const ADDED_SERVER_METHODS = ['accept'] as const;
+
+/** The http client channels lib/protocols/http.ts subscribes to (it checks this list against its own). */
+export const HTTP_CLIENT_CHANNELS = [
+  'http.client.request.start',
+  'http.client.response.finish',
+  'undici:client:sendHeaders',
+  'undici:request:bodySent',
+  'undici:request:headers',
+  'undici:request:trailers',
+  'undici:request:error',
+] as const;
+
+/** The channel of the install message (lib/observe.ts's `CHANNELS.install`). */
+const INSTALL_CHANNEL = 'timeoutsocket:install';
+
+type AnyFunction = (this: unknown, ...args: unknown[]) => unknown;
+
+/** One prototype property the stubs stand in for. */
+interface Stubbed {
+  readonly target: object;
+  readonly key: string;
+  readonly server: boolean;
+  /** Node's own value (for a wrapped method) or undefined (an added one). */
+  readonly original: unknown;
+  readonly stub: AnyFunction;
+  /** The real wrapper or added method, once lib/patch.ts has loaded. */
+  real?: AnyFunction;
+}
+
+let stubbed: Stubbed[] | undefined;
+let loaded = false;
+
+/**
+ * Whether Node's own CommonJS loader loaded this module: only then is a later `require()`
+ * sure to work whenever a stub first runs. (The register bundle gives its modules a plain
+ * `require`, but their `module` is Node's, cached under its file name, as Node's loader does.)
+ */
+function underNodeLoader(): boolean {
+  const Module = module.constructor as { _cache?: Record<string, unknown>; _load?: unknown };
+  return typeof Module._load === 'function' && Module._cache !== undefined && Module._cache[module.filename] === module;
+}
+
+/** Whether the install must happen at once, exactly as `install()` does it (see the header). */
+function mustInstallAtOnce(): boolean {
+  return !underNodeLoader() || diagnosticsChannel.channel(INSTALL_CHANNEL).hasSubscribers || (process.env.NODE_DEBUG ?? '') !== '';
+}
+
+/**
+ * Loads lib/patch.ts and puts the real methods where the stubs still are; then the stubs only
+ * forward (for anyone who took one off the prototype). Runs once.
+ */
+function loadPatch(): void {
+  if (loaded) return;
+  loaded = true;
+  const patch = require('./patch') as typeof Patch;
+  for (const entry of stubbed ?? []) {
+    entry.real = patch.patchedMethod(entry.server, entry.key, entry.original) as AnyFunction;
+    const now = Object.getOwnPropertyDescriptor(entry.target, entry.key);
+    if (now !== undefined && now.value === entry.stub) {
+      Object.defineProperty(entry.target, entry.key, { value: entry.real, writable: true, configurable: true, enumerable: false });
+    }
+  }
+}
+
+function makeStub(entry: Omit<Stubbed, 'stub'>): Stubbed {
+  const record = entry as Stubbed;
+  // `apply(this, arguments)`: the real method gets exactly the arguments given (connect and
+  // connectEx tell their forms apart by them), and V8 forwards `arguments` without an array.
+  // Named after the method by its computed key (no defineProperty on the function).
+  const stub = {
+    [entry.key]: function (this: unknown) {
+      if (record.real === undefined) loadPatch();
+      return (record.real as AnyFunction).apply(this, arguments as unknown as unknown[]);
+    },
+  }[entry.key];
+  (record as { stub: AnyFunction }).stub = stub;
+  return record;
+}
+
+/** Puts `stub` in place of `target[key]`, recording the original for uninstall. */
+function place(saved: SavedProperty[], entry: Stubbed): void {
+  saved.push({ target: entry.target, key: entry.key, original: Object.getOwnPropertyDescriptor(entry.target, entry.key) });
+  Object.defineProperty(entry.target, entry.key, { value: entry.stub, writable: true, configurable: true, enumerable: false });
+}
+
+/**
+ * The http channel subscriptions, each loading the patch if a message comes before any stub ran.
+ * Each keeps the real handler once found: a message costs one more call than with `install()`.
+ */
+function watchHttpClientsLazily(): () => void {
+  const handlers = HTTP_CLIENT_CHANNELS.map((name) => {
+    let real: ((message: unknown) => void) | undefined;
+    const handler = (message: unknown): void => {
+      if (real === undefined) {
+        loadPatch();
+        real = (require('./protocols/http') as typeof import('./protocols/http')).httpClientHandler(name);
+      }
+      real(message);
+    };
+    diagnosticsChannel.subscribe(name, handler);
+    return handler;
+  });
+  return () => HTTP_CLIENT_CHANNELS.forEach((name, i) => diagnosticsChannel.unsubscribe(name, handlers[i]));
+}
+
+/**
+ * `install()` for the register preload: stubs now, the engine on first use (see the header).
+ * @returns `true` if this call patched, `false` if the patch was already in place.
+ */
+export function installLazily(): boolean {
+  const shared = runtime();
+  if (shared.patched !== undefined) return false;
+  if (mustInstallAtOnce()) return (require('./patch') as typeof Patch).install();
+  const socketProto = net.Socket.prototype as unknown as Record<string, unknown>;
+  const serverProto = net.Server.prototype as unknown as Record<string, unknown>;
+  const entries: Stubbed[] = [];
+  const wrapped = (target: Record<string, unknown>, server: boolean, key: string): void => {
+    const original = target[key];
+    if (typeof original !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
+    entries.push(makeStub({ target, key, server, original }));
+  };
+  for (const key of WRAPPED_SOCKET_METHODS) wrapped(socketProto, false, key);
+  for (const key of WRAPPED_SERVER_METHODS) wrapped(serverProto, true, key);
+  for (const key of ADDED_METHODS) {
+    entries.push(makeStub({ target: socketProto, key, server: false, original: undefined }));
+    entries.push(makeStub({ target: serverProto, key, server: true, original: undefined }));
+  }
+  for (const key of ADDED_SOCKET_METHODS) entries.push(makeStub({ target: socketProto, key, server: false, original: undefined }));
+  for (const key of ADDED_SERVER_METHODS) entries.push(makeStub({ target: serverProto, key, server: true, original: undefined }));
+  const saved: SavedProperty[] = [];
+  for (const entry of entries) place(saved, entry);
+  stubbed = entries;
+  shared.patched = saved;
+  shared.unwatchHttp = watchHttpClientsLazily();
+  // What noteInstall() does when nobody listens and NODE_DEBUG is unset: the counters start now.
+  Object.assign((shared.stats ??= newCounters()), newCounters());
+  return true;
+}
+
+/** Whether the stubs have loaded the patch (for spec/startup.spec.ts). */
+export function patchLoaded(): boolean {
+  return loaded;
+}
