@@ -749,7 +749,7 @@ describe('what an idle socket keeps', () => {
     expect(stateOf(socket)!.writeSample).toBeDefined();
     await drained;
     // The next sample finds the queue empty and drops the watch with its sample.
-    await waitUntil(() => stateOf(socket)?.writeWatch === false, T + SLACK, 'the write watch ended');
+    await waitUntil(() => stateOf(socket)?.writeWatch === false, 2000, 'the write watch ended'); // a bound, not a timing
     expect(stateOf(socket)!.writeSample).toBeUndefined();
     accepted.pause(); // the reader stops: the next large write stalls
     socket.write(Buffer.alloc(32 << 20));
@@ -782,7 +782,7 @@ describe('what an idle socket keeps', () => {
     uninstall();
     try {
       // The idle grace check finds the shim gone and drops the state.
-      await waitUntil(() => stateOf(socket) === undefined, IDLE_GRACE_MS + SLACK, 'the state dropped after uninstall');
+      await waitUntil(() => stateOf(socket) === undefined, 2000, 'the state dropped after uninstall'); // a bound, not a timing
     } finally {
       install();
     }
