@@ -71,11 +71,6 @@ export class DeadlineTimer {
   timer: NodeJS.Timeout | undefined = undefined;
   /** When the timer is due (whole ms, rounded up), 0 while it is not running. */
   timerDue = 0;
-  /**
-   * While a second look is queued: when the first look was made (whole ms, rounded up), so the
-   * second fires only what was already due then. {@link FIRST_LOOK} when none is queued.
-   */
-  lookedAt = FIRST_LOOK;
 
   /**
    * The one way to change the timer: makes sure it fires no later than `due` (a later due time
@@ -127,6 +122,14 @@ export function earliestDue(a: number, b: number): number {
   return a < b ? a : b;
 }
 
+/**
+ * While a second look is queued for a timer record: when the first look was made (whole ms,
+ * rounded up), so the second fires only what was already due then. Kept aside, not a field of
+ * {@link DeadlineTimer}: a record has one only between a look that found a deadline due and the
+ * `setImmediate` after it, while every idle socket's record would carry the field (8 bytes).
+ */
+const secondLooks = new WeakMap<DeadlineTimer, number>();
+
 function onTimeout<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K): void {
   const timer = owner.timerOf(key);
   if (timer === undefined) return;
@@ -137,8 +140,8 @@ function onTimeout<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: 
 function onSecondLook<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K): void {
   const timer = owner.timerOf(key);
   if (timer === undefined) return;
-  const lookedAt = timer.lookedAt;
-  timer.lookedAt = FIRST_LOOK;
+  const lookedAt = secondLooks.get(timer) ?? FIRST_LOOK;
+  secondLooks.delete(timer);
   look(owner, key, timer, lookedAt);
 }
 
@@ -152,8 +155,8 @@ function look<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K, ti
   const at = now();
   const next = owner.check(key, timer, at, lookedAt);
   if (next !== NOTHING_DUE && next - DUE_SLACK_MS <= at) {
-    const queued = timer.lookedAt !== FIRST_LOOK;
-    timer.lookedAt = Math.ceil(at);
+    const queued = secondLooks.has(timer);
+    secondLooks.set(timer, Math.ceil(at));
     if (!queued) setImmediate(onSecondLook, owner, key);
     return;
   }

@@ -81,6 +81,8 @@ export const SETTING = Symbol.for('timeoutsocket.setting.v1');
  * Marks a socket that went through `connect()`: only such a client (or a TLS client) gets a
  * reply deadline. Not `socket.server`: a server-side socket handed to a worker process
  * (`new net.Socket({ handle })`, the sticky-session pattern) has no `server` but is no client.
+ * Set only on a client that has no engine state when it connects (its state, made later, reads
+ * it); one with a state keeps IS_CLIENT there instead, a property less on every armed socket.
  */
 export const CLIENT = Symbol.for('timeoutsocket.client.v1');
 
@@ -156,11 +158,6 @@ export class SocketState extends DeadlineTimer {
    * command: its timeout plus `read`); {@link NO_DEADLINE} for none; 0 for the plain `read`.
    */
   replyLimit = 0;
-  /** write phase: when the queue was last seen to make progress. */
-  writeProgressAt = 0;
-  /** write phase: the handle's `writeQueueSize` and `bytesWritten` at the last sample. */
-  writeQueue = 0;
-  writeDispatched = 0;
 
   constructor(socket: InternalSocket) {
     super();
@@ -205,14 +202,45 @@ export class SocketState extends DeadlineTimer {
     }
   }
 
-  /** write phase: true while written bytes are queued. */
+  /** write phase: true while written bytes are queued (then {@link writeSample} holds the queue's last sample). One flag test. */
   get writeWatch(): boolean {
     return (this.flags & WRITE_WATCH) !== 0;
   }
-  set writeWatch(on: boolean) {
-    this.flags = on ? this.flags | WRITE_WATCH : this.flags & ~WRITE_WATCH;
+
+  /** write phase: the queue's last sample while a write is watched, else `undefined`; setting `undefined` ends the watch. */
+  get writeSample(): WriteSample | undefined {
+    return (this.flags & WRITE_WATCH) === 0 ? undefined : writeSamples.get(this);
+  }
+  set writeSample(sample: WriteSample | undefined) {
+    if (sample !== undefined) {
+      this.flags |= WRITE_WATCH;
+      writeSamples.set(this, sample);
+    } else if ((this.flags & WRITE_WATCH) !== 0) {
+      this.flags &= ~WRITE_WATCH;
+      writeSamples.delete(this);
+    }
   }
 }
+
+/**
+ * write phase: the write queue as last sampled, while a write libuv had to queue is watched
+ * (WRITE_WATCH). Allocated when the watch starts and dropped when the queue is found empty.
+ */
+interface WriteSample {
+  /** When the queue was last seen to make progress ({@link stamp} ms). */
+  progressAt: number;
+  /** The handle's `writeQueueSize` at the last sample. */
+  queue: number;
+  /** The handle's `bytesWritten` (bytes dispatched) at the last sample. */
+  dispatched: number;
+}
+
+/**
+ * The write sample of a WRITE_WATCH socket state, kept aside like {@link bodies}: a write is
+ * watched only while libuv holds bytes of it, so an idle socket carries no field for it (three
+ * fields, 24 bytes, per socket in {@link SocketState}). Read only when the timer looks, never per write.
+ */
+const writeSamples = new WeakMap<SocketState, WriteSample>();
 
 /**
  * Report mode: a deadline that ran out and was reported instead of enforced, while the engine
@@ -296,6 +324,17 @@ export function stateFor(socket: InternalSocket, create: boolean): SocketState |
   return state;
 }
 
+/**
+ * A client with no deadline at connect (none in force, or a connect that failed at once): its
+ * state, if it ever gets one, is made later and learns it from the {@link CLIENT} mark; a state
+ * it already has (made by `setProtocol()`) keeps it as IS_CLIENT.
+ */
+function markClient(socket: InternalSocket): void {
+  const existing = liveState(socket);
+  if (existing !== undefined) existing.flags |= IS_CLIENT;
+  else socket[CLIENT] = true;
+}
+
 /** Marks a socket the engine must never touch (e.g. one connecting to an IPC path). */
 export function markNotTcp(socket: InternalSocket): void {
   socket[STATE] = NOT_TCP;
@@ -310,15 +349,19 @@ function wantsTimeouts(socket: InternalSocket): boolean {
 // Arming: called by the patch from connect(), writes and destroy.
 // ---------------------------------------------------------------------------------------------
 
-/** Arms the connect deadline; called just after the original `connect()` started connecting. */
+/**
+ * Arms the connect deadline; called by the patched `connect()` of every TCP socket, just after
+ * the original started connecting. Marks the socket a client either way.
+ */
 export function armConnect(socket: InternalSocket, address: string | undefined, port: number | undefined): void {
-  if (!socket.connecting || !wantsTimeouts(socket)) return;
-  const state = stateFor(socket, true);
-  if (state === undefined) return;
+  const state = socket.connecting && wantsTimeouts(socket) ? stateFor(socket, true) : undefined;
+  if (state === undefined) {
+    markClient(socket);
+    return;
+  }
   state.address = address;
   state.port = port;
-  // A state made before connect() (a rule forcing the protocol) predates the CLIENT mark.
-  if (socket[CLIENT] === true) state.flags |= IS_CLIENT;
+  state.flags |= IS_CLIENT; // also on a state made before connect() (a rule forcing the protocol)
   applyRuleProtocol(socket, state);
   if (state.client) chooseAtConnect(socket, state, port);
   const timeout = effectiveTimeouts(socket).connect;
@@ -485,10 +528,7 @@ function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: P
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
   if (!(queued > 0)) return;
   const at = stamp(now());
-  state.writeWatch = true;
-  state.writeProgressAt = at;
-  state.writeQueue = queued;
-  state.writeDispatched = dispatchedBytes(socket);
+  state.writeSample = { progressAt: at, queue: queued, dispatched: dispatchedBytes(socket) };
   if (isOn(timeouts.write)) noteArmed(socket, 'write', timeouts.write, state.address, state.port);
   scheduleCheck(socket, state, at + sampleStep(timeouts));
 }
@@ -543,11 +583,14 @@ function scheduleCheck(socket: InternalSocket, state: SocketState, due: number):
  */
 function check(socket: InternalSocket, state: SocketState, at: number, lookedAt: number): number {
   if (socket.destroyed || runtime().patched === undefined || handedAway(socket)) {
+    // A socket that lives on (the shim was uninstalled, perhaps to be installed again) keeps
+    // being a client for the state a later install makes: the mark that state reads.
+    if (state.client && !socket.destroyed) socket[CLIENT] = true;
     release(socket);
     return NOTHING_DUE;
   }
   const timeouts = effectiveTimeouts(socket);
-  // In this order: the reply check reads the write progress (writeProgressAt, writeWatch) that
+  // In this order: the reply check reads the write progress (writeSample) that
   // the write check has just sampled, since the reply clock runs from the last write progress.
   const connectDue = checkConnect(socket, state, timeouts.connect);
   const writeDue = checkWrite(socket, state, timeouts, at);
@@ -597,27 +640,28 @@ function checkConnect(socket: InternalSocket, state: SocketState, timeout: numbe
  * it comes first (a stall is only seen at a sample), or NOTHING_DUE once nothing is queued.
  */
 function checkWrite(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts, at: number): number {
-  if (!state.writeWatch) return NOTHING_DUE;
+  const sample = state.writeSample;
+  if (sample === undefined) return NOTHING_DUE;
   const queued = queuedBytes(socket);
   // Nothing held by libuv: no stall at the kernel boundary. Bytes still buffered in the stream
   // are corked on purpose or about to be dispatched, and that dispatch re-arms the watch.
   if (queued === 0) {
-    if (isOn(timeouts.write)) noteCleared(socket, 'write', state.writeProgressAt, state.address, state.port);
-    state.writeWatch = false;
+    if (isOn(timeouts.write)) noteCleared(socket, 'write', sample.progressAt, state.address, state.port);
+    state.writeSample = undefined;
     return NOTHING_DUE;
   }
   const dispatched = dispatchedBytes(socket);
-  if (writeProgressed(state, queued, dispatched)) state.writeProgressAt = stamp(at);
-  state.writeQueue = queued;
-  state.writeDispatched = dispatched;
+  if (writeProgressed(sample, queued, dispatched)) sample.progressAt = stamp(at);
+  sample.queue = queued;
+  sample.dispatched = dispatched;
   const timeout = state.awaitable ? null : timeouts.write;
   const nextSample = at + sampleStep(timeouts);
-  return isOn(timeout) ? Math.min(nextSample, state.writeProgressAt + timeout) : nextSample;
+  return isOn(timeout) ? Math.min(nextSample, sample.progressAt + timeout) : nextSample;
 }
 
 /** Progress = the queue grew by less than what was dispatched into it since the last sample. */
-function writeProgressed(state: SocketState, queued: number, dispatched: number): boolean {
-  return queued < state.writeQueue + (dispatched - state.writeDispatched);
+function writeProgressed(sample: WriteSample, queued: number, dispatched: number): boolean {
+  return queued < sample.queue + (dispatched - sample.dispatched);
 }
 
 /** The reply deadline's due time, or NOTHING_DUE once a reply came (or none is pending). */
@@ -635,7 +679,8 @@ function checkReply(socket: InternalSocket, state: SocketState, timeout: number 
   const limit = windowTimeout(state, timeout);
   if (limit === NO_DEADLINE) return NOTHING_DUE; // settled by the reply, which the next write notices
   // The request is still going out: the reply clock runs from the last write progress.
-  const since = state.writeWatch ? Math.max(state.replyAt, state.writeProgressAt) : state.replyAt;
+  const sample = state.writeSample;
+  const since = sample !== undefined ? Math.max(state.replyAt, sample.progressAt) : state.replyAt;
   const due = since + limit;
   // A length-bounded body is sampled often, so a stall is seen soon after it began.
   return (state.flags & BODY) !== 0 ? Math.min(due, at + bodySampleStep(timeout)) : due;
@@ -722,7 +767,8 @@ function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout:
 function answered(socket: InternalSocket, state: SocketState, overdue: Overdue): boolean {
   if (overdue.phase === 'connect') return isEstablished(socket);
   if (overdue.phase === 'read') return socket.bytesRead !== overdue.mark;
-  return !state.writeWatch || state.writeProgressAt > overdue.since;
+  const sample = state.writeSample;
+  return sample === undefined || sample.progressAt > overdue.since;
 }
 
 /** Reports the overdue phase late if its answer came (`at` is when that was seen); true if it did. */
@@ -741,8 +787,9 @@ function settleOverdue(socket: InternalSocket, state: SocketState, at: number): 
 function settleAtClose(socket: InternalSocket, state: SocketState): void {
   const overdue = state.overdue!;
   const at = now();
-  if (overdue.phase === 'write' && !hasNoHandle(socket) && state.writeWatch && writeProgressed(state, queuedBytes(socket), dispatchedBytes(socket))) {
-    state.writeProgressAt = stamp(at);
+  const sample = state.writeSample;
+  if (overdue.phase === 'write' && !hasNoHandle(socket) && sample !== undefined && writeProgressed(sample, queuedBytes(socket), dispatchedBytes(socket))) {
+    sample.progressAt = stamp(at);
   }
   if (settleOverdue(socket, state, at)) return;
   state.overdue = undefined;
@@ -768,7 +815,8 @@ function futureDue(next: number, due: number, at: number): number {
 /** When the clock of `phase` started: the time that ran out is measured from here. */
 function phaseClock(state: SocketState, phase: Phase): number {
   if (phase === 'connect') return state.connectAt;
-  if (phase === 'write' || (state.writeWatch && state.writeProgressAt > state.replyAt)) return state.writeProgressAt;
+  const sample = state.writeSample;
+  if (sample !== undefined && (phase === 'write' || sample.progressAt > state.replyAt)) return sample.progressAt;
   return state.replyAt;
 }
 
@@ -782,7 +830,7 @@ export function standDown(socket: InternalSocket): void {
   if (state === undefined || state.awaitable) return;
   state.awaitable = true;
   endReplyWindow(state);
-  state.writeWatch = false;
+  state.writeSample = undefined;
   state.overdue = undefined; // report mode: the awaitable API's own deadlines take over
 }
 

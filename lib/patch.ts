@@ -11,7 +11,6 @@ import { isNonBlocking, normalizeTimeout, type PhaseTimeouts, type TimeoutSettin
 import {
   armAfterWrite,
   armConnect,
-  CLIENT,
   effectiveTimeouts,
   markNotTcp,
   noteActivity,
@@ -141,7 +140,6 @@ function wrapConnect(original: AnyFunction): AnyFunction {
       markNotTcp(socket);
       return original.apply(socket, args);
     }
-    socket[CLIENT] = true;
     // The rule first: the connect deadline armed below may be the rule's.
     matchOnConnect(socket, target.host, target.port);
     keepAliveBeforeConnect(socket, args);

@@ -724,3 +724,71 @@ describe('resources', () => {
     expect(all.every((socket) => (socket as InternalSocket)[STATE] === undefined)).toBe(true);
   });
 });
+
+describe('what an idle socket keeps', () => {
+  const CLIENT_MARK = Symbol.for('timeoutsocket.client.v1');
+  const stateOf = (socket: net.Socket) => (socket as InternalSocket)[STATE] as { writeWatch: boolean; writeSample?: object; client: boolean } | undefined;
+
+  it('adds only its engine state to an armed client socket: no client mark beside it', async () => {
+    setDefaultSocketTimeout(T);
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port);
+    await once(socket, 'connect');
+    expect(stateOf(socket)).toMatchObject({ client: true });
+    expect(Object.getOwnPropertySymbols(socket)).not.toContain(CLIENT_MARK);
+  });
+
+  it('watches a write only while it is queued, and a write after the watch ended afresh: its stall still fires', async () => {
+    setDefaultSocketTimeout({ write: T });
+    const server = await serverOf((s) => s.resume());
+    const socket = connect(portOf(server));
+    const [accepted] = await Promise.all([once<net.Socket>(server, 'connection'), once(socket, 'connect')]);
+    const drained = new Promise((resolve) => socket.write(Buffer.alloc(8 << 20), resolve));
+    expect(stateOf(socket)).toMatchObject({ writeWatch: true }); // libuv queued it: the watch is armed
+    expect(stateOf(socket)!.writeSample).toBeDefined();
+    await drained;
+    // The next sample finds the queue empty and drops the watch with its sample.
+    await waitUntil(() => stateOf(socket)?.writeWatch === false, 2000, 'the write watch ended'); // a bound, not a timing
+    expect(stateOf(socket)!.writeSample).toBeUndefined();
+    accepted.pause(); // the reader stops: the next large write stalls
+    socket.write(Buffer.alloc(32 << 20));
+    expect(stateOf(socket)).toMatchObject({ writeWatch: true });
+    const fate = await fateOf(socket, 5000);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'write', phase: 'write', timeout: T });
+  });
+
+  it('marks a client that connected with no timeout in force: a timeout set later gets its reply deadline', async () => {
+    const silent = await startSilentServer();
+    fixtures.push(silent);
+    const socket = connect(silent.port);
+    await once(socket, 'connect');
+    expect(stateOf(socket)).toBeUndefined(); // nothing was armed at connect
+    expect(Object.getOwnPropertySymbols(socket)).toContain(CLIENT_MARK);
+    socket.setSocketTimeout({ read: T });
+    socket.write('ping');
+    expect(stateOf(socket)).toMatchObject({ client: true });
+    const fate = await fateOf(socket, 5000);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T, address: '127.0.0.1', port: silent.port });
+  });
+
+  it('keeps a socket a client when an uninstall drops its state and a later install makes a new one', async () => {
+    setDefaultSocketTimeout(T);
+    const silent = await startSilentServer();
+    fixtures.push(silent);
+    const socket = connect(silent.port);
+    await once(socket, 'connect');
+    expect(stateOf(socket)).toMatchObject({ client: true });
+    uninstall();
+    try {
+      // The idle grace check finds the shim gone and drops the state.
+      await waitUntil(() => stateOf(socket) === undefined, 2000, 'the state dropped after uninstall'); // a bound, not a timing
+    } finally {
+      install();
+    }
+    socket.write('ping');
+    expect(stateOf(socket)).toMatchObject({ client: true });
+    const fate = await fateOf(socket, 5000);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T });
+  });
+});
