@@ -36,7 +36,7 @@ export const ADDED_SOCKET_METHODS = ['recv', 'recvInto', 'send', 'sendAll', 'con
 /** The awaitable method the patch adds to `net.Server.prototype`. */
 export const ADDED_SERVER_METHODS = ['accept'] as const;
 
-/** The http client channels lib/protocols/http.ts subscribes to (it checks this list against its own). */
+/** The http client channels lib/protocols/http.ts subscribes to (spec/startup.spec.ts checks this list against its own). */
 export const HTTP_CLIENT_CHANNELS = [
   'http.client.request.start',
   'http.client.response.finish',
@@ -65,6 +65,7 @@ interface Stubbed {
 }
 
 let stubbed: Stubbed[] | undefined;
+/** Set when the load begins: a call made while it runs, or after it failed, never starts another. */
 let loaded = false;
 
 /**
@@ -84,19 +85,58 @@ function mustInstallAtOnce(): boolean {
 
 /**
  * Loads lib/patch.ts and puts the real methods where the stubs still are; then the stubs only
- * forward (for anyone who took one off the prototype). Runs once.
+ * forward (for anyone who took one off the prototype). Runs once. A load that fails (the
+ * package's files replaced or removed after start-up) puts Node's own methods back instead, so
+ * that the process goes on without deadlines rather than with every socket call throwing, and
+ * says so once with a process warning.
  */
 function loadPatch(): void {
   if (loaded) return;
   loaded = true;
-  const patch = require('./patch') as typeof Patch;
-  for (const entry of stubbed ?? []) {
-    entry.real = patch.patchedMethod(entry.server, entry.key, entry.original) as AnyFunction;
-    const now = Object.getOwnPropertyDescriptor(entry.target, entry.key);
-    if (now !== undefined && now.value === entry.stub) {
-      Object.defineProperty(entry.target, entry.key, { value: entry.real, writable: true, configurable: true, enumerable: false });
-    }
+  let patch: typeof Patch;
+  try {
+    patch = require('./patch') as typeof Patch;
+  } catch (error) {
+    standDown(error);
+    return;
   }
+  for (const entry of stubbed ?? []) settle(entry, patch.patchedMethod(entry.server, entry.key, entry.original) as AnyFunction);
+}
+
+/** Puts `real` where the entry's stub still is on the prototype, and has the stub forward to it. */
+function settle(entry: Stubbed, real: AnyFunction): void {
+  entry.real = real;
+  const now = Object.getOwnPropertyDescriptor(entry.target, entry.key);
+  if (now !== undefined && now.value === entry.stub) {
+    Object.defineProperty(entry.target, entry.key, { value: real, writable: true, configurable: true, enumerable: false });
+  }
+}
+
+/** The patch did not load: Node's own methods go back; a method only the patch adds throws why. */
+function standDown(error: unknown): void {
+  const reason = error instanceof Error ? error.message : String(error);
+  for (const entry of stubbed ?? []) {
+    settle(entry, typeof entry.original === 'function' ? (entry.original as AnyFunction) : unavailable(entry.key, reason));
+  }
+  process.emitWarning(`timeoutsocket could not load its patch, so sockets have no deadlines: ${reason}`, { code: 'TIMEOUTSOCKET_LOAD_FAILED' });
+}
+
+function unavailable(key: string, reason: string): AnyFunction {
+  return function () {
+    throw new Error(`timeoutsocket: ${key}() is unavailable: the patch could not load (${reason})`);
+  };
+}
+
+/**
+ * The method a stub's call goes to: the real one, or, for a call made while the patch is still
+ * loading (a module-load hook that logs to a piped stdout writes through the `_writeGeneric`
+ * stub), Node's own, as before the install; a method only the patch adds has none to fall back
+ * on, and says so.
+ */
+function target(record: Stubbed): AnyFunction {
+  if (record.real !== undefined) return record.real;
+  if (typeof record.original === 'function') return record.original as AnyFunction;
+  throw new Error(`timeoutsocket: ${record.key}() was called while timeoutsocket was still loading`);
 }
 
 function makeStub(entry: Omit<Stubbed, 'stub'>): Stubbed {
@@ -107,7 +147,7 @@ function makeStub(entry: Omit<Stubbed, 'stub'>): Stubbed {
   const stub = {
     [entry.key]: function (this: unknown) {
       if (record.real === undefined) loadPatch();
-      return (record.real as AnyFunction).apply(this, arguments as unknown as unknown[]);
+      return target(record).apply(this, arguments as unknown as unknown[]);
     },
   }[entry.key];
   (record as { stub: AnyFunction }).stub = stub;

@@ -252,6 +252,64 @@ describe('the stubs, on first use', () => {
     expect(out).toEqual({ uninstalled: true, same: true, connect: true });
   });
 
+  it("a patched method called while the patch loads (a load hook writing to a piped stdout) runs as Node's own", async () => {
+    const script = `
+      const M = require('module');
+      const load = M._load;
+      M._load = function (request, parent) {
+        // An APM-style hook that logs as modules load: stdout is a pipe, a net.Socket.
+        if (parent && String(parent.filename).startsWith(${JSON.stringify(lib)})) process.stdout.write('.');
+        return load.apply(this, arguments);
+      };
+      const net = require('net');
+      const server = net.createServer((s) => s.end('hi')).listen(0, '127.0.0.1', () => {
+        const socket = net.connect(server.address().port, '127.0.0.1');
+        socket.setSocketTimeout({ read: 60000 });
+        socket.setEncoding('utf8').on('data', (data) => {
+          process.stdout.write('\\n' + JSON.stringify({ data, armed: socket.getSocketTimeout().read }) + '\\n');
+          server.close();
+        });
+      });
+    `;
+    const result = await runNode(['-r', 'timeoutsocket/register', '-e', script], {}, app);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^\.+$/); // the hook did write while the patch loaded
+    expect(JSON.parse(lines[lines.length - 1])).toEqual({ data: 'hi', armed: 60000 });
+  });
+
+  it('a patch that cannot load after start-up leaves Node\'s own methods, with a warning, not a broken net', async () => {
+    // A copy of the package whose first-use bundle went missing after the process started.
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'timeoutsocket-broken-'));
+    try {
+      const brokenPkg = path.join(broken, 'pkg');
+      fs.cpSync(pkg, brokenPkg, { recursive: true });
+      fs.rmSync(path.join(brokenPkg, 'dist', 'lib', 'patch-bundle.js'));
+      fs.rmSync(path.join(brokenPkg, 'dist', 'lib', 'patch.js'));
+      const script = `
+        const net = require('net');
+        const server = net.createServer((s) => s.end('hi')).listen(0, '127.0.0.1', () => {
+          const socket = net.connect(server.address().port, '127.0.0.1');
+          let unavailable = '';
+          try { socket.setSocketTimeout(1000); } catch (error) { unavailable = error.message; }
+          socket.setEncoding('utf8').on('data', (data) => {
+            console.log(JSON.stringify({ data, unavailable }));
+            server.close();
+          });
+        });
+      `;
+      const result = await runNode(['-r', path.join(brokenPkg, 'dist', 'lib', 'register.js'), '-e', script], {}, app);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain('TIMEOUTSOCKET_LOAD_FAILED');
+      expect(result.stderr.match(/TIMEOUTSOCKET_LOAD_FAILED/g)).toHaveLength(1);
+      const out = JSON.parse(result.stdout);
+      expect(out.data).toBe('hi');
+      expect(out.unavailable).toMatch(/setSocketTimeout\(\) is unavailable: the patch could not load/);
+    } finally {
+      fs.rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
   it('the http client channels it subscribes are those lib/protocols/http.ts handles', () => {
     const { HTTP_CLIENT_CHANNELS } = require(path.join(lib, 'lazy-install.js'));
     const { HTTP_CHANNELS } = require(path.join(lib, 'protocols', 'http.js'));

@@ -73,12 +73,21 @@ function streamPosition(socket: InternalSocket): number {
  * Where a `length`-byte write that `write()` has just taken began on the stream (see
  * {@link bytesInKernel}): the socket's count (the handle's dispatched bytes, plus what the
  * stream still buffers or holds for the connect) less this write. Read after the write, so the
- * common case (libuv wrote it all at once) never reads it. A write that destroyed the socket
- * failed at once and put nothing in the kernel: its start is where the handle stands, so that
- * none of it counts as sent.
+ * common case (libuv wrote it all at once) never reads it. A write that failed at once
+ * ({@link failedAtOnce}) put nothing in the kernel: its start is where the handle stands, so
+ * that none of it counts as sent.
  */
 function writeStartedAt(socket: InternalSocket, length: number): number {
-  return socket.destroyed ? dispatchedBytes(socket) : socket.bytesWritten - length;
+  return failedAtOnce(socket) ? dispatchedBytes(socket) : socket.bytesWritten - length;
+}
+
+/**
+ * The write just handed over failed at once (EPIPE, ECONNRESET from libuv's first try): the
+ * stream has its error now, though `destroyed` comes a tick later; and Node's handle counted
+ * the bytes as written before libuv tried them, so no counter says that none went out.
+ */
+function failedAtOnce(socket: InternalSocket): boolean {
+  return socket.destroyed || erroredWith(socket) !== undefined;
 }
 
 /** For TLS: the ciphertext the TCP handle under the socket has dispatched (`undefined` for plain TCP). */
@@ -159,7 +168,7 @@ class SendAllJob extends Job<void> {
     const cipher = cipherPosition(socket);
     socket.write(this.data, state.onWritten);
     state.writesInFlight.push(this);
-    this.handedOver(plain, cipher, bytesInKernel(socket, plain, cipher, this.data.length));
+    this.handedOver(plain, cipher, failedAtOnce(socket) ? 0 : bytesInKernel(socket, plain, cipher, this.data.length));
     if (wholeInKernel(socket, this.sentAtDispatch, this.data.length)) return this.resolve();
     return nonBlocking ? this.resolve() : false;
   }

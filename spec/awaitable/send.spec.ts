@@ -185,6 +185,17 @@ describe('a peer that resets in the middle of sendAll', () => {
     await expect(socket.recv(1)).rejects.toBeInstanceOf(SocketClosedError);
   });
 
+  it('a write that fails at once (the peer reset before it, unseen by a read): bytesSent 0, though the handle counted the bytes', async () => {
+    const { client: socket, peer } = await pair();
+    socket.pause();
+    (socket as unknown as { _handle: { readStop(): number } })._handle.readStop();
+    peer.resetAndDestroy();
+    await once(peer, 'close'); // on loopback the reset has reached the client's kernel by then
+    const { error } = await rejectionOf(socket.sendAll(Buffer.alloc(1000)));
+    expect(error).toMatchObject({ code: expect.stringMatching(/^(ECONNRESET|EPIPE)$/), syscall: 'write' });
+    expect(error.bytesSent).toBe(0);
+  });
+
   it('seen by the write (the socket is not reading): ECONNRESET from write, and what had reached the kernel when the write was handed over', async () => {
     const { client: socket, peer } = await pair();
     // Fill the socket's read side: its handle stops reading, so only the write can meet the reset.
