@@ -82,6 +82,14 @@ function writeStartedAt(socket: InternalSocket, length: number): number {
 }
 
 /**
+ * Bytes of a `length`-byte write that reached the kernel as `write()` returned, the write having
+ * begun at `plain` (and `cipher`, see {@link bytesInKernel}): none if it failed at once.
+ */
+function sentAtHandOver(socket: InternalSocket, plain: number, cipher: number | undefined, length: number): number {
+  return failedAtOnce(socket) ? 0 : bytesInKernel(socket, plain, cipher, length);
+}
+
+/**
  * The write just handed over failed at once (EPIPE, ECONNRESET from libuv's first try): the
  * stream has its error now, though `destroyed` comes a tick later; and Node's handle counted
  * the bytes as written before libuv tried them, so no counter says that none went out.
@@ -168,7 +176,7 @@ class SendAllJob extends Job<void> {
     const cipher = cipherPosition(socket);
     socket.write(this.data, state.onWritten);
     state.writesInFlight.push(this);
-    this.handedOver(plain, cipher, failedAtOnce(socket) ? 0 : bytesInKernel(socket, plain, cipher, this.data.length));
+    this.handedOver(plain, cipher, sentAtHandOver(socket, plain, cipher, this.data.length));
     if (wholeInKernel(socket, this.sentAtDispatch, this.data.length)) return this.resolve();
     return nonBlocking ? this.resolve() : false;
   }
@@ -308,7 +316,7 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
         return Promise.resolve();
       }
       const plain = writeStartedAt(socket, buffer.length);
-      const sent = bytesInKernel(socket, plain, cipher, buffer.length);
+      const sent = sentAtHandOver(socket, plain, cipher, buffer.length);
       if (wholeInKernel(socket, sent, buffer.length)) {
         state.writesInFlight.push(SETTLED_WRITE);
         return Promise.resolve();
