@@ -130,11 +130,14 @@ const AWAITABLE_TARGETS = { events: 0.85, promiseSocket: 1.3 };
 
 /**
  * V8 flags that make a count repeat: a fixed hash seed and random seed (a random hash seed
- * changes how many probes every hash table lookup takes: ±1% on start-up alone), and no
- * background threads (concurrent compilation and GC run on timing; with this the same run
- * repeats to about 0.01%). Both sides get the same flags.
+ * changes how many probes every hash table lookup takes: ±1% on start-up alone), no
+ * background threads (concurrent compilation and GC run on timing), and a fixed GC schedule
+ * (without it, when a young-generation collection falls depends on how the heap happened to
+ * grow, and the marginal cost of one unit moved by a few hundred instructions, up to ±5% for a
+ * short connection, from one pair of runs to the next; with it, about 60 instructions per
+ * ping-pong round trip). Both sides get the same flags.
  */
-const DETERMINISTIC = ['--hash-seed=1', '--random-seed=1', '--single-threaded'];
+const DETERMINISTIC = ['--hash-seed=1', '--random-seed=1', '--single-threaded', '--predictable-gc-schedule'];
 
 /** Whether valgrind can be run, and its version line. */
 export function valgrindVersion(): string | undefined {
