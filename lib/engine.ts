@@ -350,6 +350,28 @@ function wantsTimeouts(socket: InternalSocket): boolean {
 // ---------------------------------------------------------------------------------------------
 
 /**
+ * Called by the patched `connect()` of every TCP socket after its rule was matched and before
+ * Node's own connect() runs: gives the socket now the one property the engine keeps on it (the
+ * state's slot, filled by {@link armConnect}, when a timeout is in force; else the
+ * {@link CLIENT} mark), so that it never gains a property later in its life.
+ *
+ * Why: every property added to an object moves it to another hidden class (map), and V8's
+ * property loads in Node's own code stay fast only while they see at most 4 maps. Node's
+ * `_handle` getter (net.js, `get() { return this[kHandle]; }`, inlined into connect, `_read`,
+ * `_final`, `_destroy` and the rest) already sees 4 on plain Node (two while the constructor
+ * runs, then the finished socket, then the same with Node's own `write` once the peer ended).
+ * The state added after connect() had read `_handle` made a fifth, and every such load went to
+ * V8's generic lookup (`KeyedLoadIC_Megamorphic`): about 5% more instructions per short
+ * connection. Added here, before Node reads anything, the socket goes through as many maps as
+ * on plain Node.
+ */
+export function shapeAtConnect(socket: InternalSocket): void {
+  if (socket[STATE] !== undefined) return; // a state made before connect() (a rule's protocol), or not TCP
+  if (wantsTimeouts(socket)) socket[STATE] = undefined;
+  else socket[CLIENT] = true;
+}
+
+/**
  * Arms the connect deadline; called by the patched `connect()` of every TCP socket, just after
  * the original started connecting. Marks the socket a client either way.
  */

@@ -16,6 +16,7 @@ import {
   noteActivity,
   release,
   SETTING,
+  shapeAtConnect,
   type InternalSocket,
 } from './engine';
 import { isPipeName, WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
@@ -140,8 +141,10 @@ function wrapConnect(original: AnyFunction): AnyFunction {
       markNotTcp(socket);
       return original.apply(socket, args);
     }
-    // The rule first: the connect deadline armed below may be the rule's.
+    // The rule first: the connect deadline armed below may be the rule's, and whether the
+    // socket gets a state depends on it.
     matchOnConnect(socket, target.host, target.port);
+    shapeAtConnect(socket);
     keepAliveBeforeConnect(socket, args);
     const result = original.apply(socket, args);
     // Armed once connect() has set `connecting` (it calls _unrefTimer() just before, which
