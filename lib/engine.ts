@@ -388,10 +388,11 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   if (state.client) chooseAtConnect(socket, state, port);
   const timeout = effectiveTimeouts(socket).connect;
   if (!isOn(timeout)) return;
-  const at = stamp(now());
+  const clock = now();
+  const at = stamp(clock);
   state.connectAt = at;
   noteArmed(socket, 'connect', timeout, address, port);
-  scheduleCheck(socket, state, at + timeout);
+  scheduleCheck(socket, state, at + timeout, clock);
 }
 
 /**
@@ -425,7 +426,10 @@ function settleConnect(socket: InternalSocket, s: SocketState): void {
   // Not dropped at once: most clients write right after connecting, and their reply window
   // then refreshes this same timer instead of creating another. A socket that stays idle lets
   // it go at the check a moment later.
-  if (nothingArmed(s)) scheduleCheck(socket, s, now() + IDLE_GRACE_MS);
+  if (nothingArmed(s)) {
+    const at = now();
+    scheduleCheck(socket, s, at + IDLE_GRACE_MS, at);
+  }
 }
 
 /** How long a freshly connected socket keeps its timer in case a deadline is armed right away. */
@@ -593,8 +597,8 @@ function liveState(socket: InternalSocket): SocketState | undefined {
 }
 
 /** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
-function scheduleCheck(socket: InternalSocket, state: SocketState, due: number): void {
-  state.schedule(due, ENGINE_TIMER, socket);
+function scheduleCheck(socket: InternalSocket, state: SocketState, due: number, at?: number): void {
+  state.schedule(due, ENGINE_TIMER, socket, at);
 }
 
 /**
