@@ -177,10 +177,12 @@ function wrapUnrefTimer(original: AnyFunction): AnyFunction {
 }
 
 function wrapDestroy(original: AnyFunction): AnyFunction {
-  return function _destroy(this: unknown, ...args: unknown[]) {
+  // `arguments`, not a rest parameter: once per connection, and V8 forwards
+  // `apply(this, arguments)` without building an array (Node calls it as `_destroy(err, cb)`).
+  return function _destroy(this: unknown) {
     release(this as InternalSocket);
     onSocketDestroy(this as net.Socket); // while the handle is open: a sendAll in flight reads the kernel's count
-    return original.apply(this, args);
+    return original.apply(this, arguments as unknown as unknown[]);
   };
 }
 
