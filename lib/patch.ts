@@ -16,6 +16,7 @@ import {
   noteActivity,
   release,
   SETTING,
+  shapeAtConnect,
   type InternalSocket,
 } from './engine';
 import { isPipeName, WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
@@ -140,8 +141,10 @@ function wrapConnect(original: AnyFunction): AnyFunction {
       markNotTcp(socket);
       return original.apply(socket, args);
     }
-    // The rule first: the connect deadline armed below may be the rule's.
+    // The rule first: the connect deadline armed below may be the rule's, and whether the
+    // socket gets a state depends on it.
     matchOnConnect(socket, target.host, target.port);
+    shapeAtConnect(socket);
     keepAliveBeforeConnect(socket, args);
     const result = original.apply(socket, args);
     // Armed once connect() has set `connecting` (it calls _unrefTimer() just before, which
@@ -174,10 +177,12 @@ function wrapUnrefTimer(original: AnyFunction): AnyFunction {
 }
 
 function wrapDestroy(original: AnyFunction): AnyFunction {
-  return function _destroy(this: unknown, ...args: unknown[]) {
+  // `arguments`, not a rest parameter: once per connection, and V8 forwards
+  // `apply(this, arguments)` without building an array (Node calls it as `_destroy(err, cb)`).
+  return function _destroy(this: unknown) {
     release(this as InternalSocket);
     onSocketDestroy(this as net.Socket); // while the handle is open: a sendAll in flight reads the kernel's count
-    return original.apply(this, args);
+    return original.apply(this, arguments as unknown as unknown[]);
   };
 }
 

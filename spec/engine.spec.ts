@@ -739,6 +739,51 @@ describe('what an idle socket keeps', () => {
     expect(Object.getOwnPropertySymbols(socket)).not.toContain(CLIENT_MARK);
   });
 
+  /**
+   * Connects through a custom `lookup`, which Node's connect() calls before it touches the handle:
+   * the socket's own symbols then, at 'connect' and at 'close'. The engine's one property must be
+   * there from the start, so that no socket moves to another hidden class halfway through its life.
+   */
+  async function ownSymbolsThroughLife(port: number): Promise<{ atLookup: symbol[]; atConnect: symbol[]; atClose: symbol[] }> {
+    const socket = track(new net.Socket());
+    let atLookup: symbol[] = [];
+    socket.connect({
+      host: 'localhost',
+      port,
+      family: 4,
+      lookup: (_host, _options, callback) => {
+        atLookup = Object.getOwnPropertySymbols(socket);
+        (callback as (error: Error | null, address: string, family: number) => void)(null, '127.0.0.1', 4);
+      },
+    });
+    await once(socket, 'connect');
+    const atConnect = Object.getOwnPropertySymbols(socket);
+    socket.destroy();
+    await once(socket, 'close');
+    return { atLookup, atConnect, atClose: Object.getOwnPropertySymbols(socket) };
+  }
+
+  it('gives an armed client its state slot before Node\'s connect() runs, and no property after', async () => {
+    setDefaultSocketTimeout(T);
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const { atLookup, atConnect, atClose } = await ownSymbolsThroughLife(echo.port);
+    expect(atLookup).toContain(STATE);
+    expect(atLookup).not.toContain(CLIENT_MARK);
+    expect(atConnect).toEqual(atLookup);
+    expect(atClose).toEqual(atLookup);
+  });
+
+  it('gives a client with no timeout its client mark before Node\'s connect() runs, and no property after', async () => {
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const { atLookup, atConnect, atClose } = await ownSymbolsThroughLife(echo.port);
+    expect(atLookup).toContain(CLIENT_MARK);
+    expect(atLookup).not.toContain(STATE);
+    expect(atConnect).toEqual(atLookup);
+    expect(atClose).toEqual(atLookup);
+  });
+
   it('watches a write only while it is queued, and a write after the watch ended afresh: its stall still fires', async () => {
     setDefaultSocketTimeout({ write: T });
     const server = await serverOf((s) => s.resume());

@@ -74,13 +74,21 @@ interface Store {
 
 const STORE_KEY = Symbol.for('timeoutsocket.rules.v1');
 
+/**
+ * This copy's handle on the shared record, found once: the record is never replaced (a
+ * non-writable property of `net.Socket`), and every connect asks for it.
+ */
+let sharedStore: Store | undefined;
+
 function store(): Store {
+  if (sharedStore !== undefined) return sharedStore;
   const host = net.Socket as unknown as { [STORE_KEY]?: Store };
   let shared = host[STORE_KEY];
   if (shared === undefined) {
     shared = { set: undefined, envApplied: false };
     Object.defineProperty(host, STORE_KEY, { value: shared, enumerable: false });
   }
+  sharedStore = shared;
   return shared;
 }
 
