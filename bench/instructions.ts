@@ -95,7 +95,7 @@ interface CountedWorkload {
 /** Targets: at most +2% per round trip and +3% per short connection armed; +1% installed and idle. */
 const WORKLOADS: readonly CountedWorkload[] = [
   { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 8000, low: 1000, high: 11000, armedTarget: ARMED_INSTRUCTIONS.pingpong },
-  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 6000, low: 500, high: 2000, armedTarget: ARMED_INSTRUCTIONS.churn },
+  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 9000, low: 500, high: 2000, armedTarget: ARMED_INSTRUCTIONS.churn },
   { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
   { name: 'fetch', unit: 'fetch() keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
 ];
