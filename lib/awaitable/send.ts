@@ -8,7 +8,7 @@ import { effectiveTimeouts, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError } from '../errors';
 import { dispatchedBytes, erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
 import { checkOptions, isPlainBuffer, toBuffer, type CallOptions } from './checks';
-import { closedError, isUnconnected, Job, run, socketStateOf, stateOf, type AwaitTarget, type WriteInFlight } from './queue';
+import { closedError, isUnconnected, Job, run, socketStateOf, stateOf, type AwaitTarget, type SocketAwaitState, type WriteInFlight } from './queue';
 
 
 function checkWritable(socket: net.Socket, syscall: string): Error | undefined {
@@ -114,8 +114,27 @@ function wholeInKernel(socket: InternalSocket, sent: number, length: number): bo
   return sent === length && erroredWith(socket) === undefined;
 }
 
-/** The entry of a write whose call already settled: its callback only takes it off the list. */
-const SETTLED_WRITE: WriteInFlight = { settled: true, written() {} };
+/** An empty write: see {@link followWrite}. */
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * Asks the stream to call back `job` once the write just handed over (made without a callback)
+ * has completed: an empty write with the socket's one write callback, queued behind it. A stream
+ * calls its write callbacks in write order, and an empty write behind a pending one is held in
+ * the stream's buffer until that one completes (writable.js writeOrBuffer() while kWriting,
+ * 20 to 26), so the callback says the write before it is done, or failed: a write that failed
+ * hands the stream's error to every write held behind it (errorBuffer()). It carries no byte,
+ * so the peer, `bytesWritten` and `writableLength` see nothing of it.
+ *
+ * Why not pass the callback to the write itself: a write with a callback that completes at once
+ * (libuv wrote it all, the common case) makes Node schedule a tick to call it back (onwrite():
+ * `needTick` when `cb !== nop`), with an object for it, about 970 instructions per call in the
+ * awaitable ping-pong; a write without one only counts it done.
+ */
+function followWrite(socket: net.Socket, state: SocketAwaitState, job: WriteInFlight): void {
+  socket.write(NO_BYTES, state.onWritten);
+  state.writesInFlight.push(job);
+}
 
 /**
  * Bytes of a `total`-byte write that reached the kernel, the write having begun at stream
@@ -141,6 +160,19 @@ function bytesInKernel(socket: InternalSocket, plain: number, cipher: number | u
 
 /** Node's name for a write that libuv cancelled because its handle was closed. */
 const CANCELLED = 'ECANCELED';
+
+/**
+ * What a write held in the stream's buffer is called back with when the stream is destroyed
+ * before it could be handed over (writable.js errorBuffer(), 20 to 26): {@link followWrite}'s
+ * empty write behind a write in flight, with no error of the socket's own to hand it.
+ */
+const STREAM_DESTROYED = 'ERR_STREAM_DESTROYED';
+
+/** A write error that only says the write was dropped because the socket went down. */
+function isCancellation(error: Error): boolean {
+  const { code } = error as { code?: unknown };
+  return code === CANCELLED || code === STREAM_DESTROYED;
+}
 
 class SendAllJob extends Job<void> {
   private started = false;
@@ -210,15 +242,18 @@ class SendAllJob extends Job<void> {
    * cancelled by closing its handle. A write that failed by itself (a reset seen by the write:
    * `ECONNRESET` or `EPIPE`, syscall 'write') fails with that error, which Node then destroys
    * the socket with. Either way the socket's own error is told once: the next call is not told
-   * again.
+   * again. Nor is a cancellation the socket's own error: on 22 and later the cancelled write's
+   * `ECANCELED` becomes the stream's `errored` (onwrite() keeps the first write error) when the
+   * application destroyed the socket without one. The empty write that follows a write
+   * ({@link followWrite}) is told `ERR_STREAM_DESTROYED` then: not the cause either.
    */
   private cause(error: Error | null | undefined): Error {
     const errored = this.socket.destroyed ? erroredWith(this.socket) : error;
-    if (errored != null) {
+    if (errored != null && !isCancellation(errored)) {
       socketStateOf(this.socket)?.reported(errored);
       return errored;
     }
-    if (error != null && (error as { code?: unknown }).code !== CANCELLED) return error;
+    if (error != null && !isCancellation(error)) return error;
     return new SocketClosedError('send');
   }
 
@@ -307,24 +342,19 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
       const closed = checkWritable(socket, 'send');
       if (closed !== undefined) return Promise.reject(closed);
       const cipher = cipherPosition(socket);
-      socket.write(buffer, state.onWritten);
+      // No callback: the common case needs none, the rest asks for one (followWrite).
+      socket.write(buffer);
       // Plain TCP, and the stream holds nothing any more, this write included: the write
       // completed at once (onwrite ran inside write(): libuv wrote it all), no handle counter
       // read (each is a C++ accessor).
-      if (cipher === undefined && socket.writableLength === 0 && erroredWith(socket) === undefined) {
-        state.writesInFlight.push(SETTLED_WRITE);
-        return Promise.resolve();
-      }
+      if (cipher === undefined && socket.writableLength === 0 && erroredWith(socket) === undefined) return Promise.resolve();
       const plain = writeStartedAt(socket, buffer.length);
       const sent = sentAtHandOver(socket, plain, cipher, buffer.length);
-      if (wholeInKernel(socket, sent, buffer.length)) {
-        state.writesInFlight.push(SETTLED_WRITE);
-        return Promise.resolve();
-      }
-      // Handed over but not all in the kernel yet: the call waits for the write's callback.
+      if (wholeInKernel(socket, sent, buffer.length)) return Promise.resolve();
+      // Handed over but not all in the kernel yet: the call waits until the write completes.
       const job = new SendAllJob(socket, buffer, undefined);
       job.handedOver(plain, cipher, sent);
-      state.writesInFlight.push(job);
+      followWrite(socket, state, job);
       return run(socket, job);
     }
     return run(socket, new SendAllJob(socket, buffer, signal));

@@ -216,3 +216,25 @@ describe('a peer that resets in the middle of sendAll', () => {
     expect(error.bytesSent).toBeLessThan(TOTAL);
   });
 });
+
+describe('the application destroys the socket in the middle of sendAll', () => {
+  it('sendAll rejects with SocketClosedError (EBADF) and exactly the bytes the kernel held when the socket went down', async () => {
+    const server = await listeningServer();
+    const socket = await connected(portOf(server), null);
+    const peer = track(await server.accept());
+    peer.pause();
+    const before = kernelCount(socket);
+    const atDestroy = kernelCountAtDestroy(socket);
+    const total = 32 << 20; // far more than loopback's buffers hold: the write is in flight at the destroy
+    const pending = rejectionOf(socket.sendAll(Buffer.alloc(total)));
+    expect(socket.writableLength).toBeGreaterThan(0); // the write did not complete at once
+    socket.destroy();
+    const { error } = await pending;
+    expect(error).toBeInstanceOf(SocketClosedError);
+    expect(error).toMatchObject({ code: 'EBADF', syscall: 'send' });
+    expect(atDestroy.value).toBeDefined();
+    expect(error.bytesSent).toBe(atDestroy.value! - before);
+    expect(error.bytesSent).toBeGreaterThan(0);
+    expect(error.bytesSent).toBeLessThan(total);
+  });
+});
