@@ -20,7 +20,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ClientResult } from './client';
+import { BULK_TRANSFER, type ClientResult } from './client';
 import { renderSvg, renderTable, type Report, type Row, type Stat } from './report';
 import { runInstructions } from './instructions';
 import { ARMED_TIMEOUT, checkReportFile, childEnv, hardFdLimit, reportModeEnv, runBounded, softFdLimit, startServer } from './processes';
@@ -79,7 +79,7 @@ export const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
     rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1, http: 3, fetch: 3 },
     pingpong: { connections: 50, warmupMs: 500, durationMs: 2000 },
-    bulk: { bytes: 256 * MiB, transfers: 5, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
+    bulk: { ...BULK_TRANSFER, transfers: 5, warmupBytes: 64 * MiB },
     churn: { connections: 5000, warmup: 1000, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
@@ -88,7 +88,7 @@ export const PLANS: Record<'quick' | 'full', Plan> = {
   full: {
     rounds: { pingpong: 7, bulk: 11, churn: 7, memory: 3, awaitable: 5, accuracy: 5, http: 7, fetch: 7 },
     pingpong: { connections: 50, warmupMs: 1000, durationMs: 5000 },
-    bulk: { bytes: 256 * MiB, transfers: 9, warmupBytes: 64 * MiB, chunkBytes: 64 * 1024 },
+    bulk: { ...BULK_TRANSFER, transfers: 9, warmupBytes: 64 * MiB },
     churn: { connections: 10_000, warmup: 1000, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
