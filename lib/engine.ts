@@ -350,6 +350,21 @@ function wantsTimeouts(socket: InternalSocket): boolean {
 // ---------------------------------------------------------------------------------------------
 
 /**
+ * Gives a socket its state property (empty) before Node's `connect()` runs; called by the
+ * patched `connect()` first. Node's `_handle` getter (`this[kHandle]`, net.js), which every
+ * socket method reads, sees a plain Node client socket in four hidden classes: two while the
+ * constructor adds its fields, the finished socket, and the socket after 'end' (`this.write =
+ * writeAfterFIN`). Adding the state property only after `connect()` (where the state is made)
+ * let `connect()` read `_handle` on the finished socket before it had the property and on it
+ * after: a fifth class, one more than V8 keeps polymorphic. The load went megamorphic (a stub
+ * cache probe, about 190 instructions, for every `_handle` read of every socket: three per
+ * write of a bulk transfer). Added first, the property is part of every connected socket's class.
+ */
+export function reserveState(socket: InternalSocket): void {
+  if (socket[STATE] === undefined) socket[STATE] = undefined;
+}
+
+/**
  * Arms the connect deadline; called by the patched `connect()` of every TCP socket, just after
  * the original started connecting. Marks the socket a client either way.
  */
