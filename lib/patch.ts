@@ -154,18 +154,11 @@ function wrapConnect(original: AnyFunction): AnyFunction {
   };
 }
 
-/**
- * Node's own four parameters, not `...args`: every caller passes exactly these four (`_write`,
- * `_writev` and the write retried at 'connect', net.js), and a fixed arity lets V8 inline Node's
- * method into the wrapper. With a rest array passed on by `apply`, TurboFan called it out of
- * line on every write (Node's `writeOrBuffer` had inlined it before): a bulk transfer's 64 KiB
- * write paid for the call and for the loads it could no longer specialise.
- */
 function wrapWriteGeneric(original: AnyFunction): AnyFunction {
-  return function _writeGeneric(this: unknown, writev: unknown, data: unknown, encoding: unknown, cb: unknown) {
-    const result = original.call(this, writev, data, encoding, cb);
-    // The engine looks at the bytes once per connection, or per redis reply window.
-    armAfterWrite(this as InternalSocket, writev, data, encoding);
+  return function _writeGeneric(this: unknown, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    // (writev, data, encoding): the engine looks at the bytes once per connection, or per redis reply window.
+    armAfterWrite(this as InternalSocket, args[0], args[1], args[2]);
     return result;
   };
 }
