@@ -250,6 +250,13 @@ async function pingpong(p: PingPongParams): Promise<Omit<ClientResult, 'workload
   return { variant, unit: 'messages', extra: {}, ...result };
 }
 
+/**
+ * One bulk transfer as the CPU bench makes it (bench/run.ts, both plans) and `--instructions`
+ * counts it (bench/counted.ts): 256 MiB in writes of 64 KiB, four times the stream's
+ * highWaterMark, so every write returns false and waits for 'drain'.
+ */
+export const BULK_TRANSFER = { bytes: 256 * 2 ** 20, chunkBytes: 64 * 1024 } as const;
+
 interface BulkParams extends Common {
   readonly bytes: number;
   readonly warmupBytes: number;
@@ -274,8 +281,13 @@ function drained(socket: net.Socket): Promise<void> {
   });
 }
 
-/** Writes `bytes` through one connection honouring backpressure, then waits for the server's `ok`. */
-async function sendBulk(port: number, bytes: number, chunk: Buffer): Promise<void> {
+/**
+ * One bulk transfer: writes `bytes` through one connection honouring backpressure, then waits
+ * for the server's `ok`. Also what `--instructions` counts per bulk transfer (bench/counted.ts).
+ * @returns how many of its writes libuv queued (not written at once: the kernel's send buffer
+ * was full), the writes the shim's write deadline watches; the rest completed synchronously.
+ */
+export async function sendBulk(port: number, bytes: number, chunk: Buffer): Promise<number> {
   const socket = await connect(port);
   const done = new Promise<void>((resolve, reject) => {
     socket.on('data', () => {});
@@ -283,14 +295,20 @@ async function sendBulk(port: number, bytes: number, chunk: Buffer): Promise<voi
     socket.once('error', reject);
   });
   let sent = 0;
+  let queued = 0;
   while (sent < bytes) {
     const piece = bytes - sent >= chunk.length ? chunk : chunk.subarray(0, bytes - sent);
     sent += piece.length;
-    if (!socket.write(piece)) await drained(socket);
+    if (!socket.write(piece)) {
+      // A write completed synchronously has been counted out of the stream already.
+      if (socket.writableLength > 0) queued += 1;
+      await drained(socket);
+    }
   }
   socket.end();
   await done;
   socket.destroy();
+  return queued;
 }
 
 function sum(values: readonly number[]): number {
@@ -311,15 +329,21 @@ async function bulk(p: BulkParams): Promise<Omit<ClientResult, 'workload' | 'pat
   await sendBulk(p.port, p.warmupBytes, chunk);
   const cpu: number[] = [];
   const wall: number[] = [];
+  const queued: number[] = [];
   for (let i = 0; i < (p.transfers ?? 1); i += 1) {
     const meter = new Meter();
     meter.start();
-    await sendBulk(p.port, p.bytes, chunk);
+    queued.push(await sendBulk(p.port, p.bytes, chunk));
     const { cpuMs, wallMs } = meter.stop();
     cpu.push(cpuMs);
     wall.push(wallMs);
   }
-  const extra = { transfers: cpu.length, cpuMsPerTransfer: cpu.map((ms) => ms.toFixed(1)).join(' ') };
+  const extra = {
+    transfers: cpu.length,
+    cpuMsPerTransfer: cpu.map((ms) => ms.toFixed(1)).join(' '),
+    writesPerTransfer: Math.ceil(p.bytes / p.chunkBytes),
+    queuedWritesPerTransfer: queued.join(' '),
+  };
   return { variant: 'events', work: (cpu.length * p.bytes) / 2 ** 20, unit: 'MiB', cpuMs: sum(cpu), wallMs: sum(wall), extra };
 }
 

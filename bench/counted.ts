@@ -13,6 +13,9 @@
  * - `pingpong`: 64-byte round trips over one connection to the echo port.
  * - `churn`: short connections to the churn port: connect, write 16 bytes, read the echo and
  *   the server's FIN, close.
+ * - `bulk`: whole transfers to the discard port, the CPU bench's own (bench/client.ts
+ *   `sendBulk`, {@link BULK_TRANSFER}): connect, 256 MiB in 64 KiB writes each waiting for
+ *   'drain', the server's `ok`, close. One unit = one transfer.
  * - `http`: GET requests through one keep-alive `http.Agent` connection to the http port.
  * - `fetch`: the same requests with `fetch()` (undici's pool, keep-alive).
  * - `awaitable-recv`: the ping-pong written with `await socket.sendAll()` / `await socket.recv()`
@@ -22,6 +25,7 @@
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
+import { BULK_TRANSFER, sendBulk } from './client';
 
 const HOST = '127.0.0.1';
 /** Units done before the counted ones by default: the difference of two runs never holds them. */
@@ -31,6 +35,10 @@ const MESSAGE = Buffer.alloc(64, 'p');
 /** promise-socket's timeout in the awaitable comparison: the recv side's armed value (60 s). */
 const PEER_TIMEOUT_MS = 60_000;
 const REQUEST = Buffer.alloc(16, 'c');
+/** bulk: the counted transfers' writes that libuv queued (sendBulk), reported in {@link CountedProcess}. */
+let queuedWrites = 0;
+/** The workload this process runs. */
+let counting = '';
 
 /** One round trip per call on `socket`: write 64 bytes, resolve when 64 came back. */
 function roundTrips(socket: net.Socket, count: number): Promise<void> {
@@ -131,6 +139,13 @@ async function churn(port: number, units: number): Promise<void> {
   for (let i = 0; i < WARMUP + units; i += 1) await shortConnection(port);
 }
 
+/** Whole bulk transfers, one connection each: the CPU bench's transfer (bench/client.ts). */
+async function bulk(port: number, units: number): Promise<void> {
+  const chunk = Buffer.alloc(BULK_TRANSFER.chunkBytes, 'b');
+  for (let i = 0; i < WARMUP; i += 1) await sendBulk(port, BULK_TRANSFER.bytes, chunk);
+  for (let i = 0; i < units; i += 1) queuedWrites += await sendBulk(port, BULK_TRANSFER.bytes, chunk);
+}
+
 function get(agent: http.Agent, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const request = http.get({ host: HOST, port, path: '/', agent }, (response) => {
@@ -161,6 +176,7 @@ function ignore(): void {}
 const WORKLOADS: Record<string, (port: number, units: number) => Promise<void>> = {
   pingpong,
   churn,
+  bulk,
   http: httpAgent,
   fetch: fetchLoop,
   'awaitable-recv': awaitableRecv,
@@ -178,18 +194,29 @@ export interface CountedProcess {
   readonly armed: { connect: number | null; read: number | null; write: number | null } | null;
   /** The process deadline mode, or null when not patched. */
   readonly mode: 'enforce' | 'report' | null;
+  /**
+   * bulk only: of the counted transfers' writes, how many libuv queued (the kernel's send buffer
+   * was full) rather than wrote at once. How many it queues depends on timing (valgrind slows the
+   * client, not the server), and a queued write costs more on either side, so the counter
+   * reports it next to the count.
+   */
+  readonly queuedWrites?: number;
 }
 
 /** This process as a {@link CountedProcess}; reads the mode from the copy the preload loaded. */
 function describeProcess(): CountedProcess {
   if (typeof (net.Socket.prototype as { setSocketTimeout?: unknown }).setSocketTimeout !== 'function') {
-    return { patched: false, armed: null, mode: null };
+    return { patched: false, armed: null, mode: null, ...bulkFigures() };
   }
   const probe = new net.Socket();
   const armed = probe.getSocketTimeout();
   probe.destroy();
   const { getDeadlineMode } = require('../lib/mode') as typeof import('../lib/mode');
-  return { patched: true, armed, mode: getDeadlineMode() };
+  return { patched: true, armed, mode: getDeadlineMode(), ...bulkFigures() };
+}
+
+function bulkFigures(): Pick<CountedProcess, 'queuedWrites'> {
+  return counting === 'bulk' ? { queuedWrites } : {};
 }
 
 if (require.main === module) {
@@ -200,6 +227,7 @@ if (require.main === module) {
     process.exit(2);
   }
   const run = WORKLOADS[name];
+  counting = name;
   if (run === undefined || !(Number(port) > 0) || !(Number(units) >= 0)) {
     process.stderr.write(`usage: counted.js <${COUNTED_WORKLOADS.join('|')}> <port> <units>\n`);
     process.exit(2);

@@ -29,9 +29,12 @@
  *
  * A process runs about 50 times slower under valgrind; the amounts are what it takes to count past
  * V8's tier-up and over enough GC cycles (see bench/README.md, "Warm-up" and "Repeatable counts").
- * Not for a bulk transfer: how often it waits for 'drain' depends on timing, which valgrind
- * changes, so its count is not the cost of the same work. Without valgrind, the mode says so
- * and exits with status 0, counting nothing.
+ * Bulk (`bulk`) is counted per whole transfer, the CPU bench's own (256 MiB in 64 KiB writes,
+ * each waiting for 'drain'). How many of its writes libuv queues (the kernel's send buffer full)
+ * depends on timing, which valgrind changes (the client runs slower, the server does not), and a
+ * queued write costs more on either side: each side's queued writes per transfer are reported
+ * next to its count (`queuedWritesPerUnit`). Without valgrind, the mode says so and exits with
+ * status 0, counting nothing.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,6 +93,8 @@ interface CountedWorkload {
   readonly high: number;
   /** Targets for the armed and installed sides, as a fraction over plain. */
   readonly armedTarget: number | null;
+  /** `--quick` amounts where a tenth of the full ones does not fit (a few large units). */
+  readonly quick?: { readonly warmup: number; readonly low: number; readonly high: number };
 }
 
 /** Targets: at most +2% per round trip and +3% per short connection armed; +1% installed and idle. */
@@ -98,6 +103,9 @@ const WORKLOADS: readonly CountedWorkload[] = [
   { name: 'churn', unit: 'short connection', port: 'churn', warmup: 9000, low: 500, high: 2000, armedTarget: ARMED_INSTRUCTIONS.churn },
   { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
   { name: 'fetch', unit: 'fetch() keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
+  // A transfer is 4,096 writes: 8 of warm-up put the counted ones past V8's tier-up of the write
+  // path, and 10 counted ones (about two minutes under valgrind) span many scavenges.
+  { name: 'bulk', unit: 'bulk transfer, 256 MiB in 64 KiB writes', port: 'discard', warmup: 8, low: 2, high: 12, armedTarget: null, quick: { warmup: 1, low: 1, high: 2 } },
 ];
 
 /**
@@ -106,6 +114,7 @@ const WORKLOADS: readonly CountedWorkload[] = [
  * so the figures are mostly compiler work, not the cost.
  */
 function quickAmounts(workload: CountedWorkload): CountedWorkload {
+  if (workload.quick !== undefined) return { ...workload, ...workload.quick };
   const tenth = (n: number): number => Math.max(10, Math.round(n / 10));
   return { ...workload, warmup: tenth(workload.warmup), low: tenth(workload.low), high: tenth(workload.high) };
 }
@@ -176,8 +185,19 @@ function countProcess(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: str
   });
 }
 
+/** What {@link marginal} found per unit: instructions, and for bulk the writes libuv queued. */
+interface Marginal {
+  readonly instructions: number;
+  readonly queuedWrites?: number;
+}
+
 /** The instructions per unit of `workload` on `side`: two counted runs, their difference. */
 async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high'>, side: Side, port: number, reportDir: () => string): Promise<number> {
+  return (await marginalFigures(workload, side, port, reportDir)).instructions;
+}
+
+/** {@link marginal}, with the per-unit figures the counted process reported besides. */
+async function marginalFigures(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high'>, side: Side, port: number, reportDir: () => string): Promise<Marginal> {
   const argv = (units: number): string[] => [
     process.execPath,
     ...DETERMINISTIC,
@@ -189,22 +209,24 @@ async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low
     String(workload.warmup),
   ];
   const what = `${workload.name} ${side.id}`;
-  const run = async (units: number): Promise<number> => {
+  const run = async (units: number): Promise<{ instructions: number; seen: CountedProcess }> => {
     const env = childEnv(side.armed);
     const reportFile = side.mode === 'report' ? path.join(reportDir(), `${workload.name}-${units}.jsonl`) : undefined;
     if (reportFile !== undefined) Object.assign(env, reportModeEnv(reportFile));
     const { instructions, lastLine } = await countProcess(argv(units), env);
-    checkSide(side, lastLine, what);
+    const seen = checkSide(side, lastLine, what);
     if (reportFile !== undefined) checkReportFile(reportFile, what);
-    return instructions;
+    return { instructions, seen };
   };
   // The two runs in parallel: counts do not depend on timing, and the machine has 2 cores.
   const [low, high] = await Promise.all([run(workload.low), run(workload.high)]);
-  return (high - low) / (workload.high - workload.low);
+  const units = workload.high - workload.low;
+  const queued = low.seen.queuedWrites !== undefined && high.seen.queuedWrites !== undefined ? (high.seen.queuedWrites - low.seen.queuedWrites) / units : undefined;
+  return { instructions: (high.instructions - low.instructions) / units, ...(queued === undefined ? {} : { queuedWrites: queued }) };
 }
 
 /** The side's process must have been what the side says: patched or not, armed or not, in its mode. */
-function checkSide(side: Side, lastLine: string, what: string): void {
+function checkSide(side: Side, lastLine: string, what: string): CountedProcess {
   let seen: CountedProcess;
   try {
     seen = JSON.parse(lastLine) as CountedProcess;
@@ -216,6 +238,7 @@ function checkSide(side: Side, lastLine: string, what: string): void {
   if (seen.patched !== side.preload || armed !== side.armed || seen.mode !== mode) {
     throw new Error(`${what}: expected patched=${side.preload} armed=${side.armed} mode=${mode}, the process ran ${lastLine}`);
   }
+  return seen;
 }
 
 /** One workload's counts, per unit, by side. */
@@ -231,6 +254,8 @@ interface CountedRow {
   readonly armedTarget: number | null;
   readonly installedTarget: number | null;
   readonly reportTarget: number | null;
+  /** bulk: the writes libuv queued per transfer, by side (timing decides it; see the header). */
+  readonly queuedWritesPerUnit?: Partial<Record<Side['id'], number>>;
 }
 
 function percent(extra: number): string {
@@ -259,6 +284,11 @@ function table(rows: readonly CountedRow[]): string {
     const installed = countCell(r.perUnit.installed, r.installedExtra, r.installedTarget);
     const report = countCell(r.perUnit.report, r.reportExtra, r.reportTarget);
     lines.push(`| ${r.unit} | ${Math.round(r.perUnit.plain).toLocaleString('en-US')} | ${armed} | ${installed} | ${report} |`);
+  }
+  for (const r of rows) {
+    if (r.queuedWritesPerUnit === undefined) continue;
+    const sides = Object.entries(r.queuedWritesPerUnit).map(([id, n]) => `${id} ${n.toFixed(1)}`);
+    lines.push('', `${r.workload}: writes libuv queued per transfer (the rest were written at once): ${sides.join(', ')}`);
   }
   return lines.join('\n');
 }
@@ -343,8 +373,11 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
   try {
     for (const workload of chosen) {
       const perUnit = {} as CountedRow['perUnit'];
+      const queued: Partial<Record<Side['id'], number>> = {};
       for (const side of sidesOf(workload)) {
-        perUnit[side.id] = await marginal(workload, side, server!.ports[workload.port], reportDirFor);
+        const figures = await marginalFigures(workload, side, server!.ports[workload.port], reportDirFor);
+        perUnit[side.id] = figures.instructions;
+        if (figures.queuedWrites !== undefined) queued[side.id] = figures.queuedWrites;
         process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id]!)} instructions per ${workload.unit}\n`);
       }
       const hasReport = perUnit.report !== undefined;
@@ -358,6 +391,7 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
         armedTarget: workload.armedTarget,
         installedTarget: INSTALLED_TARGETS[workload.name] ?? null,
         reportTarget: hasReport ? REPORT_OVER_ENFORCE_INSTRUCTIONS : null,
+        ...(Object.keys(queued).length === 0 ? {} : { queuedWritesPerUnit: queued }),
       });
     }
     if (awaitable) awaitableRow = await countAwaitable(server!.ports.echo, reportDirFor);
