@@ -113,7 +113,19 @@ export interface NodeSocket extends net.Socket {
 
 interface StreamStates {
   _readableState?: { ended?: boolean };
-  _writableState?: { writecb?: ((error?: Error | null) => void) | null };
+  _writableState?: WritableInternals;
+}
+
+/** The parts of a Writable's state read or written here (writable.js, 20 to 26). */
+interface WritableInternals {
+  writecb?: ((error?: Error | null) => void) | null;
+  /** A write is handed to `_write`/`_writev` and not called back yet. */
+  writing?: boolean;
+  /** Writes held while one is in flight (or corked), from `bufferedIndex` on. */
+  buffered?: Array<{ chunk: unknown; encoding: string; callback: (error?: Error | null) => void } | null>;
+  bufferedIndex?: number;
+  /** Every held write's callback is Node's no-op: a `_writev` of them is called back once, with `nop`. */
+  allNoop?: boolean;
 }
 
 /** The handle classes of TCP sockets: plain TCP, and TLS over it (`handle.constructor.name`). */
@@ -290,6 +302,36 @@ export function failInFlightWrite(socket: net.Socket, error: Error): void {
   const state = (socket as StreamStates)._writableState;
   const callback = state?.writecb;
   if (state && typeof callback === 'function') state.writecb = () => callback(error);
+}
+
+/**
+ * Gives the write of `chunk` just made without a callback the callback `callback`, after the
+ * fact: a write with a callback that completes at once costs a tick (onwrite() defers any
+ * callback but Node's own `nop`), so a caller writes without one and asks for it only when the
+ * write did not complete at once. Then the write is either
+ * - held in the stream's buffer (another write was in flight, or the stream is corked): its own
+ *   entry, the last one, gets the callback, and `allNoop` is cleared, since `clearBuffer()`
+ *   hands a `_writev` of held writes a single `nop` while it is set;
+ * - or the write in flight (`writing`), whose callback is `writecb` (an accessor over the bit
+ *   field on 22 and later), which onwrite() reads when the write completes.
+ * Returns false when it is neither (the write failed at once and was already called back):
+ * the caller then learns the outcome another way.
+ */
+export function callBackWrite(socket: net.Socket, chunk: unknown, callback: (error?: Error | null) => void): boolean {
+  const state = (socket as StreamStates)._writableState;
+  if (state === undefined) return false;
+  const buffered = state.buffered;
+  const last = buffered !== undefined && buffered.length > (state.bufferedIndex ?? 0) ? buffered[buffered.length - 1] : null;
+  if (last != null && last.chunk === chunk) {
+    last.callback = callback;
+    state.allNoop = false;
+    return true;
+  }
+  if (state.writing === true) {
+    state.writecb = callback;
+    return true;
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { isNonBlocking } from '../config';
 import { effectiveTimeouts, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError } from '../errors';
-import { dispatchedBytes, erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
+import { callBackWrite, dispatchedBytes, erroredWith, handleOf, kernelPosition, tcpHandleUnder } from '../node-internals';
 import { checkOptions, isPlainBuffer, toBuffer, type CallOptions } from './checks';
 import { closedError, isUnconnected, Job, run, socketStateOf, stateOf, type AwaitTarget, type SocketAwaitState, type WriteInFlight } from './queue';
 
@@ -118,21 +118,21 @@ function wholeInKernel(socket: InternalSocket, sent: number, length: number): bo
 const NO_BYTES = Buffer.alloc(0);
 
 /**
- * Asks the stream to call back `job` once the write just handed over (made without a callback)
- * has completed: an empty write with the socket's one write callback, queued behind it. A stream
- * calls its write callbacks in write order, and an empty write behind a pending one is held in
- * the stream's buffer until that one completes (writable.js writeOrBuffer() while kWriting,
- * 20 to 26), so the callback says the write before it is done, or failed: a write that failed
- * hands the stream's error to every write held behind it (errorBuffer()). It carries no byte,
- * so the peer, `bytesWritten` and `writableLength` see nothing of it.
+ * Asks the stream to call back `job` once `buffer`, just written without a callback, has been
+ * written: the write itself gets the socket's one write callback ({@link callBackWrite}, in the
+ * stream's buffer or in flight). Not an empty write with the callback behind it: the stream
+ * hands everything it holds to one `_writev` once the write in flight completes, so the empty
+ * write would join the application's later writes, and the call would wait (or time out) for
+ * bytes that are not its own. Only a write that failed at once, already called back, gets the
+ * empty write: the stream hands it the error (errorBuffer()), or writes it at once.
  *
  * Why not pass the callback to the write itself: a write with a callback that completes at once
  * (libuv wrote it all, the common case) makes Node schedule a tick to call it back (onwrite():
  * `needTick` when `cb !== nop`), with an object for it, about 970 instructions per call in the
  * awaitable ping-pong; a write without one only counts it done.
  */
-function followWrite(socket: net.Socket, state: SocketAwaitState, job: WriteInFlight): void {
-  socket.write(NO_BYTES, state.onWritten);
+function followWrite(socket: net.Socket, state: SocketAwaitState, job: WriteInFlight, buffer: Buffer): void {
+  if (!callBackWrite(socket, buffer, state.onWritten)) socket.write(NO_BYTES, state.onWritten);
   state.writesInFlight.push(job);
 }
 
@@ -354,7 +354,7 @@ export function sendAll(this: net.Socket, data: Buffer | Uint8Array | string, op
       // Handed over but not all in the kernel yet: the call waits until the write completes.
       const job = new SendAllJob(socket, buffer, undefined);
       job.handedOver(plain, cipher, sent);
-      followWrite(socket, state, job);
+      followWrite(socket, state, job, buffer);
       return run(socket, job);
     }
     return run(socket, new SendAllJob(socket, buffer, signal));

@@ -238,3 +238,26 @@ describe('the application destroys the socket in the middle of sendAll', () => {
     expect(error.bytesSent).toBeLessThan(total);
   });
 });
+
+describe('a sendAll followed by a write of the application', () => {
+  it('resolves once its own bytes are written, however long the write behind it takes', async () => {
+    const server = await listeningServer();
+    const socket = await connected(portOf(server), 500); // timeout mode, 500 ms
+    const peer = track(await server.accept());
+    const size = 8 << 20;
+    peer.pause();
+    const sent = socket.sendAll(Buffer.alloc(size, 1));
+    expect(socket.writableLength).toBeGreaterThan(0); // it did not complete at once
+    socket.write(Buffer.alloc(64 << 20, 2)); // the application streams on behind it
+    let read = 0;
+    peer.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (read >= size + (1 << 20)) peer.pause(); // every byte of the sendAll read, then the peer stops
+    });
+    peer.resume();
+    // A callback on an empty write behind the sendAll's joined the application's write in one
+    // _writev and waited for all of it: the call timed out (500 ms) with every byte sent.
+    await expect(sent).resolves.toBeUndefined();
+    expect(socket.destroyed).toBe(false);
+  });
+});
