@@ -15,7 +15,7 @@
 #   workload: pingpong, bulk, churn, http or fetch (default pingpong)
 #   units, the work of one process:
 #     pingpong  round trips over 50 connections, no timed warm-up (default 300000)
-#     bulk      transfers of 256 MiB after a 1 GiB warm-up, as the bench (default 9)
+#     bulk      transfers of 256 MiB after a 2 GiB warm-up, as the bench (default 9)
 #     churn     short connections, 20 at a time, after 1,000 warm-up ones (default 10000)
 #     http      requests through one keep-alive http.Agent after 500 warm-up ones (default 10000)
 #     fetch     fetch() requests after 500 warm-up ones (default 10000)
@@ -51,7 +51,7 @@ port=$(node -e 'process.stdout.write(String(JSON.parse(process.argv[1])[process.
 # The client's parameters: the bench's workload, with a fixed amount of work.
 case $workload in
   pingpong) params="{\"port\":$port,\"connections\":50,\"warmupMs\":0,\"durationMs\":0,\"messages\":$units}" ;;
-  bulk) params="{\"port\":$port,\"bytes\":$((256 * MiB)),\"transfers\":$units,\"warmupBytes\":$((1024 * MiB)),\"chunkBytes\":65536}" ;;
+  bulk) params="{\"port\":$port,\"bytes\":$((256 * MiB)),\"transfers\":$units,\"warmupBytes\":$((2048 * MiB)),\"chunkBytes\":65536}" ;;
   churn) params="{\"port\":$port,\"connections\":$units,\"warmup\":1000,\"concurrency\":20}" ;;
   http | fetch) params="{\"port\":$port,\"requests\":$units,\"warmup\":500}" ;;
 esac

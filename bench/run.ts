@@ -13,7 +13,7 @@
  * Options: `--quick`, `--only=pingpong,bulk,...`, `--profile` (clients write `--cpu-prof`
  * profiles to bench/results/profiles), `--chart` (only redraw the SVG from latest.json),
  * `--instructions` (instruction counts per unit of work under valgrind instead, see
- * instructions.ts; `--only=pingpong,churn,http,fetch,awaitable,startup` narrows them too, `--quick`
+ * instructions.ts; `--only=pingpong,churn,http,fetch,bulk,awaitable,startup` narrows them too, `--quick`
  * counts small amounts that only prove the mode runs). The `startup` workload (startup.ts) times
  * the register preload's start-up over loading `node:net`.
  */
@@ -76,16 +76,17 @@ export interface Plan {
 const MiB = 2 ** 20;
 
 /**
- * Bulk's warm-up before the measured transfers: 1 GiB (16,384 writes of 64 KiB). Instruction
+ * Bulk's warm-up before the measured transfers: 2 GiB (32,768 writes of 64 KiB), eight transfers' worth. Instruction
  * counts of whole transfers (`--instructions --only=bulk`) show V8 still compiling the write path
  * long after 64 MiB: on plain Node the first transfer costs about 170 M instructions, the second
  * and third about 69 M each, the fourth to seventh about 14 M, against about 11 M from then on;
  * the armed side compiles more (the shim's code inlined into Node's write path, re-optimised when
  * a rare path such as the first queued write runs first), about 100 M instructions more over the
  * first three transfers. With 64 MiB of warm-up that one-time cost fell inside the measured
- * transfers and was counted as the cost of every byte.
+ * transfers and was counted as the cost of every byte; 2 GiB is past the seventh transfer, as the
+ * counted bulk run's warm-up of eight transfers is.
  */
-const BULK_WARMUP_BYTES = 1024 * MiB;
+const BULK_WARMUP_BYTES = 2048 * MiB;
 
 export const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {

@@ -279,8 +279,9 @@ export class SocketAwaitState extends AwaitState {
   /**
    * sendAll's writes whose callbacks are still to come, oldest first (a stream calls its write
    * callbacks once each, in write order), so that every write can be given the one callback
-   * {@link onWritten}: no closure per write. A call that already settled (its bytes were all in
-   * the kernel at once, or it was rejected) is only taken off.
+   * {@link onWritten}: no closure per write. A write that completed at once is made without a
+   * callback and is not listed; a call that already settled with its write still listed (a
+   * rejected one, or the non-blocking `send`'s) is only taken off.
    */
   readonly writesInFlight: WriteInFlight[] = [];
   readonly onWritten = (error?: Error | null): void => {
