@@ -163,8 +163,9 @@ const CANCELLED = 'ECANCELED';
 
 /**
  * What a write held in the stream's buffer is called back with when the stream is destroyed
- * before it could be handed over (writable.js errorBuffer(), 20 to 26): {@link followWrite}'s
- * empty write behind a write in flight, with no error of the socket's own to hand it.
+ * before it could be handed over (writable.js errorBuffer(), 20 to 26), with no error of the
+ * socket's own to hand it: a sendAll write held behind another (its callback set by
+ * {@link followWrite}), or followWrite's empty write.
  */
 const STREAM_DESTROYED = 'ERR_STREAM_DESTROYED';
 
