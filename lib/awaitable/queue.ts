@@ -280,8 +280,9 @@ export class SocketAwaitState extends AwaitState {
    * sendAll's writes whose callbacks are still to come, oldest first (a stream calls its write
    * callbacks once each, in write order), so that every write can be given the one callback
    * {@link onWritten}: no closure per write. A write that completed at once is made without a
-   * callback and is not listed; a call that already settled with its write still listed (a
-   * rejected one, or the non-blocking `send`'s) is only taken off.
+   * callback and is not listed; a call that settled while its write is still listed (all its
+   * bytes in the kernel at once on a call's own first attempt, a non-blocking call, or one that
+   * was rejected or timed out) is only taken off.
    */
   readonly writesInFlight: WriteInFlight[] = [];
   readonly onWritten = (error?: Error | null): void => {
