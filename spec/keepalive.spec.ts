@@ -30,30 +30,40 @@ if (PROBE === undefined) {
 }
 
 /**
- * The keep-alive timer of the established IPv4 loopback connection whose local port is
- * `localPort`, in seconds left; `null` when the connection has no keep-alive timer.
+ * The keep-alive timer of `socket`'s established IPv4 loopback connection, found by its local
+ * and remote ports (a local port alone may be in use twice, towards two servers), in seconds
+ * left; `null` when the connection has no keep-alive timer.
  */
-async function keepAliveTimer(localPort: number): Promise<number | null> {
+async function keepAliveTimer(socket: { localPort?: number; remotePort?: number }): Promise<number | null> {
+  const localPort = socket.localPort!;
+  const remotePort = socket.remotePort!;
   if (PROBE === 'ss') {
     const out = await new Promise<string>((resolve, reject) =>
       execFile('ss', ['-Htno', 'state', 'established', `( sport = :${localPort} )`], { timeout: 5000 }, (err, stdout) =>
         err ? reject(err) : resolve(stdout),
       ),
     );
-    const rows = out.trim().split('\n').filter((row) => row.includes(`127.0.0.1:${localPort} `));
-    if (rows.length !== 1) throw new Error(`expected one connection on local port ${localPort}, ss shows:\n${out}`);
+    // Rows (no State column under a state filter): Recv-Q Send-Q Local Peer [timer:(...)].
+    const rows = out
+      .trim()
+      .split('\n')
+      .filter((row) => {
+        const fields = row.trim().split(/\s+/);
+        return fields[2] === `127.0.0.1:${localPort}` && fields[3] === `127.0.0.1:${remotePort}`;
+      });
+    if (rows.length !== 1) throw new Error(`expected one connection ${localPort} -> ${remotePort}, ss shows:\n${out}`);
     // ss's print_ms_timer: [<m>min][<s>sec | <s>.]<ms>ms, e.g. 29sec, 9.792ms (9.792 s), 992ms.
     const match = /timer:\(keepalive,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,\d+\)/.exec(rows[0]);
     if (match === null) return null;
     return Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0) + Number(match[3] ?? 0) / 1000;
   }
-  const hexPort = localPort.toString(16).toUpperCase().padStart(4, '0');
+  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
   const rows = fs
     .readFileSync('/proc/net/tcp', 'utf8')
     .split('\n')
     .map((row) => row.trim().split(/\s+/))
-    .filter((fields) => fields[1] === `0100007F:${hexPort}` && fields[3] === '01');
-  if (rows.length !== 1) throw new Error(`expected one established connection on local port ${localPort}`);
+    .filter((fields) => fields[1] === `0100007F:${hex(localPort)}` && fields[2] === `0100007F:${hex(remotePort)}` && fields[3] === '01');
+  if (rows.length !== 1) throw new Error(`expected one established connection ${localPort} -> ${remotePort}`);
   const [timer, left] = rows[0][5].split(':');
   return timer === '02' ? parseInt(left, 16) / 100 : null; // clock ticks (USER_HZ = 100 on Linux)
 }
@@ -102,7 +112,7 @@ describeWithProbe('process-wide keep-alive', () => {
     const server = await listen();
     const { client, accepted } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1'));
     for (const socket of [client, accepted]) {
-      const left = await keepAliveTimer(socket.localPort!);
+      const left = await keepAliveTimer(socket);
       expect(left).not.toBeNull();
       expect(left!).toBeGreaterThan(20);
       expect(left!).toBeLessThanOrEqual(30);
@@ -113,27 +123,27 @@ describeWithProbe('process-wide keep-alive', () => {
     const server = await listen();
     setDefaultSocketTimeout({ keepAlive: 20_000 });
     const { client, accepted } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1'));
-    expect(await keepAliveTimer(accepted.localPort!)).toBeLessThanOrEqual(20);
-    expect(await keepAliveTimer(client.localPort!)).toBeLessThanOrEqual(20);
+    expect(await keepAliveTimer(accepted)).toBeLessThanOrEqual(20);
+    expect(await keepAliveTimer(client)).toBeLessThanOrEqual(20);
   });
 
   it('reaches sockets made with new net.Socket().connect() and TLS clients', async () => {
     setDefaultSocketTimeout({ keepAlive: 30_000 });
     const server = await listen();
     const plain = await connectPair(server, () => new net.Socket().connect(portOf(server), '127.0.0.1'));
-    expect(await keepAliveTimer(plain.client.localPort!)).toBeGreaterThan(20);
+    expect(await keepAliveTimer(plain.client)).toBeGreaterThan(20);
     // The TCP connection under a TLS client (the server here never answers the handshake).
     const tlsClient = tls.connect({ port: portOf(server), host: '127.0.0.1' });
     const tlsPair = await connectPair(server, () => tlsClient);
-    expect(await keepAliveTimer(tlsPair.client.localPort!)).toBeGreaterThan(20);
+    expect(await keepAliveTimer(tlsPair.client)).toBeGreaterThan(20);
   });
 
   it("applies a socket's own setSocketTimeout({ keepAlive }), even once connected", async () => {
     const server = await listen();
     const { client } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1'));
-    expect(await keepAliveTimer(client.localPort!)).toBeNull();
+    expect(await keepAliveTimer(client)).toBeNull();
     client.setSocketTimeout({ keepAlive: 15_000 });
-    const left = await keepAliveTimer(client.localPort!);
+    const left = await keepAliveTimer(client);
     expect(left).not.toBeNull();
     expect(left!).toBeLessThanOrEqual(15);
   });
@@ -142,7 +152,7 @@ describeWithProbe('process-wide keep-alive', () => {
     setDefaultSocketTimeout({ keepAlive: 300 });
     const server = await listen();
     const { client } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1'));
-    const left = await keepAliveTimer(client.localPort!);
+    const left = await keepAliveTimer(client);
     expect(left).not.toBeNull();
     expect(left!).toBeLessThanOrEqual(1);
   });
@@ -158,35 +168,35 @@ describeWithProbe("the application's own choice", () => {
       socket.setKeepAlive(false);
       return socket.connect(portOf(server), '127.0.0.1');
     });
-    expect(await keepAliveTimer(client.localPort!)).toBeNull();
+    expect(await keepAliveTimer(client)).toBeNull();
   });
 
   it("setKeepAlive(true, 10 s) keeps the application's delay", async () => {
     const server = await listen();
     const { client } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1').setKeepAlive(true, 10_000));
-    expect(await keepAliveTimer(client.localPort!)).toBeLessThanOrEqual(10);
+    expect(await keepAliveTimer(client)).toBeLessThanOrEqual(10);
   });
 
   it('the keepAlive option of net.connect() and of new net.Socket() wins', async () => {
     const server = await listen();
     const off = await connectPair(server, () => net.connect({ port: portOf(server), host: '127.0.0.1', keepAlive: false }));
-    expect(await keepAliveTimer(off.client.localPort!)).toBeNull();
+    expect(await keepAliveTimer(off.client)).toBeNull();
     const own = await connectPair(server, () =>
       new net.Socket({ keepAlive: true, keepAliveInitialDelay: 10_000 } as net.SocketConstructorOpts).connect(portOf(server), '127.0.0.1'),
     );
-    expect(await keepAliveTimer(own.client.localPort!)).toBeLessThanOrEqual(10);
+    expect(await keepAliveTimer(own.client)).toBeLessThanOrEqual(10);
   });
 
   it('setKeepAlive(false) on an accepted socket in the connection handler wins', async () => {
     const server = await listen({}, (socket) => socket.setKeepAlive(false));
     const { accepted } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1'));
-    expect(await keepAliveTimer(accepted.localPort!)).toBeNull();
+    expect(await keepAliveTimer(accepted)).toBeNull();
   });
 
   it("a server's own keepAlive options win", async () => {
     const server = await listen({ keepAlive: true, keepAliveInitialDelay: 10_000 });
     const { accepted } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1'));
-    expect(await keepAliveTimer(accepted.localPort!)).toBeLessThanOrEqual(10);
+    expect(await keepAliveTimer(accepted)).toBeLessThanOrEqual(10);
   });
 });
 
@@ -194,8 +204,8 @@ describeWithProbe('with no keepAlive setting', () => {
   it('changes nothing: no keep-alive on either side, the server fields read as before', async () => {
     const server = await listen();
     const { client, accepted } = await connectPair(server, () => net.connect(portOf(server), '127.0.0.1'));
-    expect(await keepAliveTimer(client.localPort!)).toBeNull();
-    expect(await keepAliveTimer(accepted.localPort!)).toBeNull();
+    expect(await keepAliveTimer(client)).toBeNull();
+    expect(await keepAliveTimer(accepted)).toBeNull();
     expect(server).toMatchObject({ keepAlive: false, keepAliveInitialDelay: 0 });
   });
 });
@@ -217,7 +227,7 @@ describeWithProbe('TIMEOUTSOCKET_KEEPALIVE', () => {
       let accepted, connected = false;
       const report = () => {
         if (!accepted || !connected) return;
-        console.log(JSON.stringify([client.localPort, accepted.localPort]));
+        console.log(JSON.stringify([client, accepted].map((s) => ({ localPort: s.localPort, remotePort: s.remotePort }))));
         process.stdin.on('end', () => process.exit(0)).resume();
       };
       let client;
@@ -243,8 +253,8 @@ describeWithProbe('TIMEOUTSOCKET_KEEPALIVE', () => {
         }
       });
     });
-    const ports = JSON.parse(line) as number[];
-    const timers = await Promise.all(ports.map(keepAliveTimer));
+    const ends = JSON.parse(line) as Array<{ localPort: number; remotePort: number }>;
+    const timers = await Promise.all(ends.map((socket) => keepAliveTimer(socket)));
     started.stdin.end();
     expect(timers.map(expected)).toEqual([true, true]);
   });
