@@ -9,7 +9,14 @@ import { performance } from 'node:perf_hooks';
 export interface SocketFate {
   error: (Error & { code?: string; syscall?: string; phase?: string; timeout?: number; address?: string; port?: number }) | undefined;
   events: string[];
+  /** ms from `startedAt` to 'close'. */
   elapsed: number;
+  /**
+   * `performance.now()` when 'error' was emitted (NaN without one): when a deadline fired, which
+   * a spec timing the deadline reads rather than the time its await resumed after 'close' (a
+   * loaded machine adds its delay to every step after the firing).
+   */
+  errorAt: number;
 }
 
 /**
@@ -20,18 +27,20 @@ export function fateOf(socket: net.Socket, limitMs: number, startedAt = performa
   return new Promise((resolve, reject) => {
     const events: string[] = [];
     let error: SocketFate['error'];
+    let errorAt = Number.NaN;
     const limit = setTimeout(() => {
       socket.destroy();
       reject(new Error(`socket still open after ${limitMs} ms (events: ${events.join(', ') || 'none'})`));
     }, limitMs);
     socket.on('error', (err) => {
       events.push('error');
+      errorAt = performance.now();
       error = err;
     });
     socket.on('close', () => {
       events.push('close');
       clearTimeout(limit);
-      resolve({ error, events, elapsed: performance.now() - startedAt });
+      resolve({ error, events, elapsed: performance.now() - startedAt, errorAt });
     });
   });
 }

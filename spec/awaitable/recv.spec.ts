@@ -196,11 +196,21 @@ describe('randomised integrity', () => {
     const total = 3 << 20;
     const sent = Buffer.alloc(total);
     for (let i = 0; i < total; i++) sent[i] = (i * 31 + seed) & 0xff;
+    // Halfway, the writer stops until a recv has timed out: on a loaded machine its random pauses
+    // alone may all be shorter than the reader's deadlines, and then nothing would prove that a
+    // timed-out recv lost no bytes. Waiting on the event, not on a sleep, makes one certain.
+    let timedOut: () => void = () => {};
+    const firstTimeout = new Promise<void>((resolve) => (timedOut = resolve));
     const writer = (async () => {
+      let paused = false;
       for (let offset = 0; offset < total; ) {
         const size = Math.min(total - offset, 1 + Math.floor(rand() * 200_000));
         await peer.sendAll(sent.subarray(offset, offset + size));
         offset += size;
+        if (!paused && offset >= total / 2) {
+          paused = true;
+          await firstTimeout;
+        }
         if (rand() < 0.3) await sleep(Math.floor(rand() * 15));
       }
       peer.end();
@@ -216,6 +226,7 @@ describe('randomised integrity', () => {
       } catch (error) {
         if (!(error instanceof SocketTimeoutError)) throw error;
         timeouts += 1;
+        timedOut();
       }
     }
     await writer;
