@@ -149,6 +149,18 @@ function kernelCountAtDestroy(socket: net.Socket): { value: number | undefined }
   return seen;
 }
 
+/**
+ * A blocking-mode socket connected to a peer that does not read, with the witnesses the specs of
+ * a sendAll cut short compare with: the kernel count now, and the one as the socket is destroyed.
+ */
+async function pausedPeerWatched(): Promise<{ socket: net.Socket; peer: net.Socket; before: number; atDestroy: { value: number | undefined } }> {
+  const server = await listeningServer();
+  const socket = await connected(portOf(server), null);
+  const peer = track(await server.accept());
+  peer.pause();
+  return { socket, peer, before: kernelCount(socket), atDestroy: kernelCountAtDestroy(socket) };
+}
+
 describe('a peer that reset while no call waited', () => {
   it('the next sendAll rejects with the reset (ECONNRESET), as send and recv do, then the socket is closed', async () => {
     const { client, peer } = await pair();
@@ -165,12 +177,7 @@ describe('a peer that resets in the middle of sendAll', () => {
   const TOTAL = 32 << 20; // far more than loopback's buffers hold: the write is in flight when the reset comes
 
   it('seen by a read (the socket reads, as Node sockets do): ECONNRESET from read, and exactly the bytes the kernel held when the socket went down', async () => {
-    const server = await listeningServer();
-    const socket = await connected(portOf(server), null);
-    const peer = track(await server.accept());
-    peer.pause();
-    const before = kernelCount(socket);
-    const atDestroy = kernelCountAtDestroy(socket);
+    const { socket, peer, before, atDestroy } = await pausedPeerWatched();
     const pending = rejectionOf(socket.sendAll(Buffer.alloc(TOTAL)));
     peer.resetAndDestroy();
     const { error } = await pending;
@@ -219,12 +226,7 @@ describe('a peer that resets in the middle of sendAll', () => {
 
 describe('the application destroys the socket in the middle of sendAll', () => {
   it('sendAll rejects with SocketClosedError (EBADF) and exactly the bytes the kernel held when the socket went down', async () => {
-    const server = await listeningServer();
-    const socket = await connected(portOf(server), null);
-    const peer = track(await server.accept());
-    peer.pause();
-    const before = kernelCount(socket);
-    const atDestroy = kernelCountAtDestroy(socket);
+    const { socket, before, atDestroy } = await pausedPeerWatched();
     const total = 32 << 20; // far more than loopback's buffers hold: the write is in flight at the destroy
     const pending = rejectionOf(socket.sendAll(Buffer.alloc(total)));
     expect(socket.writableLength).toBeGreaterThan(0); // the write did not complete at once
