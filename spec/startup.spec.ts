@@ -255,6 +255,24 @@ describe('the stubs, on first use', () => {
     expect(out).toEqual({ atStart: true, stubbed: true, data: 'hi', real: true });
   });
 
+  it('put the real per-write wrappers on at once when a deadline comes into force after the patch loaded', async () => {
+    const out = await probe(`
+      const net = require('net');
+      const proto = net.Socket.prototype;
+      const own = proto._writeGeneric;
+      const server = net.createServer((s) => s.end('hi')).listen(0, '127.0.0.1', () => {
+        const socket = net.connect(server.address().port, '127.0.0.1'); // the first use: the patch loads
+        const loadedFirst = require.cache[path.join(LIB, 'patch.js')] !== undefined && proto._writeGeneric === own;
+        require.cache[path.join(LIB, 'runtime.js')].exports.setDefaultSocketTimeout(60000);
+        const real = proto._writeGeneric.toString().includes('armAfterWrite') && proto._unrefTimer.toString().includes('noteActivity');
+        console.log(JSON.stringify({ loadedFirst, real }));
+        socket.destroy();
+        server.close();
+      });
+    `);
+    expect(out).toEqual({ loadedFirst: true, real: true });
+  });
+
   it('stub the per-write methods at start when the environment puts a deadline in force', async () => {
     const out = await probe(
       `
