@@ -1,6 +1,7 @@
 /**
- * The register preload's install: the same prototype methods as `install()` (lib/patch.ts),
- * the per-write ones too once a deadline is in force (`engageHotPath` in lib/runtime.ts), but at first as stubs, and the engine behind them loads the first time any of them runs.
+ * The register preload's install: the same prototype methods as `install()` (lib/patch.ts;
+ * the per-write ones once a deadline is in force, `engageHotPath` in lib/runtime.ts), but at
+ * first as stubs, and the engine behind them loads the first time any of them runs.
  *
  * Why: the preload must cost little at start-up (issue 16, "Start-up": at most 3 ms over
  * loading `node:net`), and compiling the engine, the protocol detectors, keep-alive and the
@@ -191,9 +192,12 @@ function watchHttpClientsLazily(): () => void {
  */
 function putOnHotPath(saved: SavedProperty[], socketProto: Record<string, unknown>): void {
   if (patchModule === null) return;
+  // Both or neither: checked first, so a failed engage can be tried again.
+  for (const key of HOT_PATH_SOCKET_METHODS) {
+    if (typeof socketProto[key] !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
+  }
   for (const key of HOT_PATH_SOCKET_METHODS) {
     const original = socketProto[key];
-    if (typeof original !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
     const entry = makeStub({ target: socketProto, key, server: false, original });
     place(saved, entry);
     (stubbed ??= []).push(entry);

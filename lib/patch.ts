@@ -320,7 +320,11 @@ function wrapMethod(saved: SavedProperty[], target: object, key: string, wrap: W
  * comes into force, from whichever copy of the package sets it.
  */
 export function putOnHotPath(saved: SavedProperty[]): void {
-  const socketProto = net.Socket.prototype;
+  const socketProto = net.Socket.prototype as unknown as Record<string, unknown>;
+  // Both or neither: checked first, so a failed engage can be tried again.
+  for (const key of HOT_PATH_SOCKET_METHODS) {
+    if (typeof socketProto[key] !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
+  }
   for (const key of HOT_PATH_SOCKET_METHODS) wrapMethod(saved, socketProto, key, SOCKET_WRAPPERS[key]);
 }
 

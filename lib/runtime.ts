@@ -199,14 +199,20 @@ export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
  * write (Node's `_write`, `_writev` and the re-run of a write parked while connecting all look
  * `this._writeGeneric` up at the call) goes through the wrapper. Connect and destroy stay
  * wrapped from install: they run once per socket and must see every socket.
+ *
+ * What it does not reach: code that took Node's own `_writeGeneric` off the prototype after the
+ * install and before the first deadline, and calls it directly instead of through the socket,
+ * skips the wrapper for good (with the wrappers on from the install it would have taken ours).
+ * A second patcher that wraps the method on the prototype is fine: ours goes on over its wrapper.
  */
 export function engageHotPath(): void {
   const shared = runtime();
   if (shared.hotPath === true) return;
-  shared.hotPath = true;
-  const engage = shared.engageHotPath;
+  // Marked on only once the wrappers are on: a patch that cannot wrap (Node's internals changed)
+  // throws here, the setter that called stores nothing, and the next one tries again.
+  shared.engageHotPath?.();
   shared.engageHotPath = undefined;
-  engage?.();
+  shared.hotPath = true;
 }
 
 /** {@link engageHotPath} if `timeouts` has a deadline (a phase > 0: `null` blocks, 0 is non-blocking). */
