@@ -402,7 +402,9 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
  * instead of when its timer next fires (at the connect timeout), so a connection that then
  * stays idle does not hold a Timeout (about 150 B, plus 56 B for its argument list) all that
  * time. Per chunk it costs one property read and one comparison once connected. A TLS client
- * is connected only after its handshake: until then its deadline stays with the timer.
+ * is connected only after its handshake: until then its deadline stays with the timer. Like
+ * {@link armAfterWrite}'s, its wrapper goes on with the first deadline in force: no connect
+ * deadline is armed before, so there is nothing for it to settle.
  */
 export function noteActivity(socket: InternalSocket): void {
   const state = socket[STATE];
@@ -439,7 +441,9 @@ export const IDLE_GRACE_MS = 100;
  * Opens a reply window and watches the write queue; called after each write is handed to the
  * stream, with `_writeGeneric`'s own arguments (lib/protocols/bytes.ts reads them). The bytes
  * are looked at only on a connection's first write (to choose its protocol) and, for redis, on
- * the write that opens a reply window; every other write costs a flag test.
+ * the write that opens a reply window; every other write costs a flag test. The wrapper that
+ * calls it is on the prototype only once a deadline is in force somewhere in the process
+ * (`engageHotPath`, lib/runtime.ts): until then this would return at the timeouts test.
  */
 export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: unknown, encoding?: unknown): void {
   const existing = socket[STATE];

@@ -1,6 +1,7 @@
 /**
- * The register preload's install: the same prototype methods as `install()` (lib/patch.ts),
- * but at first as stubs, and the engine behind them loads the first time any of them runs.
+ * The register preload's install: the same prototype methods as `install()` (lib/patch.ts;
+ * the per-write ones once a deadline is in force, `engageHotPath` in lib/runtime.ts), but at
+ * first as stubs, and the engine behind them loads the first time any of them runs.
  *
  * Why: the preload must cost little at start-up (issue 16, "Start-up": at most 3 ms over
  * loading `node:net`), and compiling the engine, the protocol detectors, keep-alive and the
@@ -25,8 +26,8 @@
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as net from 'node:net';
-import { WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
-import { newCounters, runtime, type SavedProperty } from './runtime';
+import { HOT_PATH_SOCKET_METHODS, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS } from './node-internals';
+import { hotPathWanted, newCounters, runtime, type SavedProperty } from './runtime';
 import type * as Patch from './patch';
 
 /** The methods the patch adds to both `net.Socket.prototype` and `net.Server.prototype`. */
@@ -67,6 +68,8 @@ interface Stubbed {
 let stubbed: Stubbed[] | undefined;
 /** Set when the load begins: a call made while it runs, or after it failed, never starts another. */
 let loaded = false;
+/** lib/patch.ts once loaded; `null` when it failed to load (the stubs stood down). */
+let patchModule: typeof Patch | null | undefined;
 
 /**
  * Whether Node's own CommonJS loader loaded this module: only then is a later `require()`
@@ -97,9 +100,11 @@ function loadPatch(): void {
   try {
     patch = require('./patch') as typeof Patch;
   } catch (error) {
+    patchModule = null;
     standDown(error);
     return;
   }
+  patchModule = patch;
   for (const entry of stubbed ?? []) settle(entry, patch.patchedMethod(entry.server, entry.key, entry.original) as AnyFunction);
 }
 
@@ -181,6 +186,26 @@ function watchHttpClientsLazily(): () => void {
 }
 
 /**
+ * The hot path for the preload (`engageHotPath` in lib/runtime.ts): the per-write methods get
+ * stubs like the rest while the patch is not loaded yet (the first call loads it), its real
+ * wrappers once it is, and nothing once it failed to load (Node's own methods stay).
+ */
+function putOnHotPath(saved: SavedProperty[], socketProto: Record<string, unknown>): void {
+  if (patchModule === null) return;
+  // Both or neither: checked first, so a failed engage can be tried again.
+  for (const key of HOT_PATH_SOCKET_METHODS) {
+    if (typeof socketProto[key] !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
+  }
+  for (const key of HOT_PATH_SOCKET_METHODS) {
+    const original = socketProto[key];
+    const entry = makeStub({ target: socketProto, key, server: false, original });
+    place(saved, entry);
+    (stubbed ??= []).push(entry);
+    if (patchModule !== undefined) settle(entry, patchModule.patchedMethod(false, key, original) as AnyFunction);
+  }
+}
+
+/**
  * `install()` for the register preload: stubs now, the engine on first use (see the header).
  * @returns `true` if this call patched, `false` if the patch was already in place.
  */
@@ -196,7 +221,7 @@ export function installLazily(): boolean {
     if (typeof original !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
     entries.push(makeStub({ target, key, server, original }));
   };
-  for (const key of WRAPPED_SOCKET_METHODS) wrapped(socketProto, false, key);
+  for (const key of LIFECYCLE_SOCKET_METHODS) wrapped(socketProto, false, key);
   for (const key of WRAPPED_SERVER_METHODS) wrapped(serverProto, true, key);
   for (const key of ADDED_METHODS) {
     entries.push(makeStub({ target: socketProto, key, server: false, original: undefined }));
@@ -208,6 +233,8 @@ export function installLazily(): boolean {
   for (const entry of entries) place(saved, entry);
   stubbed = entries;
   shared.patched = saved;
+  if (hotPathWanted(shared)) putOnHotPath(saved, socketProto);
+  else shared.engageHotPath = () => putOnHotPath(saved, socketProto);
   shared.unwatchHttp = watchHttpClientsLazily();
   // What noteInstall() does when nobody listens and NODE_DEBUG is unset: the counters start now.
   Object.assign((shared.stats ??= newCounters()), newCounters());

@@ -8,7 +8,7 @@
  * every copy of the package in the process sees the same one.
  */
 import { quote } from './quote';
-import { runtime } from './runtime';
+import { engageHotPath, runtime } from './runtime';
 
 /** Every deadline mode: the values of `TIMEOUTSOCKET_MODE`, `setDeadlineMode()` and `mode=` in rules. */
 export const DEADLINE_MODES = ['enforce', 'report'] as const;
@@ -52,7 +52,9 @@ export function checkDeadlineMode(value: unknown, name: string): DeadlineMode {
  * ```
  */
 export function setDeadlineMode(mode: DeadlineMode): void {
-  runtime().mode = checkDeadlineMode(mode, 'mode');
+  const checked = checkDeadlineMode(mode, 'mode');
+  if (checked === 'report') engageHotPath(); // report mode watches deadlines: the per-write wrappers go on (lib/runtime.ts)
+  runtime().mode = checked;
 }
 
 /** The process mode: `'enforce'` (the default) or `'report'`. */
@@ -70,6 +72,7 @@ export function applyModeEnvironment(env: NodeJS.ProcessEnv = process.env): void
   const shared = runtime();
   if (shared.modeEnvApplied === true) return;
   shared.modeEnvApplied = true;
+  if (mode === 'report') engageHotPath();
   if (mode !== undefined) shared.mode = mode;
 }
 

@@ -52,6 +52,20 @@ import { getSystemErrorName } from 'node:util';
 export const WRAPPED_SOCKET_METHODS = ['connect', '_writeGeneric', '_destroy', '_unrefTimer', 'setKeepAlive'] as const;
 
 /**
+ * Of {@link WRAPPED_SOCKET_METHODS}, the ones Node runs for every write and every chunk
+ * (`_writeGeneric`; `_unrefTimer` per chunk read and write completed): the patch puts their
+ * wrappers on only once a deadline is in force somewhere in the process (`engageHotPath` in
+ * lib/runtime.ts says why that is safe). Node looks both up on the socket at each call
+ * (`this._writeGeneric(...)` from `_write`, `_writev` and the 'connect' re-run of a parked
+ * write; `this._unrefTimer` through the `kUpdateTimer` getter), so a wrapper put on the
+ * prototype later is what the next call runs (20 to 26).
+ */
+export const HOT_PATH_SOCKET_METHODS = ['_writeGeneric', '_unrefTimer'] as const;
+
+/** The rest of {@link WRAPPED_SOCKET_METHODS}: once per socket, wrapped at install, since they must see every socket from the start. */
+export const LIFECYCLE_SOCKET_METHODS = ['connect', '_destroy', 'setKeepAlive'] as const;
+
+/**
  * The `net.Server.prototype` methods the patch wraps:
  * - `emit` (inherited from `EventEmitter.prototype`: the patch puts its wrapper on
  *   `net.Server.prototype` itself, and uninstall deletes it again): onconnection() sets `socket.server` and emits 'connection' with no other hook in

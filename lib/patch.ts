@@ -19,13 +19,13 @@ import {
   shapeAtConnect,
   type InternalSocket,
 } from './engine';
-import { isPipeName, WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
+import { HOT_PATH_SOCKET_METHODS, isPipeName, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
 import { matchOnConnect } from './rules/index';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForAccepted, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
 import { watchHttpClients } from './protocols/http';
 import { quote } from './quote';
-import { runtime, type SavedProperty } from './runtime';
+import { engageIfDeadline, hotPathWanted, runtime, type SavedProperty } from './runtime';
 import {
   accept,
   connectEx,
@@ -188,6 +188,7 @@ function wrapDestroy(original: AnyFunction): AnyFunction {
 
 function setSocketTimeout<T extends net.Socket | net.Server>(this: T, setting: TimeoutSetting): T {
   const timeouts = Object.freeze(normalizeTimeout(setting, 'timeout', { allowNonBlocking: true }));
+  engageIfDeadline(timeouts); // a socket's or server's deadline: the per-write wrappers go on (lib/runtime.ts)
   (this as unknown as InternalSocket)[SETTING] = timeouts;
   if (this instanceof net.Socket) keepAliveForOwnSetting(this as unknown as InternalSocket, timeouts.keepAlive);
   return this;
@@ -313,9 +314,25 @@ function wrapMethod(saved: SavedProperty[], target: object, key: string, wrap: W
 }
 
 /**
+ * Puts the per-write wrappers (`_writeGeneric`, `_unrefTimer`) on `net.Socket.prototype`,
+ * recorded in `saved` (the installed patch's record) for uninstall. Called at install when a
+ * deadline is already in force, else by `engageHotPath()` (lib/runtime.ts) when the first one
+ * comes into force, from whichever copy of the package sets it.
+ */
+export function putOnHotPath(saved: SavedProperty[]): void {
+  const socketProto = net.Socket.prototype as unknown as Record<string, unknown>;
+  // Both or neither: checked first, so a failed engage can be tried again.
+  for (const key of HOT_PATH_SOCKET_METHODS) {
+    if (typeof socketProto[key] !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
+  }
+  for (const key of HOT_PATH_SOCKET_METHODS) wrapMethod(saved, socketProto, key, SOCKET_WRAPPERS[key]);
+}
+
+/**
  * Patches `net.Socket.prototype` so every TCP socket in the process gets deadlines. Idempotent,
  * also across two copies of the package in one process: the first install patches, the rest
- * are no-ops.
+ * are no-ops. The per-write wrappers go on with the first deadline put in force (at once if one
+ * already is): see `engageHotPath` in lib/runtime.ts.
  * @returns `true` if this call patched, `false` if the patch was already in place.
  */
 export function install(): boolean {
@@ -323,7 +340,7 @@ export function install(): boolean {
   if (shared.patched !== undefined) return false;
   const saved: SavedProperty[] = [];
   const socketProto = net.Socket.prototype;
-  for (const key of WRAPPED_SOCKET_METHODS) wrapMethod(saved, socketProto, key, SOCKET_WRAPPERS[key]);
+  for (const key of LIFECYCLE_SOCKET_METHODS) wrapMethod(saved, socketProto, key, SOCKET_WRAPPERS[key]);
   const serverProto = net.Server.prototype;
   for (const key of WRAPPED_SERVER_METHODS) wrapMethod(saved, serverProto, key, SERVER_WRAPPERS[key]);
   for (const key of ADDED_METHODS) {
@@ -333,6 +350,8 @@ export function install(): boolean {
   for (const key of ADDED_SOCKET_METHODS) replace(saved, socketProto, key, ADDED_TO_SOCKETS[key]);
   replace(saved, serverProto, 'accept', accept);
   shared.patched = saved;
+  if (hotPathWanted(shared)) putOnHotPath(saved);
+  else shared.engageHotPath = () => putOnHotPath(saved);
   shared.unwatchHttp = watchHttpClients();
   noteInstall(shared.defaults);
   return true;
@@ -352,6 +371,7 @@ export function uninstall(): boolean {
     else Object.defineProperty(target, key, original);
   }
   shared.patched = undefined;
+  shared.engageHotPath = undefined; // a deadline set while uninstalled goes on at the next install (hotPathWanted)
   shared.unwatchHttp?.();
   shared.unwatchHttp = undefined;
   noteUninstall();

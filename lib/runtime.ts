@@ -45,6 +45,18 @@ export interface Runtime {
    * so whichever copy uninstalls removes exactly those; `undefined` when none are in place.
    */
   unwatchHttp?: (() => void) | undefined;
+  /**
+   * Whether a deadline was ever put in force in this process ({@link engageHotPath}): from then
+   * on the per-write wrappers are on the prototype whenever the patch is installed. Never reset,
+   * not even by uninstall: sockets keep their own settings, and the rules and the default stay.
+   */
+  hotPath?: boolean;
+  /**
+   * Puts the per-write wrappers on the prototype: left here by the copy that installed, while
+   * {@link hotPath} is unset, so that whichever copy puts a deadline in force engages that
+   * copy's wrappers; `undefined` once they are on, or when nothing is installed.
+   */
+  engageHotPath?: (() => void) | undefined;
 }
 
 /**
@@ -141,7 +153,9 @@ export function runtime(): Runtime {
  * ```
  */
 export function setDefaultSocketTimeout(setting: TimeoutSetting): void {
-  runtime().defaults = Object.freeze(normalizeTimeout(setting, 'timeout'));
+  const defaults = Object.freeze(normalizeTimeout(setting, 'timeout'));
+  engageIfDeadline(defaults);
+  runtime().defaults = defaults;
 }
 
 /** The process default, one value per phase (`null` = no deadline). */
@@ -160,8 +174,64 @@ export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
   const shared = runtime();
   if (shared.envApplied) return;
   shared.envApplied = true;
-  if (fromEnv !== undefined) shared.defaults = Object.freeze(fromEnv);
+  if (fromEnv !== undefined) {
+    engageIfDeadline(fromEnv);
+    shared.defaults = Object.freeze(fromEnv);
+  }
   shared.keepAliveProbes = probes;
+}
+
+/**
+ * The hot path: the patch's wrappers of the methods Node runs for every write and every chunk
+ * (`_writeGeneric`, `_unrefTimer`; lib/node-internals.ts `HOT_PATH_SOCKET_METHODS`) go on the
+ * prototype only once a deadline is in force somewhere in the process, and stay on from then.
+ *
+ * Why: while no deadline is in force anywhere (the shim installed, nothing set) both wrappers
+ * do nothing at all: the write's one finds no timeout and returns (about 100 instructions per
+ * round trip), the activity one finds no connect deadline, since none was ever armed (about
+ * 25). Each way a deadline comes into force calls this first, synchronously, before the value
+ * is stored: the process default (`setDefaultSocketTimeout`, the `TIMEOUTSOCKET_*`
+ * environment), rules (`setSocketTimeoutRules`, `TIMEOUTSOCKET_RULES`), a socket's or
+ * server's own setting (`setSocketTimeout`, `createConnection`'s `timeout`, which the
+ * awaitable calls' deadlines come from too), report mode. So no write is ever made with a
+ * deadline in force and the wrapper off, and a socket written before behaves exactly as with
+ * the wrappers on from the start: they did nothing for its earlier writes either, and its next
+ * write (Node's `_write`, `_writev` and the re-run of a write parked while connecting all look
+ * `this._writeGeneric` up at the call) goes through the wrapper. Connect and destroy stay
+ * wrapped from install: they run once per socket and must see every socket.
+ *
+ * What it does not reach: code that took Node's own `_writeGeneric` off the prototype after the
+ * install and before the first deadline, and calls it directly instead of through the socket,
+ * skips the wrapper for good (with the wrappers on from the install it would have taken ours).
+ * A second patcher that wraps the method on the prototype is fine: ours goes on over its wrapper.
+ */
+export function engageHotPath(): void {
+  const shared = runtime();
+  if (shared.hotPath === true) return;
+  // Marked on only once the wrappers are on: a patch that cannot wrap (Node's internals changed)
+  // throws here, the setter that called stores nothing, and the next one tries again.
+  shared.engageHotPath?.();
+  shared.engageHotPath = undefined;
+  shared.hotPath = true;
+}
+
+/** {@link engageHotPath} if `timeouts` has a deadline (a phase > 0: `null` blocks, 0 is non-blocking). */
+export function engageIfDeadline(timeouts: PhaseTimeouts): void {
+  if (hasDeadline(timeouts)) engageHotPath();
+}
+
+/** Has any phase a deadline (> 0)? */
+export function hasDeadline(timeouts: PhaseTimeouts): boolean {
+  return (timeouts.connect ?? 0) > 0 || (timeouts.read ?? 0) > 0 || (timeouts.write ?? 0) > 0;
+}
+
+/**
+ * Whether the hot path must be on at install: a deadline was put in force before (by this
+ * copy or another), or the default has one.
+ */
+export function hotPathWanted(shared: Runtime): boolean {
+  if (shared.hotPath !== true && hasDeadline(shared.defaults)) shared.hotPath = true;
+  return shared.hotPath === true;
 }
 
 /**

@@ -33,12 +33,14 @@ import {
   setKeepAliveTakesProbes,
   stopReading,
   tcpHandleUnder,
+  HOT_PATH_SOCKET_METHODS,
+  LIFECYCLE_SOCKET_METHODS,
   WRAPPED_SERVER_METHODS,
   WRAPPED_SOCKET_METHODS,
   type NodeSocket,
 } from '../lib/node-internals';
 import { install, uninstall } from '../lib/patch';
-import { runtime } from '../lib/runtime';
+import { runtime, setDefaultSocketTimeout } from '../lib/runtime';
 import { once } from './helpers';
 
 const TLS_KEY = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'tls', 'key.pem'));
@@ -91,6 +93,9 @@ describe('the prototype methods the patch wraps', () => {
     for (const key of WRAPPED_SOCKET_METHODS) expect(typeof socketProto[key]).toBe('function');
     for (const key of WRAPPED_SERVER_METHODS) expect(typeof serverProto[key]).toBe('function');
     expect(install()).toBe(true);
+    // The per-write wrappers go on with the first deadline in force (lib/runtime.ts engageHotPath).
+    setDefaultSocketTimeout(60_000);
+    setDefaultSocketTimeout(null);
     try {
       // What the patch replaced that Node had (own or inherited: Server's emit) is a wrapped
       // method; the rest it added.
@@ -108,6 +113,10 @@ describe('the prototype methods the patch wraps', () => {
     } finally {
       uninstall();
     }
+  });
+
+  it('are the per-write ones and the once-per-socket ones, each exactly once', () => {
+    expect([...HOT_PATH_SOCKET_METHODS, ...LIFECYCLE_SOCKET_METHODS].sort()).toEqual([...WRAPPED_SOCKET_METHODS].sort());
   });
 
   it("are the README's \"What it patches\", with every method install() adds", () => {

@@ -4,11 +4,16 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { connectTarget, install, isInstalled, uninstall } from '../lib/patch';
+import { runtime, setDefaultSocketTimeout } from '../lib/runtime';
 
 const ROOT = path.resolve(__dirname, '..');
 
-/** What install wraps (an original stays underneath) and what it adds, on each prototype. */
+/**
+ * What install wraps (an original stays underneath) and what it adds, on each prototype; the
+ * per-write ones from the first deadline put in force on (spec/runtime.spec.ts, "the hot path").
+ */
 const SOCKET_WRAPPED = ['connect', '_writeGeneric', '_destroy', '_unrefTimer', 'setKeepAlive'] as const;
+const SOCKET_HOT_PATH = ['_writeGeneric', '_unrefTimer'] as const;
 const SOCKET_ADDED = ['setSocketTimeout', 'getSocketTimeout', 'setBlocking', 'getBlocking', 'recv', 'recvInto', 'send', 'sendAll', 'connectEx'] as const;
 const SERVER_WRAPPED = ['emit', 'listen', 'close'] as const;
 const SERVER_ADDED = ['setSocketTimeout', 'getSocketTimeout', 'setBlocking', 'getBlocking', 'accept'] as const;
@@ -36,6 +41,7 @@ describe('install and uninstall', () => {
   let serverBefore: Record<string, unknown>;
   beforeAll(() => {
     uninstall(); // another spec file in this worker may have installed it
+    runtime().hotPath = undefined; // and put a deadline in force, which keeps the per-write wrappers on
     before = ownProperties();
     socketBefore = resolved(PROTOTYPES.socket, [...SOCKET_WRAPPED, ...SOCKET_ADDED]);
     serverBefore = resolved(PROTOTYPES.server, [...SERVER_WRAPPED, ...SERVER_ADDED]);
@@ -53,6 +59,10 @@ describe('install and uninstall', () => {
 
   it('wraps every listed socket and server method, and adds every listed one', () => {
     install();
+    // With no deadline in force anywhere, the per-write methods are Node's own; the first one put in force wraps them.
+    for (const key of SOCKET_HOT_PATH) expect([key, (PROTOTYPES.socket as unknown as Record<string, unknown>)[key]]).toEqual([key, socketBefore[key]]);
+    setDefaultSocketTimeout(60_000);
+    setDefaultSocketTimeout(null);
     const socket = resolved(PROTOTYPES.socket, [...SOCKET_WRAPPED, ...SOCKET_ADDED]);
     const server = resolved(PROTOTYPES.server, [...SERVER_WRAPPED, ...SERVER_ADDED]);
     for (const key of SOCKET_WRAPPED) {
@@ -130,23 +140,28 @@ describe('two copies of the package in one process', () => {
   it('patches once, shares the default, and either copy uninstalls to the originals', () => {
     const script = `
       const net = require('net');
-      const before = net.Socket.prototype._writeGeneric;
+      const proto = net.Socket.prototype;
+      const before = proto._destroy;
+      const beforeWrite = proto._writeGeneric;
       const a = require(${JSON.stringify(path.join(dir, 'a', 'node_modules', 'timeoutsocket'))});
-      const patched = net.Socket.prototype._writeGeneric;
+      const patched = proto._destroy;
       const b = require(${JSON.stringify(path.join(dir, 'b', 'node_modules', 'timeoutsocket'))});
       const out = {
         distinctCopies: a.install !== b.install,
-        patchedOnce: net.Socket.prototype._writeGeneric === patched && patched !== before,
+        patchedOnce: proto._destroy === patched && patched !== before,
         bSeesInstalled: b.isInstalled(),
         bInstallIsNoop: b.install() === false,
+        hotPathOffUntilSet: proto._writeGeneric === beforeWrite,
       };
-      a.setDefaultSocketTimeout(1234);
-      out.sharedDefault = b.getDefaultSocketTimeout().read === 1234;
+      // The copy that did not install puts the deadline in force: the installed copy's per-write wrappers go on.
+      b.setDefaultSocketTimeout(1234);
+      out.hotPathOnFromOtherCopy = proto._writeGeneric !== beforeWrite && proto._writeGeneric.name === '_writeGeneric';
+      out.sharedDefault = a.getDefaultSocketTimeout().read === 1234;
       const err = new a.SocketTimeoutError({ phase: 'read', timeout: 5 });
       out.instanceofAcrossCopies = err instanceof b.SocketTimeoutError && err instanceof b.Timeout;
       out.plainErrorIsNot = !(new Error('x') instanceof b.SocketTimeoutError);
       out.bUninstalls = b.uninstall() === true && !a.isInstalled();
-      out.restored = net.Socket.prototype._writeGeneric === before;
+      out.restored = proto._destroy === before && proto._writeGeneric === beforeWrite;
       console.log(JSON.stringify(out));
     `;
     const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 }));
@@ -155,6 +170,8 @@ describe('two copies of the package in one process', () => {
       patchedOnce: true,
       bSeesInstalled: true,
       bInstallIsNoop: true,
+      hotPathOffUntilSet: true,
+      hotPathOnFromOtherCopy: true,
       sharedDefault: true,
       instanceofAcrossCopies: true,
       plainErrorIsNot: true,

@@ -204,7 +204,7 @@ describe('the stubs, on first use', () => {
     const out = await probe(`
       const net = require('net');
       const proto = net.Socket.prototype;
-      const stubs = { connect: proto.connect, write: proto._writeGeneric, listen: net.Server.prototype.listen };
+      const stubs = { connect: proto.connect, destroy: proto._destroy, listen: net.Server.prototype.listen };
       const before = loaded().ours;
       const server = net.createServer((s) => s.end('hi')).listen(0, '127.0.0.1', () => {
         const socket = new net.Socket();
@@ -214,8 +214,8 @@ describe('the stubs, on first use', () => {
           const main = require('timeoutsocket');
           console.log(JSON.stringify({
             before, afterListen, data,
-            replaced: proto.connect !== stubs.connect && proto._writeGeneric !== stubs.write && net.Server.prototype.listen !== stubs.listen,
-            names: [proto.connect.name, stubs.connect.name, stubs.write.name],
+            replaced: proto.connect !== stubs.connect && proto._destroy !== stubs.destroy && net.Server.prototype.listen !== stubs.listen,
+            names: [proto.connect.name, stubs.connect.name, stubs.destroy.name],
             installed: main.isInstalled(),
             // From the one first-use bundle, and the very modules the main entry gets.
             firstUseBundle: require.cache[path.join(LIB, 'patch-bundle.js')] !== undefined,
@@ -228,7 +228,60 @@ describe('the stubs, on first use', () => {
     `);
     expect(out.before).not.toContain('patch.js');
     expect(out.afterListen).toEqual(expect.arrayContaining(['patch.js', 'engine.js']));
-    expect(out).toMatchObject({ data: 'hi', replaced: true, names: ['connect', 'connect', '_writeGeneric'], installed: true, firstUseBundle: true, samePatch: true });
+    expect(out).toMatchObject({ data: 'hi', replaced: true, names: ['connect', 'connect', '_destroy'], installed: true, firstUseBundle: true, samePatch: true });
+  });
+
+  it('leave the per-write methods to Node until a deadline is in force, then stub them, and wrap them once loaded', async () => {
+    const out = await probe(`
+      const net = require('net');
+      const proto = net.Socket.prototype;
+      const own = { write: proto._writeGeneric, unref: proto._unrefTimer };
+      const nodeOwn = () => proto._writeGeneric === own.write && proto._unrefTimer === own.unref;
+      const atStart = nodeOwn();
+      // The preload's own runtime module (the main entry would load the patch): setting the default loads nothing.
+      require.cache[path.join(LIB, 'runtime.js')].exports.setDefaultSocketTimeout(60000);
+      const stub = proto._writeGeneric;
+      const stubbed = !nodeOwn() && stub.name === '_writeGeneric' && require.cache[path.join(LIB, 'patch.js')] === undefined;
+      const server = net.createServer((s) => s.end('hi')).listen(0, '127.0.0.1', () => {
+        const socket = net.connect(server.address().port, '127.0.0.1');
+        socket.setEncoding('utf8').on('data', (data) => {
+          console.log(JSON.stringify({ atStart, stubbed, data, real: proto._writeGeneric !== stub && proto._writeGeneric.name === '_writeGeneric' }));
+          socket.destroy();
+          server.close();
+        });
+        socket.write('x');
+      });
+    `);
+    expect(out).toEqual({ atStart: true, stubbed: true, data: 'hi', real: true });
+  });
+
+  it('put the real per-write wrappers on at once when a deadline comes into force after the patch loaded', async () => {
+    const out = await probe(`
+      const net = require('net');
+      const proto = net.Socket.prototype;
+      const own = proto._writeGeneric;
+      const server = net.createServer((s) => s.end('hi')).listen(0, '127.0.0.1', () => {
+        const socket = net.connect(server.address().port, '127.0.0.1'); // the first use: the patch loads
+        const loadedFirst = require.cache[path.join(LIB, 'patch.js')] !== undefined && proto._writeGeneric === own;
+        require.cache[path.join(LIB, 'runtime.js')].exports.setDefaultSocketTimeout(60000);
+        const real = proto._writeGeneric.toString().includes('armAfterWrite') && proto._unrefTimer.toString().includes('noteActivity');
+        console.log(JSON.stringify({ loadedFirst, real }));
+        socket.destroy();
+        server.close();
+      });
+    `);
+    expect(out).toEqual({ loadedFirst: true, real: true });
+  });
+
+  it('stub the per-write methods at start when the environment puts a deadline in force', async () => {
+    const out = await probe(
+      `
+      const proto = require('net').Socket.prototype;
+      console.log(JSON.stringify({ names: [proto._writeGeneric.name, proto._unrefTimer.name], patchLoaded: require.cache[path.join(LIB, 'patch.js')] !== undefined }));
+    `,
+      { TIMEOUTSOCKET_TIMEOUT: '60s' },
+    );
+    expect(out).toEqual({ names: ['_writeGeneric', '_unrefTimer'], patchLoaded: false });
   });
 
   it('uninstall() before any socket puts back exactly what Node had', async () => {

@@ -9,6 +9,7 @@ import { effectiveTimeouts, SETTING, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError } from '../errors';
 import { erroredWith, hasPeer } from '../node-internals';
 import { quote } from '../quote';
+import { engageIfDeadline } from '../runtime';
 import { checkOptions, type CallOptions } from './checks';
 import { socketStateOf, stateOf, type SocketAwaitState } from './queue';
 
@@ -180,7 +181,10 @@ export function createConnection(port: number, host = 'localhost', options: Crea
       const timeouts = normalizeTimeout(setting, 'createConnection: options.timeout', { allowNonBlocking: true });
       // A non-blocking socket's connect still waits (bounded by the process default), as
       // Python's create_connection connects before it hands the socket over.
-      if (!isNonBlocking(timeouts)) (socket as InternalSocket)[SETTING] = Object.freeze(timeouts);
+      if (!isNonBlocking(timeouts)) {
+        engageIfDeadline(timeouts); // the socket's own deadline: the per-write wrappers go on (lib/runtime.ts)
+        (socket as InternalSocket)[SETTING] = Object.freeze(timeouts);
+      }
     }
     return connectThenApply(socket, port, host, setting, signal);
   } catch (error) {

@@ -16,6 +16,7 @@
  * costs one property read here and needs none of them.
  */
 import * as net from 'node:net';
+import { engageHotPath } from '../runtime';
 import type * as Destinations from './destination';
 import type { Target } from './destination';
 import type * as Parser from './parse';
@@ -130,6 +131,7 @@ export function checkRules(rules: SocketTimeoutRules, name = 'rules'): readonly 
  */
 export function setSocketTimeoutRules(rules: SocketTimeoutRules): void {
   const set = toSet(parseRules(rules, 'rules'));
+  if (set !== undefined) engageHotPath(); // any rule: the per-write wrappers go on (lib/runtime.ts)
   store().set = set;
 }
 
@@ -154,7 +156,10 @@ export function applyRulesEnvironment(env: NodeJS.ProcessEnv = process.env): voi
   const shared = store();
   if (shared.envApplied) return;
   shared.envApplied = true;
-  if (set !== undefined) shared.set = set;
+  if (set !== undefined) {
+    engageHotPath();
+    shared.set = set;
+  }
 }
 
 /**
