@@ -4,8 +4,7 @@
  *
  * `node [-r register] dist/bench/counted.js <workload> <port> <units> [warmup]` does `warmup`
  * units (the same in every run, so JIT tier-up happens before the counted part; default
- * {@link DEFAULT_WARMUP}), a full garbage collection ({@link settleHeap}: every run's counted
- * units start from the same heap), then `units` more, and exits. The counter runs it twice with two amounts; the difference of the two counts over the
+ * {@link DEFAULT_WARMUP}), then `units` more, and exits. The counter runs it twice with two amounts; the difference of the two counts over the
  * difference of the amounts is the cost of one unit, start-up and warm-up cancelled. Its last
  * stdout line, a {@link CountedProcess}, says what the process ran as (the same in every run, so
  * its cost cancels too).
@@ -26,8 +25,6 @@
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { BULK_TRANSFER, sendBulk } from './client';
 
 const HOST = '127.0.0.1';
@@ -42,27 +39,6 @@ const REQUEST = Buffer.alloc(16, 'c');
 let queuedWrites = 0;
 /** The workload this process runs. */
 let counting = '';
-
-/**
- * A full garbage collection between the warm-up and the counted units, so that every run starts
- * its counted units from the same heap: the old generation holding only what is live, the young
- * generation empty. Without it, where the next major collection falls depends on everything the
- * process allocated before, code loading included. A short connection leaves about 2 KB per
- * connection in the old generation (promoted by a scavenge, garbage later), so a major
- * collection comes every 5,000 or so connections on every side; after 9,000 connections of
- * warm-up one was due at about the 9,000th, right at the start of the low run's counted units.
- * Falling just before it, it was in both runs and cancelled; falling just after, it was in the
- * high run only and its whole cost (about 36 M instructions under valgrind) was billed to the
- * 1,500 connections between the two amounts: +24,000 per connection, on either patched side,
- * depending on what the counting process had loaded. After this collection the next major one is
- * some 5,000 connections away, past the counted units of every workload, so none falls in the
- * difference of two runs (see bench/README.md, "Instruction counts").
- */
-function settleHeap(): void {
-  // `gc` is V8's own test hook: the flag makes every context created from now on carry it.
-  v8.setFlagsFromString('--expose-gc');
-  (vm.runInNewContext('gc') as () => void)();
-}
 
 /** One round trip per call on `socket`: write 64 bytes, resolve when 64 came back. */
 function roundTrips(socket: net.Socket, count: number): Promise<void> {
@@ -93,7 +69,6 @@ async function pingpong(port: number, units: number): Promise<void> {
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   await roundTrips(socket, WARMUP);
-  settleHeap();
   await roundTrips(socket, units);
   socket.destroy();
 }
@@ -115,14 +90,7 @@ async function connected(port: number): Promise<net.Socket> {
 async function awaitableRecv(port: number, units: number): Promise<void> {
   const socket = (await connected(port)) as AwaitableSocket;
   if (typeof socket.recv !== 'function') throw new Error('awaitable-recv needs -r dist/lib/register.js');
-  await recvRoundTrips(socket, WARMUP);
-  settleHeap();
-  await recvRoundTrips(socket, units);
-  socket.destroy();
-}
-
-async function recvRoundTrips(socket: AwaitableSocket, count: number): Promise<void> {
-  for (let i = 0; i < count; i += 1) {
+  for (let i = 0; i < WARMUP + units; i += 1) {
     await socket.sendAll(MESSAGE);
     let received = 0;
     while (received < MESSAGE.length) {
@@ -131,6 +99,7 @@ async function recvRoundTrips(socket: AwaitableSocket, count: number): Promise<v
       received += chunk.length;
     }
   }
+  socket.destroy();
 }
 
 /** The nearest peer: promise-socket's `write` / `read`, the loop of bench/client.ts. */
@@ -148,17 +117,11 @@ async function awaitablePromiseSocket(port: number, units: number): Promise<void
   // Armed as the recv side is: promise-socket's README gives its timeout as `setTimeout(ms)`
   // (Node's idle timer, refreshed by every read and write), long enough never to fire.
   peer.setTimeout(PEER_TIMEOUT_MS);
-  await peerRoundTrips(peer, WARMUP);
-  settleHeap();
-  await peerRoundTrips(peer, units);
-  socket.destroy();
-}
-
-async function peerRoundTrips(peer: PeerSocket, count: number): Promise<void> {
-  for (let i = 0; i < count; i += 1) {
+  for (let i = 0; i < WARMUP + units; i += 1) {
     await peer.write(MESSAGE);
     if ((await peer.read(MESSAGE.length)) === undefined) throw new Error('the echo server closed the connection');
   }
+  socket.destroy();
 }
 
 function shortConnection(port: number): Promise<void> {
@@ -173,16 +136,13 @@ function shortConnection(port: number): Promise<void> {
 }
 
 async function churn(port: number, units: number): Promise<void> {
-  for (let i = 0; i < WARMUP; i += 1) await shortConnection(port);
-  settleHeap();
-  for (let i = 0; i < units; i += 1) await shortConnection(port);
+  for (let i = 0; i < WARMUP + units; i += 1) await shortConnection(port);
 }
 
 /** Whole bulk transfers, one connection each: the CPU bench's transfer (bench/client.ts). */
 async function bulk(port: number, units: number): Promise<void> {
   const chunk = Buffer.alloc(BULK_TRANSFER.chunkBytes, 'b');
   for (let i = 0; i < WARMUP; i += 1) await sendBulk(port, BULK_TRANSFER.bytes, chunk);
-  settleHeap();
   for (let i = 0; i < units; i += 1) queuedWrites += await sendBulk(port, BULK_TRANSFER.bytes, chunk);
 }
 
@@ -199,21 +159,13 @@ function get(agent: http.Agent, port: number): Promise<void> {
 
 async function httpAgent(port: number, units: number): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  for (let i = 0; i < WARMUP; i += 1) await get(agent, port);
-  settleHeap();
-  for (let i = 0; i < units; i += 1) await get(agent, port);
+  for (let i = 0; i < WARMUP + units; i += 1) await get(agent, port);
   agent.destroy();
 }
 
 async function fetchLoop(port: number, units: number): Promise<void> {
   const url = `http://${HOST}:${port}/`;
-  await fetches(url, WARMUP);
-  settleHeap();
-  await fetches(url, units);
-}
-
-async function fetches(url: string, count: number): Promise<void> {
-  for (let i = 0; i < count; i += 1) {
+  for (let i = 0; i < WARMUP + units; i += 1) {
     const response = await fetch(url);
     await response.arrayBuffer();
   }
