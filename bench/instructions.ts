@@ -93,14 +93,37 @@ interface CountedWorkload {
   readonly high: number;
   /** Targets for the armed and installed sides, as a fraction over plain. */
   readonly armedTarget: number | null;
+  /** Node flags for this workload's counted processes, every side alike, after {@link DETERMINISTIC}. */
+  readonly nodeFlags?: readonly string[];
   /** `--quick` amounts where a tenth of the full ones does not fit (a few large units). */
   readonly quick?: { readonly warmup: number; readonly low: number; readonly high: number };
 }
 
+/**
+ * churn: an old generation large enough that no major collection (mark-compact) runs in the
+ * whole process, on any side. A short connection leaves 1.5 to 2 KB in the old generation
+ * (promoted by a scavenge, garbage later), so with V8's default limit a mark-compact came every
+ * 5,000 or so connections, its place moving by hundreds of connections from one run to the
+ * next. One that fell between the two amounts (in the high run only) billed its whole cost,
+ * about 30 M instructions, to the 1,500 connections counted: some +20,000 per connection, on
+ * either patched side, depending on what the counting process had loaded. Its aftermath moves
+ * a count too: a mark-compact deoptimises optimised code whose embedded maps died
+ * (`--trace-deopt`: "reason: weak objects"), and V8 compiles it again over the next 1,500 or so
+ * connections. A counted range cannot be long enough to average over many of them (a
+ * connection takes about 14 ms under valgrind: ten mark-compacts' worth, 50,000 connections,
+ * would take 12 minutes per run), so the count leaves them out of every side. The warm-up and
+ * the high amount, 13,000 connections, grow the old generation to about 25 MB (`--trace-gc`),
+ * well inside this size (bench/README.md, "Instruction counts").
+ */
+const NO_MAJOR_GC = '--initial-old-space-size=64';
+
 /** Targets: at most +2% per round trip and +3% per short connection armed; +1% installed and idle. */
 const WORKLOADS: readonly CountedWorkload[] = [
   { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 8000, low: 1000, high: 11000, armedTarget: ARMED_INSTRUCTIONS.pingpong },
-  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 9000, low: 500, high: 2000, armedTarget: ARMED_INSTRUCTIONS.churn },
+  // churn: with no mark-compact, V8's last compiles of per-connection code came at about the
+  // 9,500th connection (`--trace-opt`: a closure on every side, `armConnect` installed), inside
+  // the counted units of a 9,000-connection warm-up; 11,000 puts them before the low amount's.
+  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 11000, low: 500, high: 2000, armedTarget: ARMED_INSTRUCTIONS.churn, nodeFlags: [NO_MAJOR_GC] },
   { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
   { name: 'fetch', unit: 'fetch() keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
   // A transfer is 4,096 writes: 8 of warm-up put the counted ones past V8's tier-up of the write
@@ -192,15 +215,16 @@ interface Marginal {
 }
 
 /** The instructions per unit of `workload` on `side`: two counted runs, their difference. */
-async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high'>, side: Side, port: number, reportDir: () => string): Promise<number> {
+async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high' | 'nodeFlags'>, side: Side, port: number, reportDir: () => string): Promise<number> {
   return (await marginalFigures(workload, side, port, reportDir)).instructions;
 }
 
 /** {@link marginal}, with the per-unit figures the counted process reported besides. */
-async function marginalFigures(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high'>, side: Side, port: number, reportDir: () => string): Promise<Marginal> {
+async function marginalFigures(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high' | 'nodeFlags'>, side: Side, port: number, reportDir: () => string): Promise<Marginal> {
   const argv = (units: number): string[] => [
     process.execPath,
     ...DETERMINISTIC,
+    ...(workload.nodeFlags ?? []),
     ...(side.preload ? ['-r', REGISTER] : []),
     COUNTED,
     workload.name,
@@ -412,7 +436,7 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
     method: 'callgrind instructions of the client process, (I(high) - I(low)) / (high - low)',
     nodeFlags: DETERMINISTIC,
     amounts: {
-      ...Object.fromEntries(chosen.map((w) => [w.name, { warmup: w.warmup, low: w.low, high: w.high }])),
+      ...Object.fromEntries(chosen.map((w) => [w.name, { warmup: w.warmup, low: w.low, high: w.high, ...(w.nodeFlags === undefined ? {} : { nodeFlags: w.nodeFlags }) }])),
       ...(awaitableRow === undefined ? {} : { awaitable: AWAITABLE_AMOUNTS }),
     },
     seconds: (Date.now() - started) / 1000,
