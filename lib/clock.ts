@@ -9,8 +9,12 @@
  * shows) costs about 8 million instructions, a fifth of what loading node:net itself costs. The global `performance` is no way
  * around it: its first use loads the same modules. A process that never arms a deadline never
  * loads them; one that does pays once, at its first deadline. Other clocks cost more per
- * reading (`process.hrtime()` builds an array each call, about three times the instructions),
- * and readings are on the hot path (every armed write).
+ * reading, and readings are on the hot path (every armed write, every awaitable call that has
+ * to wait). Counted under callgrind in a loop of readings, instructions per reading over an
+ * empty loop: `performance.now()` about 140 on Node 20 (its receiver check, a
+ * `hasOwnProperty` call, is a third of it) and 85 on Node 26; `process.hrtime()` 460 on 20 and
+ * 320 on 26 (it builds an array each call); `process.uptime()` (the same monotonic clock, in
+ * seconds) 550 and 600, a plain C++ call. `Date.now()` is no candidate: it is not monotonic.
  */
 import type { Performance } from 'node:perf_hooks';
 
