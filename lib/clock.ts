@@ -11,10 +11,12 @@
  * loads them; one that does pays once, at its first deadline. Other clocks cost more per
  * reading, and readings are on the hot path (every armed write, every awaitable call that has
  * to wait). Counted under callgrind in a loop of readings, instructions per reading over an
- * empty loop: `performance.now()` about 140 on Node 20 (its receiver check, a
- * `hasOwnProperty` call, is a third of it) and 85 on Node 26; `process.hrtime()` 460 on 20 and
- * 320 on 26 (it builds an array each call); `process.uptime()` (the same monotonic clock, in
- * seconds) 550 and 600, a plain C++ call. `Date.now()` is no candidate: it is not monotonic.
+ * empty loop (Node 20 / 22 / 24 / 26; the empty loop's own count moves between lines, so about):
+ * `performance.now()` 140 / 250 / 130 / 85 (its receiver check, a `hasOwnProperty` call, is a
+ * third of it on 20); `process.hrtime()` 460 / 440 / 260 / 320 (it builds an array each call);
+ * `process.uptime()` (the same monotonic clock, in seconds) 550 / 650 / 890 / 600, a plain C++
+ * call. `performance.now()` is the cheapest on every line. `Date.now()` is no candidate: it is
+ * not monotonic.
  */
 import type { Performance } from 'node:perf_hooks';
 
