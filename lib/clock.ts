@@ -9,8 +9,14 @@
  * shows) costs about 8 million instructions, a fifth of what loading node:net itself costs. The global `performance` is no way
  * around it: its first use loads the same modules. A process that never arms a deadline never
  * loads them; one that does pays once, at its first deadline. Other clocks cost more per
- * reading (`process.hrtime()` builds an array each call, about three times the instructions),
- * and readings are on the hot path (every armed write).
+ * reading, and readings are on the hot path (every armed write, every awaitable call that has
+ * to wait). Counted under callgrind in a loop of readings, instructions per reading over an
+ * empty loop (Node 20 / 22 / 24 / 26; the empty loop's own count moves between lines, so about):
+ * `performance.now()` 140 / 250 / 130 / 85 (its receiver check, a `hasOwnProperty` call, is a
+ * third of it on 20); `process.hrtime()` 460 / 440 / 260 / 320 (it builds an array each call);
+ * `process.uptime()` (the same monotonic clock, in seconds) 550 / 650 / 890 / 600, a plain C++
+ * call. `performance.now()` is the cheapest on every line. `Date.now()` is no candidate: it is
+ * not monotonic.
  */
 import type { Performance } from 'node:perf_hooks';
 

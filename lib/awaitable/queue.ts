@@ -196,7 +196,14 @@ export abstract class AwaitState extends DeadlineTimer {
       const timeout = timeoutOf(timeouts, direction);
       if (job.due === NOTHING_DUE && isOn(timeout)) {
         // Whole ms, rounded up, like the engine's stamps; the timer fires at most 1 ms before
-        // the due time (lib/deadline-timer.ts, DUE_SLACK_MS).
+        // the due time (lib/deadline-timer.ts, DUE_SLACK_MS). The clock is read here, once the
+        // call has to wait, never for a call that settles at once. The reading cannot be put
+        // off or shared: the deadline runs from the moment the call began to wait, and any
+        // reading taken before it (one per loop turn, the previous call's) is older by however
+        // long the application has run since, which makes the deadline fire early by that
+        // much, past DUE_SLACK_MS; one taken after it (at the timer's look) makes it fire late
+        // by up to a whole timeout. Taking it out altogether saved about 245 instructions per
+        // round trip (an ablation): the cost of a correct deadline.
         job.due = Math.ceil(now()) + timeout;
         this.schedule(job.due, AWAIT_TIMER, this.target);
       }
@@ -274,7 +281,7 @@ export class SocketAwaitState extends AwaitState {
   private watchingDataListeners = false;
 
   /** Bound once, so adding and removing them allocates nothing per call. */
-  readonly onRecvEvent = (): void => this.pump('recv');
+  readonly onRecvEvent = (): void => this.wakeRecv();
   readonly onSendEvent = (): void => this.pump('send');
   /**
    * sendAll's writes whose callbacks are still to come, oldest first (a stream calls its write
@@ -313,6 +320,47 @@ export class SocketAwaitState extends AwaitState {
     } else if (this.listeningSend !== on) {
       this.listenForDrain(on);
     }
+  }
+
+  /**
+   * Whether recvs are queued, and queueing one with no signal: recv()'s common case, by the
+   * field. V8 inlines recv() and what it calls into the application's own function, which runs
+   * out of its inlining budget there: the look-up by direction ({@link queueOf}) was left as
+   * two calls per recv, and checkSize() as a third. Counted (the awaitable ping-pong of
+   * `--instructions --only=awaitable`): 20,037 and 20,015 instructions per round trip before,
+   * 19,792 and 19,800 with these.
+   */
+  hasQueuedRecv(): boolean {
+    return this.recvQueue!.length > 0;
+  }
+
+  enqueueRecv<T>(job: Job<T>): void {
+    const queue = this.recvQueue!;
+    queue.push(job as Job<unknown>);
+    if (queue.length === 1) this.pump('recv');
+  }
+
+  /**
+   * 'readable': the common case is the one recv in line taking the bytes that woke it. It is
+   * tried first, before pump() reads the socket's timeouts, which only a call that has to wait
+   * again needs; anything else (nothing to take yet, more calls in line, a call that settled
+   * while it waited) goes through pump(). Receives do not look at the mode (`attempt(false)`):
+   * a non-blocking recv never waits, and one that has bytes takes them in every mode. Once the
+   * queue is empty pump() would only call listen('recv', false), which leaves the listener on.
+   * Counted (the awaitable ping-pong of `--instructions --only=awaitable`): 20,430 instructions
+   * per round trip with pump() called here, 20,037 and 20,015 with this: more than the work
+   * skipped, so some of it is how V8 compiles pump() once it no longer serves the wake-up.
+   */
+  private wakeRecv(): void {
+    const queue = this.recvQueue!;
+    if (queue.length === 1) {
+      const job = queue[0];
+      if (!job.settled && job.attempt(false)) {
+        queue.shift();
+        return;
+      }
+    }
+    this.pump('recv');
   }
 
   private listenForDrain(on: boolean): void {

@@ -81,10 +81,10 @@ export function recv(this: net.Socket, n: number, options?: CallOptions): Promis
       // The common case, first in line with no signal: taken now if bytes are buffered, else
       // the call waits in the queue, its promise made at once (nothing it does first can settle it).
       const state = socketStateOf(this) ?? stateOf(this);
-      if (!state.hasQueued('recv')) {
+      if (!state.hasQueuedRecv()) {
         if (this.readableLength > 0) return takeAtOnce(this, size);
         const job = new RecvJob(this, size, undefined);
-        state.enqueue(job);
+        state.enqueueRecv(job);
         return job.promise();
       }
     }
