@@ -72,7 +72,13 @@ export async function connected(port: number, timeout?: number | null | 0): Prom
   return track(await createConnection(port, '127.0.0.1', timeout === undefined ? {} : { timeout }));
 }
 
-/** Rejection of `promise` with its time since `startedAt`. */
+/**
+ * Rejection of `promise` with its time since `startedAt`. By default that is read once the call
+ * that made `promise` has returned: a spec that bounds the time from below passes the time read
+ * before the call, since a pause inside it (a garbage collection on a loaded machine) comes after
+ * the call read its clock and would otherwise shorten the time measured (a recv timed out at
+ * 119 ms of a 150 ms timeout once, so measured).
+ */
 export async function rejectionOf(promise: Promise<unknown>, startedAt = performance.now()) {
   try {
     await promise;
