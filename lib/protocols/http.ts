@@ -80,9 +80,9 @@ interface UndiciRequest extends BodyOwner {
  * runtime, an ephemeron table has a write barrier of its own, and the major GC's marker
  * revisits ephemerons until the marking settles (with the engine's WeakMap of response bodies,
  * gone too, about 2,000 instructions per fetch() request went to the WeakMaps' own calls,
- * armed: CHANGELOG). The key is a symbol of this copy of the package (not among the request's string
- * keys: `Object.keys`, for-in, JSON), and the property is only ever overwritten, never deleted
- * (which would turn the request into a dictionary object for undici's own code).
+ * armed: CHANGELOG). The key is a symbol of this copy of the package (not among the request's
+ * string keys: `Object.keys`, for-in, JSON), and the property is only ever overwritten, never
+ * deleted (which would turn the request into a dictionary object for undici's own code).
  */
 const SOCKET = Symbol('timeoutsocket.undici.socket');
 
