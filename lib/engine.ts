@@ -34,7 +34,7 @@ import type * as Errors from './errors';
 import { getDeadlineMode } from './mode';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteLate, noteNever, noteProtocol, noteSocket, type ProtocolSource } from './observe';
 import { firstByteOfWrite, headOfWrite } from './protocols/bytes';
-import { bodyEnded, type BodyOwner } from './protocols/http-spec';
+import { bodyEnded } from './protocols/http-spec';
 import { PROTOCOL_FIELD, PROTOCOL_IDS, PROTOCOL_SHIFT, PROTOCOLS, protocolName } from './protocols/index';
 import { PROTOCOL_SETTINGS, type ProtocolName, type ProtocolSetting } from './protocols/names';
 import { protocolForPort } from './protocols/ports';
@@ -47,6 +47,7 @@ import {
   failInFlightWrite,
   hasNoHandle,
   hasNonTcpHandle,
+  httpResponseOf,
   isEstablished,
   isHandshaking,
   isReadingStopped,
@@ -106,21 +107,44 @@ const FORCED = 1024;
 const AWAIT_RESPONSE = 2048;
 /** http: the pending request is an upgrade or a CONNECT; once answered, the socket is a stream. */
 const TUNNEL = 4096;
-/** http: the reply window is a response body bounded by inactivity (its owner in {@link bodies}). */
+/** http: the reply window is a response body bounded by inactivity. */
 const BODY = 8192;
-
 /**
- * The response whose body a BODY window bounds, per socket state: kept aside, not in
- * SocketState, since only a socket receiving a length-bounded http body has one, while every
- * idle socket would carry the field.
+ * http: the BODY window's body is the response of the Node http request on the socket
+ * ({@link BODY_OF_HTTP_REQUEST}), complete when that response says so, since Node's http
+ * publishes nothing at a response's end. Without it the window closes on the client layer's end
+ * message ({@link BODY_ENDED_BY_MESSAGE}: undici's).
  */
-const bodies = new WeakMap<SocketState, BodyOwner>();
+const BODY_OF_REQUEST = 32768;
 
 /** Report mode: a deadline ran out and was reported; its answer is awaited (its record in {@link overdues}). */
 const OVERDUE = 16384;
 
 /**
- * The reported deadline of an OVERDUE socket state, kept aside like {@link bodies}: only a
+ * What a client layer's `bodyOf` tells {@link httpResponseHead}: no body window (the response
+ * does not declare its length, or its body is already over).
+ */
+export const NO_BODY_WINDOW = 0;
+/**
+ * A length-bounded body that the client layer ends with a message of its own (undici's trailers
+ * or error: {@link httpResponseEnd}).
+ */
+export const BODY_ENDED_BY_MESSAGE = 1;
+/**
+ * A length-bounded body of Node's http client: the response of the request on the socket
+ * (lib/node-internals.ts `httpResponseOf`), read when the timer looks.
+ *
+ * Either way the engine keeps only a flag per response, no record of the response itself: a
+ * WeakMap entry per response (as before) cost two runtime calls per request, a write barrier
+ * of its own, and V8's marker processes every ephemeron again until the marking settles.
+ */
+export const BODY_OF_HTTP_REQUEST = 2;
+
+/** {@link NO_BODY_WINDOW}, {@link BODY_ENDED_BY_MESSAGE} or {@link BODY_OF_HTTP_REQUEST}. */
+export type BodyWindow = typeof NO_BODY_WINDOW | typeof BODY_ENDED_BY_MESSAGE | typeof BODY_OF_HTTP_REQUEST;
+
+/**
+ * The reported deadline of an OVERDUE socket state, kept aside, not in SocketState: only a
  * socket whose deadline ran out in report mode has one, so no socket carries the field.
  */
 const overdues = new WeakMap<SocketState, Overdue>();
@@ -140,7 +164,7 @@ const HTTP_ID = PROTOCOL_IDS.http;
 export class SocketState extends DeadlineTimer {
   /**
    * IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below;
-   * the protocol id and its bits (PROTOCOL_KNOWN … BODY); OVERDUE (report mode).
+   * the protocol id and its bits (PROTOCOL_KNOWN … BODY, BODY_OF_REQUEST); OVERDUE (report mode).
    */
   flags = 0;
   /** Where the socket connects to, for error messages. */
@@ -236,7 +260,7 @@ interface WriteSample {
 }
 
 /**
- * The write sample of a WRITE_WATCH socket state, kept aside like {@link bodies}: a write is
+ * The write sample of a WRITE_WATCH socket state, kept aside like {@link overdues}: a write is
  * watched only while libuv holds bytes of it, so an idle socket carries no field for it (three
  * fields, 24 bytes, per socket in {@link SocketState}). Read only when the timer looks, never per write.
  */
@@ -523,10 +547,7 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
       return;
     }
   }
-  if ((state.flags & BODY) !== 0) {
-    state.flags &= ~BODY;
-    bodies.delete(state);
-  }
+  endBody(state);
   state.replyAt = at;
   state.replyMark = bytesRead;
   state.replyLimit = limit;
@@ -543,10 +564,12 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
 function endReplyWindow(state: SocketState): void {
   state.replyAt = 0;
   state.replyLimit = 0;
-  if ((state.flags & BODY) !== 0) {
-    state.flags &= ~BODY;
-    bodies.delete(state);
-  }
+  endBody(state);
+}
+
+/** A BODY window, if one is open, is over. */
+function endBody(state: SocketState): void {
+  state.flags &= ~(BODY | BODY_OF_REQUEST);
 }
 
 function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: PhaseTimeouts): void {
@@ -734,7 +757,7 @@ function phaseTimeout(state: SocketState, phase: Phase, timeouts: PhaseTimeouts)
 function replyArrived(socket: InternalSocket, state: SocketState, at: number): boolean {
   const moved = socket.bytesRead !== state.replyMark;
   if ((state.flags & BODY) === 0) return moved;
-  if (bodyEnded(bodies.get(state))) return true;
+  if ((state.flags & BODY_OF_REQUEST) !== 0 && bodyEnded(httpResponseOf(socket))) return true;
   if (moved) {
     state.replyMark = socket.bytesRead;
     state.replyAt = stamp(at);
@@ -1063,13 +1086,15 @@ export function httpClientSocket(socket: InternalSocket): SocketState | undefine
 /**
  * A request was handed over completely (`http.client.request.start`, published when the
  * request ended; `undici:request:bodySent`): its reply deadline starts, or starts with the
- * write that follows on a socket still connecting. `tunnel`: an upgrade or CONNECT request.
+ * write that follows on a socket still connecting. `isTunnel(request)` says whether it is an
+ * upgrade or a CONNECT; asked only for a socket the http lifecycle applies to, so that a socket
+ * with no deadline (the shim installed, nothing set) pays for no header lookups.
  */
-export function httpRequestSent(socket: InternalSocket, tunnel: boolean): void {
+export function httpRequestSent<R>(socket: InternalSocket, request: R, isTunnel: (request: R) => boolean): void {
   const state = httpClientSocket(socket);
   if (state === undefined) return;
   state.flags = (state.flags | AWAIT_RESPONSE) & ~TUNNEL;
-  if (tunnel) state.flags |= TUNNEL;
+  if (isTunnel(request)) state.flags |= TUNNEL;
   const read = effectiveTimeouts(socket).read;
   if (!isOn(read) || socket.connecting || socket.destroyed) return; // the write at connect opens it
   if (isHandshaking(socket)) waitForHandshake(socket, state, read);
@@ -1078,10 +1103,12 @@ export function httpRequestSent(socket: InternalSocket, tunnel: boolean): void {
 
 /**
  * A response's head arrived (`http.client.response.finish`, `undici:request:headers`). The
- * reply deadline is settled; `body` is given when the response declares its length, and its
- * body is then bounded by inactivity until `body` says it is complete.
+ * reply deadline is settled. `bodyOf(message)` says whether the response declares its length
+ * (its body is then bounded by inactivity) and what ends that body ({@link BodyWindow}). It is
+ * asked only when a body window would open, so that a socket with no deadline (the shim
+ * installed, nothing set) pays for no header lookups.
  */
-export function httpResponseHead(socket: InternalSocket, body: BodyOwner | undefined): void {
+export function httpResponseHead<M>(socket: InternalSocket, message: M, bodyOf: (message: M) => BodyWindow): void {
   const state = stateFor(socket, false);
   if (state === undefined || protocolOf(state) !== HTTP_ID) return;
   state.flags &= ~AWAIT_RESPONSE;
@@ -1094,10 +1121,11 @@ export function httpResponseHead(socket: InternalSocket, body: BodyOwner | undef
     becomeTunnel(socket, state);
     return;
   }
-  if (body === undefined || bodyEnded(body) || !isOn(read) || state.awaitable || socket.destroyed) return;
+  if (!isOn(read) || state.awaitable || socket.destroyed) return;
+  const body = bodyOf(message);
+  if (body === NO_BODY_WINDOW) return;
   const at = stamp(now());
-  state.flags |= BODY;
-  bodies.set(state, body);
+  state.flags |= body === BODY_OF_HTTP_REQUEST ? BODY | BODY_OF_REQUEST : BODY;
   state.replyAt = at;
   state.replyMark = socket.bytesRead;
   state.replyLimit = 0;

@@ -273,6 +273,19 @@ export function carriesHttpRequest(socket: NodeSocket): boolean {
   return socket._httpMessage !== undefined && socket._httpMessage !== null;
 }
 
+/**
+ * The response of the Node http request on this socket: `_httpMessage.res`, which
+ * parserOnIncomingClient (_http_client.js) sets when the response's head has been parsed, before
+ * it publishes `http.client.response.finish` and emits 'response' (20 to 26); `undefined` once
+ * the socket is free (the agent's 'free' handler sets `_httpMessage = null`, _http_agent.js, 20
+ * to 26, after the response ended) or while the next request on it has no response yet.
+ */
+export function httpResponseOf(socket: NodeSocket): { complete?: boolean; aborted?: boolean; destroyed?: boolean } | undefined {
+  const request = socket._httpMessage as { res?: { complete?: boolean } | null } | null | undefined;
+  const response = request === undefined || request === null ? undefined : request.res;
+  return response === null ? undefined : response;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The stream states.
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import {
   hasNoHandle,
   hasNonTcpHandle,
   hasPeer,
+  httpResponseOf,
   isEstablished,
   isHandshaking,
   isPipeName,
@@ -283,6 +284,30 @@ describe('TLS and connected', () => {
     });
     expect(carried).toBe(true);
     expect(carriesHttpRequest((await pair()).client)).toBe(false);
+  });
+
+  it("finds the response of the request on a socket, until the agent frees the socket", async () => {
+    const server = await listening(http.createServer((_req, res) => res.end('ok')));
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    cleanups.push(() => agent.destroy());
+    // 'free' comes on a tick of its own after 'end' (emitFreeNT), before any promise continuation.
+    const seen = await new Promise<{ atResponse: boolean; atEnd: boolean | undefined; socket: NodeSocket }>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port: server.port, agent }, (res) => {
+        const socket = req.socket as NodeSocket;
+        const atResponse = httpResponseOf(socket) === res;
+        let atEnd: boolean | undefined;
+        res.on('end', () => {
+          atEnd = httpResponseOf(socket)?.complete;
+        });
+        socket.once('free', () => setImmediate(() => resolve({ atResponse, atEnd, socket })));
+        res.resume();
+      });
+      req.on('error', reject);
+    });
+    expect(seen.atResponse).toBe(true);
+    expect(seen.atEnd).toBe(true);
+    expect(httpResponseOf(seen.socket)).toBeUndefined();
+    expect(httpResponseOf((await pair()).client)).toBeUndefined();
   });
 });
 

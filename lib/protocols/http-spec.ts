@@ -13,9 +13,9 @@ import type { Protocol } from './index';
 export const HTTP: Protocol = Object.freeze({ name: 'http', id: 4, repliesToWrites: false, greetsFirst: false });
 
 /**
- * What the engine keeps of a response whose body it bounds: Node's `IncomingMessage`
- * (`complete` once the parser saw the whole message, `aborted`/`destroyed` when it never will)
- * or undici's request (`completed`, `aborted`). Read when the timer fires, never listened to.
+ * What says whether a response's body is over: Node's `IncomingMessage` (`complete` once the
+ * parser saw the whole message, `aborted`/`destroyed` when it never will) or undici's request
+ * (`completed`, `aborted`). Read at the head and when the timer fires, never listened to.
  */
 export interface BodyOwner {
   complete?: boolean;

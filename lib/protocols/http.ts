@@ -18,13 +18,25 @@
  *   Only `sendHeaders` names the socket; the others are matched through the request.
  *
  * The body of a response that declares its length is bounded by inactivity: the engine samples
- * `socket.bytesRead` and the response's own completeness (`IncomingMessage.complete`, undici's
- * `request.completed`) when its timer fires. No listener is added to the response or the socket:
- * a 'data' or 'readable' listener would switch an IncomingMessage into flowing mode.
+ * `socket.bytesRead` when its timer fires, and the body ends with undici's trailers or error
+ * message, or, for Node's http, which publishes nothing then, when the response says it is
+ * complete (`IncomingMessage.complete`, read when the timer fires). No listener is added to the
+ * response or the socket: a 'data' or 'readable' listener would switch an IncomingMessage into
+ * flowing mode.
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
-import { httpClientSocket, httpRequestSent, httpResponseEnd, httpResponseHead, type InternalSocket } from '../engine';
-import { declaresLength, type BodyOwner } from './http-spec';
+import {
+  BODY_ENDED_BY_MESSAGE,
+  BODY_OF_HTTP_REQUEST,
+  httpClientSocket,
+  httpRequestSent,
+  httpResponseEnd,
+  httpResponseHead,
+  NO_BODY_WINDOW,
+  type BodyWindow,
+  type InternalSocket,
+} from '../engine';
+import { bodyEnded, declaresLength, type BodyOwner } from './http-spec';
 
 /** The channels read, by layer. */
 export const HTTP_CHANNELS = Object.freeze({
@@ -61,18 +73,39 @@ interface UndiciRequest extends BodyOwner {
 }
 
 /**
- * undici names the socket only when it sends the head; later messages carry the request.
- * Weak, so a request that never completes keeps nothing alive.
+ * undici names the socket only when it sends the head; later messages carry the request. The
+ * watcher keeps the socket on the request itself, under a property of its own: a request lives
+ * only as long as undici needs it, so the socket it names keeps nothing alive longer. Not a
+ * WeakMap keyed by the request (as before): a set and a delete per request go through V8's
+ * runtime, an ephemeron table has a write barrier of its own, and the major GC's marker
+ * revisits ephemerons until the marking settles (with the engine's WeakMap of response bodies,
+ * gone too, about 2,000 instructions per fetch() request went to the WeakMaps' own calls,
+ * armed: CHANGELOG). The key is a symbol of this copy of the package (not among the request's
+ * string keys: `Object.keys`, for-in, JSON), and the property is only ever overwritten, never
+ * deleted (which would turn the request into a dictionary object for undici's own code).
  */
-const undiciSockets = new WeakMap<object, InternalSocket>();
+const SOCKET = Symbol('timeoutsocket.undici.socket');
 
 /**
- * undici requests whose head went out and whose body is not sent yet. A server may answer before
- * the body is sent (a 401 or 413 to an upload): `undici:request:headers` then comes first and
- * takes the request out, and its `bodySent` opens no reply window, which would replace the
- * response body's window (or wait for a byte that never comes). Weak, like the sockets.
+ * Set on an undici request whose head went out and whose body is not sent yet. A server may
+ * answer before the body is sent (a 401 or 413 to an upload): `undici:request:headers` then
+ * comes first and clears it, and its `bodySent` opens no reply window, which would replace the
+ * response body's window (or wait for a byte that never comes). Kept on the request like
+ * {@link SOCKET}: per request, not per socket, as requests pipelined on one socket are answered
+ * one after another.
  */
-const unsent = new WeakSet<object>();
+const UNSENT = Symbol('timeoutsocket.undici.unsent');
+
+/** An undici request as the watcher marks it. */
+interface MarkedRequest {
+  [SOCKET]?: InternalSocket | undefined;
+  [UNSENT]?: boolean;
+}
+
+/** The socket `sendHeaders` named for an undici request, until its response ended. */
+function socketOf(request: object): InternalSocket | undefined {
+  return (request as MarkedRequest)[SOCKET];
+}
 
 function asSocket(value: unknown): InternalSocket | undefined {
   return typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function'
@@ -84,7 +117,7 @@ function onRequestStart(message: unknown): void {
   const request = (message as { request?: NodeRequest }).request;
   const socket = asSocket(request?.socket);
   if (request === undefined || socket === undefined || answeredEarly(request)) return;
-  httpRequestSent(socket, isNodeTunnel(request));
+  httpRequestSent(socket, request, isNodeTunnel);
 }
 
 /**
@@ -104,54 +137,103 @@ const UPGRADE_LINE = /\r\nupgrade[ \t]*:/i;
 /**
  * Is a Node http request an upgrade or a CONNECT? Neither gets `http.client.response.finish`:
  * the socket leaves http through 'upgrade'/'connect'. Headers given as an object are found by
- * `getHeader`; headers given as a raw array only in the serialised head (`_header`).
+ * `getHeader`; headers given as a raw array only in the serialised head (`_header`). A request
+ * whose Host header `getHeader` finds was built from an object (Node sets Host with `setHeader`
+ * only then; with a raw array its headers store stays empty, or holds only the proxy headers
+ * Node 24 adds): its head holds nothing `getHeader` does not see, so the head is not scanned
+ * (a regular expression over the head, per request).
  */
 function isNodeTunnel(request: NodeRequest): boolean {
   if (request.method === 'CONNECT') return true;
-  if (typeof request.getHeader === 'function' && request.getHeader('upgrade') !== undefined) return true;
+  if (typeof request.getHeader === 'function') {
+    if (request.getHeader('upgrade') !== undefined) return true;
+    if (request.getHeader('host') !== undefined) return false;
+  }
   return typeof request._header === 'string' && UPGRADE_LINE.test(request._header);
 }
 
+/** What `http.client.response.finish` carries. */
+interface NodeResponseMessage {
+  request?: NodeRequest;
+  response?: NodeResponse;
+}
+
 function onResponseFinish(message: unknown): void {
-  const { request, response } = message as { request?: NodeRequest; response?: NodeResponse };
+  const { request, response } = message as NodeResponseMessage;
   const socket = asSocket(request?.socket);
   if (socket === undefined || response === undefined) return;
-  const headers = response.headers ?? {};
-  const bounded = declaresLength(request?.method, response.statusCode, headers['content-length'], headers['transfer-encoding']);
-  httpResponseHead(socket, bounded ? response : undefined);
+  httpResponseHead(socket, message as NodeResponseMessage, nodeBody);
+}
+
+/**
+ * A response that declares its length, and whose body is not over yet, gets a body window; the
+ * engine finds the response again through the socket when its timer looks (`request.res`), so
+ * it keeps no record of it.
+ */
+function nodeBody({ request, response }: NodeResponseMessage): BodyWindow {
+  const headers = response!.headers ?? {};
+  if (!declaresLength(request?.method, response!.statusCode, headers['content-length'], headers['transfer-encoding'])) return NO_BODY_WINDOW;
+  return bodyEnded(response) ? NO_BODY_WINDOW : BODY_OF_HTTP_REQUEST;
 }
 
 function onUndiciSendHeaders(message: unknown): void {
   const { request, socket: value } = message as { request?: object; socket?: unknown };
   const socket = asSocket(value);
-  if (request === undefined || socket === undefined) return;
-  undiciSockets.set(request, socket);
-  unsent.add(request);
+  // undici's requests are plain objects; a frozen one (from some other publisher on this
+  // channel) could not be marked, and is left alone rather than throw in its publisher.
+  if (request === undefined || socket === undefined || !Object.isExtensible(request)) return;
+  // Both fields are written together, in this order, so that every request goes through the
+  // same two hidden-class transitions.
+  (request as MarkedRequest)[SOCKET] = socket;
+  (request as MarkedRequest)[UNSENT] = true;
   httpClientSocket(socket);
 }
 
 function onUndiciBodySent(message: unknown): void {
   const request = (message as { request?: UndiciRequest }).request;
-  const socket = request === undefined ? undefined : undiciSockets.get(request);
-  if (request === undefined || socket === undefined || !unsent.delete(request)) return;
-  const tunnel = request.method === 'CONNECT' || (request.upgrade !== undefined && request.upgrade !== null && request.upgrade !== false);
-  httpRequestSent(socket, tunnel);
+  const socket = request === undefined ? undefined : socketOf(request);
+  if (request === undefined || socket === undefined || (request as MarkedRequest)[UNSENT] !== true) return;
+  (request as MarkedRequest)[UNSENT] = false;
+  httpRequestSent(socket, request, isUndiciTunnel);
+}
+
+/** Is an undici request an upgrade or a CONNECT? */
+function isUndiciTunnel(request: UndiciRequest): boolean {
+  return request.method === 'CONNECT' || (request.upgrade !== undefined && request.upgrade !== null && request.upgrade !== false);
+}
+
+/** What `undici:request:headers` carries. */
+interface UndiciHeadersMessage {
+  request?: UndiciRequest;
+  response?: { statusCode?: number; headers?: unknown };
 }
 
 function onUndiciHeaders(message: unknown): void {
-  const { request, response } = message as { request?: UndiciRequest; response?: { statusCode?: number; headers?: unknown } };
-  const socket = request === undefined ? undefined : undiciSockets.get(request);
+  const { request, response } = message as UndiciHeadersMessage;
+  const socket = request === undefined ? undefined : socketOf(request);
   if (request === undefined || socket === undefined || response === undefined) return;
-  if (response.statusCode === undefined || response.statusCode >= 200) unsent.delete(request); // a 1xx is no answer yet
-  const bounded = declaresLength(request.method, response.statusCode, rawHeader(response.headers, 'content-length'), rawHeader(response.headers, 'transfer-encoding'));
-  httpResponseHead(socket, bounded ? request : undefined);
+  if (response.statusCode === undefined || response.statusCode >= 200) (request as MarkedRequest)[UNSENT] = false; // a 1xx is no answer yet
+  httpResponseHead(socket, message as UndiciHeadersMessage, undiciBody);
+}
+
+/**
+ * A response that declares its length gets a body window. undici always ends a response with
+ * `undici:request:trailers` or `undici:request:error` (its request's `onComplete` and `onError`
+ * publish before anything else, `completed` and `aborted` being set around them): the window
+ * closes on that message, so the engine keeps no record of the request for it. At the head the
+ * request is never complete (undici asserts it).
+ */
+function undiciBody({ request, response }: UndiciHeadersMessage): BodyWindow {
+  const { statusCode, headers } = response!;
+  const bounded = declaresLength(request!.method, statusCode, rawHeader(headers, 'content-length'), rawHeader(headers, 'transfer-encoding'));
+  return bounded ? BODY_ENDED_BY_MESSAGE : NO_BODY_WINDOW;
 }
 
 function onUndiciDone(message: unknown): void {
   const request = (message as { request?: object }).request;
-  const socket = request === undefined ? undefined : undiciSockets.get(request);
+  const socket = request === undefined ? undefined : socketOf(request);
   if (request === undefined || socket === undefined) return;
-  undiciSockets.delete(request);
+  (request as MarkedRequest)[SOCKET] = undefined;
   httpResponseEnd(socket);
 }
 
