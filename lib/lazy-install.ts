@@ -26,8 +26,8 @@
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as net from 'node:net';
-import { HOT_PATH_SOCKET_METHODS, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS } from './node-internals';
-import { hotPathWanted, newCounters, runtime, type SavedProperty } from './runtime';
+import { checkHotPathMethods, HOT_PATH_SOCKET_METHODS, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS } from './node-internals';
+import { hotPathWanted, markHotPathOn, newCounters, runtime, type SavedProperty } from './runtime';
 import type * as Patch from './patch';
 
 /** The methods the patch adds to both `net.Socket.prototype` and `net.Server.prototype`. */
@@ -193,9 +193,7 @@ function watchHttpClientsLazily(): () => void {
 function putOnHotPath(saved: SavedProperty[], socketProto: Record<string, unknown>): void {
   if (patchModule === null) return;
   // Both or neither: checked first, so a failed engage can be tried again.
-  for (const key of HOT_PATH_SOCKET_METHODS) {
-    if (typeof socketProto[key] !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
-  }
+  checkHotPathMethods(socketProto);
   for (const key of HOT_PATH_SOCKET_METHODS) {
     const original = socketProto[key];
     const entry = makeStub({ target: socketProto, key, server: false, original });
@@ -233,8 +231,10 @@ export function installLazily(): boolean {
   for (const entry of entries) place(saved, entry);
   stubbed = entries;
   shared.patched = saved;
-  if (hotPathWanted(shared)) putOnHotPath(saved, socketProto);
-  else shared.engageHotPath = () => putOnHotPath(saved, socketProto);
+  if (hotPathWanted(shared)) {
+    putOnHotPath(saved, socketProto);
+    markHotPathOn(shared);
+  } else shared.engageHotPath = () => putOnHotPath(saved, socketProto);
   shared.unwatchHttp = watchHttpClientsLazily();
   // What noteInstall() does when nobody listens and NODE_DEBUG is unset: the counters start now.
   Object.assign((shared.stats ??= newCounters()), newCounters());

@@ -62,6 +62,18 @@ export const WRAPPED_SOCKET_METHODS = ['connect', '_writeGeneric', '_destroy', '
  */
 export const HOT_PATH_SOCKET_METHODS = ['_writeGeneric', '_unrefTimer'] as const;
 
+/**
+ * Throws unless every per-write method is a function the patch can replace (a configurable
+ * property, or one inherited): checked before any is replaced, so an engage either puts all of
+ * them on or none, and a failed one can be tried again without wrapping one of them twice.
+ */
+export function checkHotPathMethods(socketProto: Record<string, unknown>): void {
+  for (const key of HOT_PATH_SOCKET_METHODS) {
+    if (typeof socketProto[key] !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
+    if (Object.getOwnPropertyDescriptor(socketProto, key)?.configurable === false) throw new TypeError(`net.Socket.prototype.${key} cannot be replaced (not configurable)`);
+  }
+}
+
 /** The rest of {@link WRAPPED_SOCKET_METHODS}: once per socket, wrapped at install, since they must see every socket from the start. */
 export const LIFECYCLE_SOCKET_METHODS = ['connect', '_destroy', 'setKeepAlive'] as const;
 

@@ -19,13 +19,13 @@ import {
   shapeAtConnect,
   type InternalSocket,
 } from './engine';
-import { HOT_PATH_SOCKET_METHODS, isPipeName, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
+import { checkHotPathMethods, HOT_PATH_SOCKET_METHODS, isPipeName, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS, WRAPPED_SOCKET_METHODS } from './node-internals';
 import { matchOnConnect } from './rules/index';
 import { adoptServer, keepAliveBeforeConnect, keepAliveForAccepted, keepAliveForOwnSetting, wrapSetKeepAlive } from './keepalive';
 import { noteInstall, noteUninstall } from './observe';
 import { watchHttpClients } from './protocols/http';
 import { quote } from './quote';
-import { engageIfDeadline, hotPathWanted, runtime, type SavedProperty } from './runtime';
+import { engageIfDeadline, hotPathWanted, markHotPathOn, runtime, type SavedProperty } from './runtime';
 import {
   accept,
   connectEx,
@@ -322,9 +322,7 @@ function wrapMethod(saved: SavedProperty[], target: object, key: string, wrap: W
 export function putOnHotPath(saved: SavedProperty[]): void {
   const socketProto = net.Socket.prototype as unknown as Record<string, unknown>;
   // Both or neither: checked first, so a failed engage can be tried again.
-  for (const key of HOT_PATH_SOCKET_METHODS) {
-    if (typeof socketProto[key] !== 'function') throw new TypeError(`net internals changed: ${key} is not a function`);
-  }
+  checkHotPathMethods(socketProto);
   for (const key of HOT_PATH_SOCKET_METHODS) wrapMethod(saved, socketProto, key, SOCKET_WRAPPERS[key]);
 }
 
@@ -350,8 +348,10 @@ export function install(): boolean {
   for (const key of ADDED_SOCKET_METHODS) replace(saved, socketProto, key, ADDED_TO_SOCKETS[key]);
   replace(saved, serverProto, 'accept', accept);
   shared.patched = saved;
-  if (hotPathWanted(shared)) putOnHotPath(saved);
-  else shared.engageHotPath = () => putOnHotPath(saved);
+  if (hotPathWanted(shared)) {
+    putOnHotPath(saved);
+    markHotPathOn(shared);
+  } else shared.engageHotPath = () => putOnHotPath(saved);
   shared.unwatchHttp = watchHttpClients();
   noteInstall(shared.defaults);
   return true;

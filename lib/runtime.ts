@@ -22,7 +22,12 @@ export interface SavedProperty {
   readonly original: PropertyDescriptor | undefined;
 }
 
-/** What all copies of the package in this process share. */
+/**
+ * What all copies of the package in this process share. Every copy that puts a deadline in
+ * force (a default, rules, a socket's or server's setting, report mode) must call
+ * {@link engageHotPath} first, through this record, or its deadlines may meet a prototype
+ * without the per-write wrappers: a change of that duty needs a new record key (`.v2`).
+ */
 export interface Runtime {
   /** The properties the installed patch replaced or added; `undefined` when not installed. */
   patched: SavedProperty[] | undefined;
@@ -203,7 +208,12 @@ export function applyEnvironment(env: NodeJS.ProcessEnv = process.env): void {
  * What it does not reach: code that took Node's own `_writeGeneric` off the prototype after the
  * install and before the first deadline, and calls it directly instead of through the socket,
  * skips the wrapper for good (with the wrappers on from the install it would have taken ours).
- * A second patcher that wraps the method on the prototype is fine: ours goes on over its wrapper.
+ * A second patcher that wraps the method on the prototype in that window gets ours over its
+ * wrapper, which works while it stays; one that later takes its wrapper off by putting back what
+ * it saved (an assignment, not shimmer's `unwrap`, which refuses since ours is on top) puts back
+ * Node's own method and takes ours with it: deadlines of reply and write then stop, silently.
+ * With the wrappers on from install that patcher would have sat over ours and left it (any
+ * patcher that restores by assignment around our own install has the same effect either way).
  */
 export function engageHotPath(): void {
   const shared = runtime();
@@ -211,8 +221,7 @@ export function engageHotPath(): void {
   // Marked on only once the wrappers are on: a patch that cannot wrap (Node's internals changed)
   // throws here, the setter that called stores nothing, and the next one tries again.
   shared.engageHotPath?.();
-  shared.engageHotPath = undefined;
-  shared.hotPath = true;
+  markHotPathOn(shared);
 }
 
 /** {@link engageHotPath} if `timeouts` has a deadline (a phase > 0: `null` blocks, 0 is non-blocking). */
@@ -227,11 +236,17 @@ export function hasDeadline(timeouts: PhaseTimeouts): boolean {
 
 /**
  * Whether the hot path must be on at install: a deadline was put in force before (by this
- * copy or another), or the default has one.
+ * copy or another), or the default has one. Marks nothing: the installing copy marks
+ * {@link Runtime.hotPath} once its wrappers are on ({@link markHotPathOn}).
  */
 export function hotPathWanted(shared: Runtime): boolean {
-  if (shared.hotPath !== true && hasDeadline(shared.defaults)) shared.hotPath = true;
-  return shared.hotPath === true;
+  return shared.hotPath === true || hasDeadline(shared.defaults);
+}
+
+/** Records that the per-write wrappers are on: called once they are ({@link hotPathWanted}). */
+export function markHotPathOn(shared: Runtime): void {
+  shared.hotPath = true;
+  shared.engageHotPath = undefined;
 }
 
 /**

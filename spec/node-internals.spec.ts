@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import {
   carriesHttpRequest,
+  checkHotPathMethods,
   eofReceived,
   failInFlightWrite,
   handleOf,
@@ -169,6 +170,24 @@ describe('the prototype methods the patch wraps', () => {
     expect(calls.filter((call) => !call.connected).length).toBeGreaterThanOrEqual(2);
     expect(calls.filter((call) => !call.connected).at(-1)).toEqual({ connecting: false, connected: false });
     expect(calls.length).toBeGreaterThan(beforeData); // the chunk read went through stream[kUpdateTimer]()
+  });
+});
+
+describe('checkHotPathMethods', () => {
+  const fakeProto = () => ({ _writeGeneric() {}, _unrefTimer() {} }) as Record<string, unknown>;
+
+  it("passes Node's own prototype, and one whose methods are plain properties", () => {
+    expect(() => checkHotPathMethods(net.Socket.prototype as unknown as Record<string, unknown>)).not.toThrow();
+    expect(() => checkHotPathMethods(fakeProto())).not.toThrow();
+  });
+
+  it('refuses, naming the method, one that is missing or cannot be replaced: before anything is wrapped', () => {
+    const missing = fakeProto();
+    delete missing._unrefTimer;
+    expect(() => checkHotPathMethods(missing)).toThrow(new TypeError('net internals changed: _unrefTimer is not a function'));
+    const frozen = fakeProto();
+    Object.defineProperty(frozen, '_unrefTimer', { value: () => {}, configurable: false });
+    expect(() => checkHotPathMethods(frozen)).toThrow(new TypeError('net.Socket.prototype._unrefTimer cannot be replaced (not configurable)'));
   });
 });
 
