@@ -14,19 +14,19 @@ export const HTTP: Protocol = Object.freeze({ name: 'http', id: 4, repliesToWrit
 
 /**
  * What says whether a response's body is over: Node's `IncomingMessage` (`complete` once the
- * parser saw the whole message, `aborted`/`destroyed` when it never will) or undici's request
- * (`completed`, `aborted`). Read at the head and when the timer fires, never listened to.
+ * parser saw the whole message, `aborted`/`destroyed` when it never will). Read at the head and
+ * when the timer fires, never listened to. (undici's body windows close on undici's own end
+ * messages instead: lib/protocols/http.ts.)
  */
 export interface BodyOwner {
   complete?: boolean;
-  completed?: boolean;
   aborted?: boolean;
   destroyed?: boolean;
 }
 
 /** Is the response body the engine bounds over (complete, or abandoned)? */
 export function bodyEnded(body: BodyOwner | undefined): boolean {
-  return body === undefined || body.complete === true || body.completed === true || body.aborted === true || body.destroyed === true;
+  return body === undefined || body.complete === true || body.aborted === true || body.destroyed === true;
 }
 
 /**

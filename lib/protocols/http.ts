@@ -82,7 +82,10 @@ interface UndiciRequest extends BodyOwner {
  * gone too, about 2,000 instructions per fetch() request went to the WeakMaps' own calls,
  * armed: CHANGELOG). The key is a symbol of this copy of the package (not among the request's
  * string keys: `Object.keys`, for-in, JSON), and the property is only ever overwritten, never
- * deleted (which would turn the request into a dictionary object for undici's own code).
+ * deleted (which would turn the request into a dictionary object for undici's own code). Only
+ * a request sent on a socket with a deadline is marked (it shows in `util.inspect` and
+ * `Object.getOwnPropertySymbols` of a request held through undici's channels); with none in
+ * force every request stays as undici made it.
  */
 const SOCKET = Symbol('timeoutsocket.undici.socket');
 
@@ -102,10 +105,34 @@ interface MarkedRequest {
   [UNSENT]?: boolean;
 }
 
-/** The socket `sendHeaders` named for an undici request, until its response ended. */
-function socketOf(request: object): InternalSocket | undefined {
-  return (request as MarkedRequest)[SOCKET];
+/**
+ * The marks of undici requests that cannot take properties: made non-extensible by code other
+ * than undici's (an instrumentation's subscriber; undici never does), which would otherwise lose
+ * their body deadline. Looked at only once one such request was seen ({@link marksAside}), so
+ * every other request pays nothing for it.
+ */
+const asideMarks = new WeakMap<object, MarkedRequest>();
+let marksAside = false;
+
+/** Marks `request` as sent on `socket`, its body not yet: on the request, or aside. */
+function mark(request: object, socket: InternalSocket): void {
+  if (Object.isExtensible(request)) {
+    // Both fields are written together, in this order, so that every request goes through the
+    // same two hidden-class transitions.
+    (request as MarkedRequest)[SOCKET] = socket;
+    (request as MarkedRequest)[UNSENT] = true;
+    return;
+  }
+  marksAside = true;
+  asideMarks.set(request, { [SOCKET]: socket, [UNSENT]: true });
 }
+
+/** Where the marks of `request` are: on it (unmarked ones too), or aside. */
+function marksOf(request: object): MarkedRequest {
+  if (!marksAside || (request as MarkedRequest)[SOCKET] !== undefined) return request as MarkedRequest;
+  return asideMarks.get(request) ?? (request as MarkedRequest);
+}
+
 
 function asSocket(value: unknown): InternalSocket | undefined {
   return typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function'
@@ -179,21 +206,19 @@ function nodeBody({ request, response }: NodeResponseMessage): BodyWindow {
 function onUndiciSendHeaders(message: unknown): void {
   const { request, socket: value } = message as { request?: object; socket?: unknown };
   const socket = asSocket(value);
-  // undici's requests are plain objects; a frozen one (from some other publisher on this
-  // channel) could not be marked, and is left alone rather than throw in its publisher.
-  if (request === undefined || socket === undefined || !Object.isExtensible(request)) return;
-  // Both fields are written together, in this order, so that every request goes through the
-  // same two hidden-class transitions.
-  (request as MarkedRequest)[SOCKET] = socket;
-  (request as MarkedRequest)[UNSENT] = true;
-  httpClientSocket(socket);
+  // Only a request on a socket with a deadline is marked: with none in force, undici's
+  // requests stay exactly as undici made them.
+  if (request === undefined || socket === undefined || httpClientSocket(socket) === undefined) return;
+  mark(request, socket);
 }
 
 function onUndiciBodySent(message: unknown): void {
   const request = (message as { request?: UndiciRequest }).request;
-  const socket = request === undefined ? undefined : socketOf(request);
-  if (request === undefined || socket === undefined || (request as MarkedRequest)[UNSENT] !== true) return;
-  (request as MarkedRequest)[UNSENT] = false;
+  if (request === undefined) return;
+  const marks = marksOf(request);
+  const socket = marks[SOCKET];
+  if (socket === undefined || marks[UNSENT] !== true) return;
+  marks[UNSENT] = false;
   httpRequestSent(socket, request, isUndiciTunnel);
 }
 
@@ -210,18 +235,19 @@ interface UndiciHeadersMessage {
 
 function onUndiciHeaders(message: unknown): void {
   const { request, response } = message as UndiciHeadersMessage;
-  const socket = request === undefined ? undefined : socketOf(request);
-  if (request === undefined || socket === undefined || response === undefined) return;
-  if (response.statusCode === undefined || response.statusCode >= 200) (request as MarkedRequest)[UNSENT] = false; // a 1xx is no answer yet
+  if (request === undefined || response === undefined) return;
+  const marks = marksOf(request);
+  const socket = marks[SOCKET];
+  if (socket === undefined) return;
+  if (response.statusCode === undefined || response.statusCode >= 200) marks[UNSENT] = false; // a 1xx is no answer yet
   httpResponseHead(socket, message as UndiciHeadersMessage, undiciBody);
 }
 
 /**
  * A response that declares its length gets a body window. undici always ends a response with
  * `undici:request:trailers` or `undici:request:error` (its request's `onComplete` and `onError`
- * publish before anything else, `completed` and `aborted` being set around them): the window
- * closes on that message, so the engine keeps no record of the request for it. At the head the
- * request is never complete (undici asserts it).
+ * publish them before they call the request's handler): the window closes on that message, so
+ * the engine keeps no record of the request for it.
  */
 function undiciBody({ request, response }: UndiciHeadersMessage): BodyWindow {
   const { statusCode, headers } = response!;
@@ -231,9 +257,11 @@ function undiciBody({ request, response }: UndiciHeadersMessage): BodyWindow {
 
 function onUndiciDone(message: unknown): void {
   const request = (message as { request?: object }).request;
-  const socket = request === undefined ? undefined : socketOf(request);
-  if (request === undefined || socket === undefined) return;
-  (request as MarkedRequest)[SOCKET] = undefined;
+  if (request === undefined) return;
+  const marks = marksOf(request);
+  const socket = marks[SOCKET];
+  if (socket === undefined) return;
+  marks[SOCKET] = undefined;
   httpResponseEnd(socket);
 }
 

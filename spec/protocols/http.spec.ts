@@ -1,3 +1,4 @@
+import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -313,5 +314,66 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     await staysOpen(res.socket, 3 * T);
     res.resume();
     await new Promise((resolve) => res.on('end', resolve));
+  });
+});
+
+describe("undici's requests: what the watcher leaves on them", () => {
+  /** Collects every undici request made while `run` runs, `prepare` applied to each at creation. */
+  async function undiciRequestsDuring(run: () => Promise<void>, prepare: (request: object) => void = () => {}): Promise<object[]> {
+    const requests: object[] = [];
+    const onCreate = (message: unknown): void => {
+      const { request } = message as { request: object };
+      prepare(request);
+      requests.push(request);
+    };
+    diagnosticsChannel.subscribe('undici:request:create', onCreate);
+    try {
+      await run();
+    } finally {
+      diagnosticsChannel.unsubscribe('undici:request:create', onCreate);
+    }
+    return requests;
+  }
+  const ourSymbols = (object: object) => Object.getOwnPropertySymbols(object).map(String).filter((name) => name.includes('timeoutsocket'));
+
+  it('with no timeout set, a request stays exactly as undici made it; with one, it carries the marks', async () => {
+    const port = await httpServer((_req, res) => res.end('ok'));
+    setDefaultSocketTimeout(null);
+    const untimed = await undiciRequestsDuring(async () => void (await (await fetch(`http://127.0.0.1:${port}/`)).text()));
+    setDefaultSocketTimeout(T);
+    const timed = await undiciRequestsDuring(async () => void (await (await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } })).text()));
+    expect(untimed).toHaveLength(1);
+    expect(ourSymbols(untimed[0]!)).toEqual([]);
+    // The witness: the same watcher marks a request on a socket with a deadline.
+    expect(timed).toHaveLength(1);
+    expect(ourSymbols(timed[0]!)).toHaveLength(2);
+  });
+
+  it('a request made non-extensible by other code keeps its body deadline (a Content-Length body that stops halfway)', async () => {
+    const { handler, stalled } = halfBody();
+    const port = await httpServer(handler);
+    const fired = getStats().timeouts.read;
+    let failure: string | undefined;
+    let elapsed = 0;
+    const requests = await undiciRequestsDuring(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/`);
+        const started = await stalled;
+        failure = await withDeadline(
+          response.text().then(
+            () => 'ended',
+            () => 'failed',
+          ),
+          4 * T,
+          'the stalled body',
+        );
+        elapsed = performance.now() - started;
+      },
+      (request) => Object.preventExtensions(request),
+    );
+    expect(requests.map((request) => Object.isExtensible(request))).toEqual([false]);
+    expect(failure).toBe('failed');
+    expect(getStats().timeouts.read).toBe(fired + 1);
+    expect(elapsed).toBeLessThan(3 * T);
   });
 });
