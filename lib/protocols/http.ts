@@ -133,7 +133,6 @@ function marksOf(request: object): MarkedRequest {
   return asideMarks.get(request) ?? (request as MarkedRequest);
 }
 
-
 function asSocket(value: unknown): InternalSocket | undefined {
   return typeof value === 'object' && value !== null && typeof (value as { write?: unknown }).write === 'function'
     ? (value as InternalSocket)
