@@ -73,6 +73,20 @@ export function isNonBlocking(timeouts: PhaseTimeouts): boolean {
   return timeouts.connect === 0 && timeouts.read === 0 && timeouts.write === 0;
 }
 
+/**
+ * A phase has a deadline when its value is > 0: `null` is blocking, 0 non-blocking (never a
+ * timer). Here, with the setting's type, because the start-up bundle (lib/runtime.ts: whether a
+ * setting engages the per-write wrappers) and the engine (on every write) ask the same question.
+ */
+export function isOn(ms: number | null): ms is number {
+  return ms !== null && ms > 0;
+}
+
+/** Has any phase of `timeouts` a deadline ({@link isOn})? */
+export function hasAnyTimeout(timeouts: PhaseTimeouts): boolean {
+  return isOn(timeouts.connect) || isOn(timeouts.read) || isOn(timeouts.write);
+}
+
 const SETTING_KEYS: ReadonlySet<string> = new Set([...PHASES, 'keepAlive']);
 
 /**

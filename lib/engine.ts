@@ -28,7 +28,7 @@
  */
 import type * as net from 'node:net';
 import { now } from './clock';
-import type { Phase, PhaseTimeouts } from './config';
+import { hasAnyTimeout, isOn, type Phase, type PhaseTimeouts } from './config';
 import { DeadlineTimer, DUE_SLACK_MS, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
 import type * as Errors from './errors';
 import { getDeadlineMode } from './mode';
@@ -317,14 +317,8 @@ export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts; [RULE]?: 
   return rule === undefined ? SHARED.defaults : rule.timeoutsOver(SHARED.defaults);
 }
 
-/** A phase has a deadline when its value is > 0: `null` is blocking, 0 non-blocking (never a timer). */
-export function isOn(ms: number | null): ms is number {
-  return ms !== null && ms > 0;
-}
-
-function hasAnyTimeout(timeouts: PhaseTimeouts): boolean {
-  return isOn(timeouts.connect) || isOn(timeouts.read) || isOn(timeouts.write);
-}
+/** Re-exported for the engine's other users (lib/awaitable): one predicate for the whole package. */
+export { isOn };
 
 /**
  * The socket's state, created on first need. Returns `undefined` for sockets the engine leaves
@@ -1076,6 +1070,11 @@ export function httpClientSocket(socket: InternalSocket): SocketState | undefine
   const state = stateFor(socket, false);
   if (state === undefined || state.awaitable || !state.client) return undefined;
   if ((state.flags & FORCED) !== 0) return protocolOf(state) === HTTP_ID ? state : undefined;
+  // An HTTP/2 connection (ALPN h2) stays a stream: undici 8 (Node 26's fetch, allowH2)
+  // publishes sendHeaders for each h2 stream with the connection's socket, but streams share
+  // it, so one stream's answer is no sign of another's, and the http lifecycle would settle or
+  // close windows that belong to other requests.
+  if (isTls(socket) && socket.alpnProtocol === 'h2') return undefined;
   state.flags |= DECIDED;
   const before = protocolOf(state);
   choose(socket, state, HTTP_ID, 'client');

@@ -11,7 +11,7 @@
  */
 import * as net from 'node:net';
 import { setKeepAliveTakesProbes } from './node-internals';
-import { keepAliveProbesFromEnv, normalizeTimeout, timeoutsFromEnv, type KeepAliveProbes, type PhaseTimeouts, type TimeoutSetting } from './config';
+import { hasAnyTimeout, keepAliveProbesFromEnv, normalizeTimeout, timeoutsFromEnv, type KeepAliveProbes, type PhaseTimeouts, type TimeoutSetting } from './config';
 import type { DeadlineMode } from './mode';
 
 /** One replaced or added property: what to put back on uninstall. */
@@ -226,12 +226,7 @@ export function engageHotPath(): void {
 
 /** {@link engageHotPath} if `timeouts` has a deadline (a phase > 0: `null` blocks, 0 is non-blocking). */
 export function engageIfDeadline(timeouts: PhaseTimeouts): void {
-  if (hasDeadline(timeouts)) engageHotPath();
-}
-
-/** Has any phase a deadline (> 0)? */
-export function hasDeadline(timeouts: PhaseTimeouts): boolean {
-  return (timeouts.connect ?? 0) > 0 || (timeouts.read ?? 0) > 0 || (timeouts.write ?? 0) > 0;
+  if (hasAnyTimeout(timeouts)) engageHotPath();
 }
 
 /**
@@ -240,7 +235,7 @@ export function hasDeadline(timeouts: PhaseTimeouts): boolean {
  * {@link Runtime.hotPath} once its wrappers are on ({@link markHotPathOn}).
  */
 export function hotPathWanted(shared: Runtime): boolean {
-  return shared.hotPath === true || hasDeadline(shared.defaults);
+  return shared.hotPath === true || hasAnyTimeout(shared.defaults);
 }
 
 /** Records that the per-write wrappers are on: called once they are ({@link hotPathWanted}). */

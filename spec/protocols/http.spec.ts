@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { setDefaultSocketTimeout } from '../../lib/runtime';
 import * as net from 'node:net';
@@ -11,7 +12,9 @@ import { getStats } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { declaresLength } from '../../lib/protocols/http-spec';
 import { withDeadline } from '../../fixtures/bounded';
-import { cleanUp, expectFiredOnTime, keep, recordTimeouts, SANITY, serve, staysOpen, T } from './support';
+import { cleanUp, expectFiredOnTime, fate, keep, recordTimeouts, SANITY, serve, staysOpen, T, track } from './support';
+import { once } from '../helpers';
+import { HTTP_CHANNELS } from '../../lib/protocols/http';
 
 beforeAll(() => install());
 afterAll(() => uninstall());
@@ -390,5 +393,66 @@ describe("undici's requests: what the watcher leaves on them", () => {
       (request) => Object.preventExtensions(request),
     );
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe('undici over HTTP/2 (ALPN h2): the connection stays a stream', () => {
+  const tlsDir = path.join(__dirname, '..', '..', 'fixtures', 'tls');
+  const key = fs.readFileSync(path.join(tlsDir, 'key.pem'));
+  const cert = fs.readFileSync(path.join(tlsDir, 'cert.pem'));
+
+  const H2_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+
+  /** A TLS server choosing `h2` or `http/1.1` by ALPN that reads everything and never answers. */
+  async function silentTlsServer(): Promise<number> {
+    const accepted = new Set<net.Socket>();
+    const server = tls.createServer({ key, cert, ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
+      socket.on('error', () => {});
+      socket.resume();
+    });
+    server.on('connection', (socket) => accepted.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    keep({
+      close: () =>
+        new Promise<void>((done) => {
+          for (const socket of accepted) socket.destroy();
+          server.close(() => done());
+        }),
+    });
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /** A TLS client offering only `alpn`, once its handshake ended. */
+  async function tlsClient(port: number, alpn: string): Promise<tls.TLSSocket> {
+    const socket = track(tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: [alpn] }));
+    socket.on('error', () => {});
+    await once(socket, 'secureConnect');
+    expect(socket.alpnProtocol).toBe(alpn);
+    return socket;
+  }
+
+  /** What undici publishes for a request it sends on `socket` (undici 8 also for each h2 stream). */
+  function undiciSends(socket: net.Socket): void {
+    const request = { method: 'GET' };
+    diagnosticsChannel.channel(HTTP_CHANNELS.undiciSendHeaders).publish({ request, headers: 'GET / HTTP/1.1\r\n\r\n', socket });
+    diagnosticsChannel.channel(HTTP_CHANNELS.undiciBodySent).publish({ request });
+  }
+
+  it('over http/1.1 the same messages make it http, with a reply deadline (the witness)', async () => {
+    const socket = await tlsClient(await silentTlsServer(), 'http/1.1');
+    undiciSends(socket);
+    expect(protocolOfSocket(socket as unknown as InternalSocket)).toBe('http');
+    recordTimeouts();
+    const { error } = await fate(socket);
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read' });
+  });
+
+  it("over h2 undici's request messages leave it a stream: one stream's answer says nothing of another's", async () => {
+    const socket = await tlsClient(await silentTlsServer(), 'h2');
+    socket.write(H2_PREFACE); // what undici writes first on an h2 connection
+    expect(protocolOfSocket(socket as unknown as InternalSocket)).toBe('stream');
+    undiciSends(socket);
+    expect(protocolOfSocket(socket as unknown as InternalSocket)).toBe('stream');
+    await staysOpen(socket, 3 * T);
   });
 });
