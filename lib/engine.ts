@@ -1070,11 +1070,16 @@ export function httpClientSocket(socket: InternalSocket): SocketState | undefine
   const state = stateFor(socket, false);
   if (state === undefined || state.awaitable || !state.client) return undefined;
   if ((state.flags & FORCED) !== 0) return protocolOf(state) === HTTP_ID ? state : undefined;
-  // An HTTP/2 connection (ALPN h2) stays a stream: undici 8 (Node 26's fetch, allowH2)
-  // publishes sendHeaders for each h2 stream with the connection's socket, but streams share
-  // it, so one stream's answer is no sign of another's, and the http lifecycle would settle or
-  // close windows that belong to other requests.
-  if (isTls(socket) && socket.alpnProtocol === 'h2') return undefined;
+  // An HTTP/2 connection (ALPN h2) is a stream: undici 8 (Node 26's fetch, allowH2) publishes
+  // sendHeaders for each h2 stream with the connection's socket, but streams share it, so one
+  // stream's answer is no sign of another's, and the http lifecycle would settle or close
+  // windows that belong to other requests. Chosen here too: node:http2 writes through the
+  // handle, not `_writeGeneric`, so no first write ever chooses for it.
+  if (isTls(socket) && socket.alpnProtocol === 'h2') {
+    state.flags |= DECIDED;
+    choose(socket, state, STREAM_ID, 'alpn');
+    return undefined;
+  }
   state.flags |= DECIDED;
   const before = protocolOf(state);
   choose(socket, state, HTTP_ID, 'client');
