@@ -317,9 +317,6 @@ export function effectiveTimeouts(socket: { [SETTING]?: PhaseTimeouts; [RULE]?: 
   return rule === undefined ? SHARED.defaults : rule.timeoutsOver(SHARED.defaults);
 }
 
-/** Re-exported for the engine's other users (lib/awaitable): one predicate for the whole package. */
-export { isOn };
-
 /**
  * The socket's state, created on first need. Returns `undefined` for sockets the engine leaves
  * alone: not TCP, or no timeout in force (then nothing is allocated at all).
