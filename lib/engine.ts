@@ -413,10 +413,10 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   const timeout = effectiveTimeouts(socket).connect;
   if (!isOn(timeout)) return;
   const clock = now();
-  const at = stamp(clock);
-  state.connectAt = at;
+  state.loseExactDue();
+  state.connectAt = stamp(clock);
   noteArmed(socket, 'connect', timeout, address, port);
-  scheduleCheck(socket, state, at + timeout, clock);
+  scheduleCheck(socket, state, clock + timeout, clock, true);
 }
 
 /**
@@ -527,7 +527,11 @@ function holdRedisWindow(socket: InternalSocket, state: SocketState, read: numbe
 function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number, writev?: unknown, data?: unknown, encoding?: unknown): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
   const bytesRead = socket.bytesRead;
-  const at = stamp(now());
+  const clock = now();
+  const at = stamp(clock);
+  // The window's clock moves or a new window replaces it: a timer set for the old one's exact
+  // due time is no longer the new one's (the exact schedule below makes it so again).
+  state.loseExactDue();
   if (state.replyAt !== 0 && bytesRead === state.replyMark && (state.flags & BODY) === 0) {
     // Still no reply, and the request is still going out (a body streamed in chunks): the
     // reply clock runs from the last write. The timer stays as it is; the check reschedules.
@@ -557,11 +561,12 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   if (limit === NO_DEADLINE) return;
   const deadline = limit === 0 ? timeout : limit;
   noteArmed(socket, 'read', deadline, state.address, state.port);
-  scheduleCheck(socket, state, at + deadline);
+  scheduleCheck(socket, state, clock + deadline, clock, true);
 }
 
 /** Closes the reply window, whatever kind it was. */
 function endReplyWindow(state: SocketState): void {
+  state.loseExactDue();
   state.replyAt = 0;
   state.replyLimit = 0;
   endBody(state);
@@ -623,9 +628,13 @@ function liveState(socket: InternalSocket): SocketState | undefined {
   return state === undefined || state === NOT_TCP ? undefined : (state as SocketState);
 }
 
-/** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
-function scheduleCheck(socket: InternalSocket, state: SocketState, due: number, at?: number): void {
-  state.schedule(due, ENGINE_TIMER, socket, at);
+/**
+ * Makes sure the timer fires no later than `due`; a later due time waits for the next check.
+ * `exact`: `due` is a deadline's exact due time (its clock's reading, not its stamp, plus its
+ * timeout), so the timer fires when a bare `setTimeout` for it would (DeadlineTimer.schedule).
+ */
+function scheduleCheck(socket: InternalSocket, state: SocketState, due: number, at?: number, exact?: boolean): void {
+  state.schedule(due, ENGINE_TIMER, socket, at, exact);
 }
 
 /**
@@ -1125,6 +1134,7 @@ export function httpResponseHead<M>(socket: InternalSocket, message: M, bodyOf: 
   const body = bodyOf(message);
   if (body === NO_BODY_WINDOW) return;
   const at = stamp(now());
+  state.loseExactDue(); // endReplyWindow has, unless no window was pending
   state.flags |= body === BODY_OF_HTTP_REQUEST ? BODY | BODY_OF_REQUEST : BODY;
   state.replyAt = at;
   state.replyMark = socket.bytesRead;
