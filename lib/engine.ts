@@ -802,7 +802,7 @@ function errors(): typeof Errors {
  * exactly as it is, marks the phase overdue and returns false.
  */
 function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): boolean {
-  const error = new (errors().SocketTimeoutError)({
+  const error = errors().timerTimeoutError({
     phase,
     timeout,
     address: state.address ?? socket.remoteAddress,
