@@ -343,7 +343,7 @@ export function stateFor(socket: InternalSocket, create: boolean): SocketState |
   socket[STATE] = state;
   // The error classes come with the first socket that has deadlines, not when one first fires:
   // a timer can fire after a module sandbox (Jest) was torn down, when nothing may load.
-  errors();
+  if (errorClasses === undefined) prepareFirePath(errors());
   noteSocket();
   return state;
 }
@@ -786,6 +786,19 @@ function replySettled(socket: InternalSocket, state: SocketState): void {
 }
 
 let errorClasses: typeof Errors | undefined;
+
+/**
+ * Compiles, when the first socket gets deadlines, part of what the first deadline to fire would
+ * otherwise compile while the event loop waits on it (V8 compiles a function at its first call):
+ * the error's constructors and message, by making one error nobody sees, and Node's stack
+ * formatter, which `destroy(err)` runs at its first stack read. The formatter only where no
+ * `Error.prepareStackTrace` of the application's would be called with that error. Nothing else
+ * is touched: the rest of the fire path (the checks, Node's destroy()) runs on a socket.
+ */
+function prepareFirePath(classes: typeof Errors): void {
+  const unseen = classes.timerTimeoutError({ phase: 'read', timeout: 0 });
+  if (Error.prepareStackTrace === undefined) void unseen.stack;
+}
 
 /**
  * errors.ts, loaded with the first socket state rather than at start-up (it reads libuv's
