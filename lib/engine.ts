@@ -586,6 +586,9 @@ function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: P
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
   if (!(queued > 0)) return;
   const at = stamp(now());
+  // A second deadline, the write's, stamped within the same ms as the reply window's maybe:
+  // the timer's exact due time is no longer that of the only deadline.
+  state.loseExactDue();
   state.writeSample = { progressAt: at, queue: queued, dispatched: dispatchedBytes(socket) };
   if (isOn(timeouts.write)) noteArmed(socket, 'write', timeouts.write, state.address, state.port);
   scheduleCheck(socket, state, at + sampleStep(timeouts));
