@@ -193,12 +193,14 @@ describe('one timer per owner', () => {
 
   it('set for an exact due time, is re-armed for a deadline due within its whole ms, and left for a later one', () => {
     const s = subject();
-    const base = Math.floor(performance.now()) + 50;
-    s.timer!.schedule(base + 0.2, OWNER, s, undefined, true);
+    const at = performance.now(); // one reading for every schedule: the delays follow from it alone
+    const base = Math.floor(at) + 50;
+    s.timer!.schedule(base + 0.2, OWNER, s, at, true);
     expect(s.timer!.timerDue).toBe(-(base + 1));
-    s.timer!.schedule(base + 0.7, OWNER, s, undefined, true); // the same whole ms: its own exact time
+    expect(idleTimeoutOf(s.timer!)).toBe(Math.ceil(base + 0.2 - at));
+    s.timer!.schedule(base + 0.7, OWNER, s, at, true); // the same whole ms: set for its own exact time
     expect(s.timer!.timerDue).toBe(-(base + 1));
-    expect(idleTimeoutOf(s.timer!)).toBeGreaterThanOrEqual(50);
+    expect(idleTimeoutOf(s.timer!)).toBe(Math.ceil(base + 0.7 - at));
     s.timer!.schedule(base + 1, OWNER, s); // a rounded due time at that ms: the whole-ms test again
     expect(s.timer!.timerDue).toBe(base + 1);
     s.timer!.schedule(base + 0.5, OWNER, s, undefined, true);
