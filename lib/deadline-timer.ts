@@ -189,8 +189,8 @@ function onSecondLook<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, ke
  * timer fires no earlier than DUE_SLACK_MS before the exact time (Node counts its delay from the
  * whole ms; see DUE_SLACK_MS), so the deadline counts as reached even where its rounded-up
  * stamp says it is a fraction of a ms short: no further turn of the loop just to cross the ms.
- * The owner may have moved the deadline's clock in its check: the mark goes, and what the timer
- * is set to next is rounded as ever.
+ * A mark the timer got since it fired (a deadline armed between the two looks) goes before the
+ * check, which may move the owner's clocks; what the timer is set to next is rounded as ever.
  */
 function look<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K, timer: T, lookedAt: number, exactDue = NOTHING_DUE): void {
   const at = now();
