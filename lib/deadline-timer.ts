@@ -69,7 +69,11 @@ export interface DeadlineOwner<K, T extends DeadlineTimer = DeadlineTimer> {
 export class DeadlineTimer {
   /** The single Timeout, created on first need, refreshed, and dropped when nothing is armed. */
   timer: NodeJS.Timeout | undefined = undefined;
-  /** When the timer is due (whole ms, rounded up), 0 while it is not running. */
+  /**
+   * When the timer is due (whole ms, rounded up), 0 while it is not running, and negative (minus
+   * that time) while it runs for one deadline's exact due time ({@link DeadlineTimer.schedule}'s
+   * `exact`). A sign, not a field of its own: every idle socket's record would carry 8 bytes more.
+   */
   timerDue = 0;
 
   /**
@@ -80,8 +84,19 @@ export class DeadlineTimer {
    * the clock once, not twice (a reading costs about 140 instructions on Node 20: Node's
    * `performance.now()` checks its receiver with a `hasOwnProperty` call first). A reading taken
    * a moment ago makes the delay at most that moment longer, never shorter.
+   *
+   * `exact`: `due` is a deadline's own due time to the fraction of a ms (its clock's reading plus
+   * its timeout), not one rounded up from a whole-ms stamp. Owners keep their clocks in whole ms,
+   * rounded up (never early), so the due time they compute is up to 1 ms after the exact one;
+   * a timer set for that rounded time (itself rounded up, see below) fired 0–1 ms after the
+   * exact due time plus the loop's lateness, where a bare `setTimeout` fires 0–1 ms before it.
+   * Set for the exact time, the timer fires when a bare `setTimeout` would, and its first look
+   * takes the deadline due at the timer's whole ms as reached ({@link look}): no earlier than
+   * DUE_SLACK_MS before its exact due time, which the rounded stamp alone cannot tell. The mark
+   * lasts until the timer fires, is re-armed without it, a look runs, or the owner moves a
+   * deadline's clock ({@link DeadlineTimer.loseExactDue}).
    */
-  schedule<K, T extends DeadlineTimer>(due: number, owner: DeadlineOwner<K, T>, key: K, at?: number): void {
+  schedule<K, T extends DeadlineTimer>(due: number, owner: DeadlineOwner<K, T>, key: K, at?: number, exact = false): void {
     if (due === NOTHING_DUE) {
       if (this.timer === undefined) return;
       clearTimeout(this.timer);
@@ -89,7 +104,11 @@ export class DeadlineTimer {
       this.timerDue = 0;
       return;
     }
-    if (this.timerDue !== 0 && this.timerDue <= due) return;
+    // A running timer due no later than `due` brings the check that finds it. One set for an
+    // exact due time covers only a due time past its whole ms: a deadline due within that ms
+    // re-arms it, so that the look which takes that ms as reached is the deadline's own.
+    const armed = this.timerDue;
+    if (armed > 0 ? armed <= due : armed < 0 && -armed < due) return;
     // Rounded up, so the timer can never fire more than DUE_SLACK_MS before `due` (it fires at
     // most 1 ms before now + delay, see DUE_SLACK_MS) and its first look always finds the deadline
     // reached. Rounded down, a timer that also lost most of a ms to the truncated start fired up
@@ -98,7 +117,7 @@ export class DeadlineTimer {
     // made a deadline's lateness p99 under load several ms worse than a bare setTimeout's (about a
     // sixth of the deadlines took that extra turn in the accuracy bench).
     const delay = Math.max(1, Math.ceil(due - (at ?? now())));
-    this.timerDue = Math.ceil(due);
+    this.timerDue = exact ? -Math.ceil(due) : Math.ceil(due);
     if (this.timer === undefined) {
       // Unref'd: the socket keeps the process alive if it should, a deadline never does.
       this.timer = setTimeout(onTimeout, delay, owner, key).unref();
@@ -106,6 +125,15 @@ export class DeadlineTimer {
       // The same Timeout, re-armed for `delay` (one that already fired is reactivated).
       refreshTimer(this.timer, delay);
     }
+  }
+
+  /**
+   * A deadline's clock moved without a {@link DeadlineTimer.schedule} of its new exact due time
+   * (its window renewed within the same ms, or replaced): the timer's exact due may no longer be
+   * that deadline's, so its look goes back to the whole-ms test.
+   */
+  loseExactDue(): void {
+    if (this.timerDue < 0) this.timerDue = -this.timerDue;
   }
 }
 
@@ -137,8 +165,9 @@ const secondLooks = new WeakMap<DeadlineTimer, number>();
 function onTimeout<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K): void {
   const timer = owner.timerOf(key);
   if (timer === undefined) return;
+  const armed = timer.timerDue;
   timer.timerDue = 0;
-  look(owner, key, timer, FIRST_LOOK);
+  look(owner, key, timer, FIRST_LOOK, armed < 0 ? -armed : NOTHING_DUE);
 }
 
 function onSecondLook<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K): void {
@@ -154,11 +183,20 @@ function onSecondLook<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, ke
  * queued if that time is already due. A look that finds due deadlines while another look is
  * queued moves the queued one's mark to now: that look runs after this turn's poll phase, so
  * the deadlines seen due now have had their turn of I/O by then too.
+ *
+ * `exactDue`: on the first look of a timer set for a deadline's exact due time (`exact`), that
+ * time rounded up, the earliest due time the owner can then return for that deadline. Such a
+ * timer fires no earlier than DUE_SLACK_MS before the exact time (Node counts its delay from the
+ * whole ms; see DUE_SLACK_MS), so the deadline counts as reached even where its rounded-up
+ * stamp says it is a fraction of a ms short: no further turn of the loop just to cross the ms.
+ * A mark the timer got since it fired (a deadline armed between the two looks) goes before the
+ * check, which may move the owner's clocks; what the timer is set to next is rounded as ever.
  */
-function look<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K, timer: T, lookedAt: number): void {
+function look<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K, timer: T, lookedAt: number, exactDue = NOTHING_DUE): void {
   const at = now();
+  timer.loseExactDue();
   const next = owner.check(key, timer, at, lookedAt);
-  if (next !== NOTHING_DUE && next - DUE_SLACK_MS <= at) {
+  if (next !== NOTHING_DUE && (next - DUE_SLACK_MS <= at || next === exactDue)) {
     const queued = secondLooks.has(timer);
     secondLooks.set(timer, Math.ceil(at));
     if (!queued) setImmediate(onSecondLook, owner, key);

@@ -334,7 +334,7 @@ export function stateFor(socket: InternalSocket, create: boolean): SocketState |
   socket[STATE] = state;
   // The error classes come with the first socket that has deadlines, not when one first fires:
   // a timer can fire after a module sandbox (Jest) was torn down, when nothing may load.
-  errors();
+  if (errorClasses === undefined) prepareFirePath(errors());
   noteSocket();
   return state;
 }
@@ -404,10 +404,10 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   const timeout = effectiveTimeouts(socket).connect;
   if (!isOn(timeout)) return;
   const clock = now();
-  const at = stamp(clock);
-  state.connectAt = at;
+  state.loseExactDue();
+  state.connectAt = stamp(clock);
   noteArmed(socket, 'connect', timeout, address, port);
-  scheduleCheck(socket, state, at + timeout, clock);
+  scheduleCheck(socket, state, clock + timeout, clock, true);
 }
 
 /**
@@ -518,7 +518,11 @@ function holdRedisWindow(socket: InternalSocket, state: SocketState, read: numbe
 function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number, writev?: unknown, data?: unknown, encoding?: unknown): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
   const bytesRead = socket.bytesRead;
-  const at = stamp(now());
+  const clock = now();
+  const at = stamp(clock);
+  // The window's clock moves or a new window replaces it: a timer set for the old one's exact
+  // due time is no longer the new one's (the exact schedule below makes it so again).
+  state.loseExactDue();
   if (state.replyAt !== 0 && bytesRead === state.replyMark && (state.flags & BODY) === 0) {
     // Still no reply, and the request is still going out (a body streamed in chunks): the
     // reply clock runs from the last write. The timer stays as it is; the check reschedules.
@@ -548,11 +552,12 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   if (limit === NO_DEADLINE) return;
   const deadline = limit === 0 ? timeout : limit;
   noteArmed(socket, 'read', deadline, state.address, state.port);
-  scheduleCheck(socket, state, at + deadline);
+  scheduleCheck(socket, state, clock + deadline, clock, true);
 }
 
 /** Closes the reply window, whatever kind it was. */
 function endReplyWindow(state: SocketState): void {
+  state.loseExactDue();
   state.replyAt = 0;
   state.replyLimit = 0;
   endBody(state);
@@ -572,6 +577,9 @@ function watchWriteQueue(socket: InternalSocket, state: SocketState, timeouts: P
   // Bytes libuv wrote at once never wait: only a write it had to queue can stall.
   if (!(queued > 0)) return;
   const at = stamp(now());
+  // A second deadline, the write's, stamped within the same ms as the reply window's maybe:
+  // the timer's exact due time is no longer that of the only deadline.
+  state.loseExactDue();
   state.writeSample = { progressAt: at, queue: queued, dispatched: dispatchedBytes(socket) };
   if (isOn(timeouts.write)) noteArmed(socket, 'write', timeouts.write, state.address, state.port);
   scheduleCheck(socket, state, at + sampleStep(timeouts));
@@ -614,9 +622,13 @@ function liveState(socket: InternalSocket): SocketState | undefined {
   return state === undefined || state === NOT_TCP ? undefined : (state as SocketState);
 }
 
-/** Makes sure the timer fires no later than `due`; a later due time waits for the next check. */
-function scheduleCheck(socket: InternalSocket, state: SocketState, due: number, at?: number): void {
-  state.schedule(due, ENGINE_TIMER, socket, at);
+/**
+ * Makes sure the timer fires no later than `due`; a later due time waits for the next check.
+ * `exact`: `due` is a deadline's exact due time (its clock's reading, not its stamp, plus its
+ * timeout), so the timer fires when a bare `setTimeout` for it would (DeadlineTimer.schedule).
+ */
+function scheduleCheck(socket: InternalSocket, state: SocketState, due: number, at?: number, exact?: boolean): void {
+  state.schedule(due, ENGINE_TIMER, socket, at, exact);
 }
 
 /**
@@ -770,6 +782,19 @@ function replySettled(socket: InternalSocket, state: SocketState): void {
 let errorClasses: typeof Errors | undefined;
 
 /**
+ * Compiles, when the first socket gets deadlines, part of what the first deadline to fire would
+ * otherwise compile while the event loop waits on it (V8 compiles a function at its first call):
+ * the error's constructors and message, by making one error nobody sees, and Node's stack
+ * formatter, which `destroy(err)` runs at its first stack read. The formatter only where no
+ * `Error.prepareStackTrace` of the application's would be called with that error. Nothing else
+ * is touched: the rest of the fire path (the checks, Node's destroy()) runs on a socket.
+ */
+function prepareFirePath(classes: typeof Errors): void {
+  const unseen = classes.timerTimeoutError({ phase: 'read', timeout: 0 });
+  if (Error.prepareStackTrace === undefined) void unseen.stack;
+}
+
+/**
  * errors.ts, loaded with the first socket state rather than at start-up (it reads libuv's
  * errno table as it loads). The same module whoever loads it, so the classes are the same objects.
  */
@@ -784,7 +809,7 @@ function errors(): typeof Errors {
  * exactly as it is, marks the phase overdue and returns false.
  */
 function fire(socket: InternalSocket, state: SocketState, phase: Phase, timeout: number): boolean {
-  const error = new (errors().SocketTimeoutError)({
+  const error = errors().timerTimeoutError({
     phase,
     timeout,
     address: state.address ?? socket.remoteAddress,
@@ -1126,6 +1151,7 @@ export function httpResponseHead<M>(socket: InternalSocket, message: M, bodyOf: 
   const body = bodyOf(message);
   if (body === NO_BODY_WINDOW) return;
   const at = stamp(now());
+  state.loseExactDue(); // endReplyWindow has, unless no window was pending
   state.flags |= body === BODY_OF_HTTP_REQUEST ? BODY | BODY_OF_REQUEST : BODY;
   state.replyAt = at;
   state.replyMark = socket.bytesRead;

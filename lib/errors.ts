@@ -122,6 +122,34 @@ export class SocketTimeoutError extends BrandedError {
   }
 }
 
+/**
+ * A {@link SocketTimeoutError} for a deadline that ran out on its timer, made with no stack
+ * frames. Its frames would name only the timer's own functions (the engine's fire and check,
+ * the deadline timer's look, Node's `processImmediate`), nothing of the application's, and
+ * Node formats them at once: `destroy(err)` reads `err.stack` (lib/internal/streams/destroy.js
+ * `checkError`). Capturing and formatting those frames cost about 13 µs of CPU per error,
+ * against 1.5 µs with none (a warm loop on Node 20), a one-time compile of the formatter at the
+ * first, and the formatted stack (some 600 characters of file paths) stays as long as the
+ * socket does, since the stream states keep their error. `stack` is then the first
+ * line only (`SocketTimeoutError: read ETIMEDOUT 10.0.0.1:443 (no reply after 5000 ms)`). Where
+ * `Error.stackTraceLimit` cannot be set (frozen intrinsics) the error is made as ever.
+ *
+ * @example
+ * ```ts
+ * socket.destroy(timerTimeoutError({ phase: 'read', timeout: 5000, address, port }));
+ * ```
+ */
+export function timerTimeoutError(details: SocketTimeoutDetails): SocketTimeoutError {
+  const limit = Error.stackTraceLimit;
+  // Reflect.set, not an assignment: that throws in strict mode where the property is read-only.
+  if (!Reflect.set(Error, 'stackTraceLimit', 0)) return new SocketTimeoutError(details);
+  try {
+    return new SocketTimeoutError(details);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Python's name for {@link SocketTimeoutError} (`socket.timeout`, `timeoutsocket.Timeout`). */
 export const Timeout = SocketTimeoutError;
 

@@ -61,6 +61,19 @@ function arm(s: Subject, due: number): void {
   s.timer!.schedule(due, OWNER, s);
 }
 
+/** Resolves once `condition` holds, looked at every turn of the loop; bounded. */
+function waitFor(condition: () => boolean, limitMs = 2000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const limit = setTimeout(() => reject(new Error(`condition not met within ${limitMs} ms`)), limitMs);
+    const poll = (): void => {
+      if (!condition()) return void setImmediate(poll);
+      clearTimeout(limit);
+      resolve();
+    };
+    poll();
+  });
+}
+
 /** The looks that found the deadline due, as `{ first, fired }`. */
 const dueLooks = (s: Subject) => s.looks.filter((l) => l.reached).map((l) => ({ first: l.lookedAt === FIRST_LOOK, fired: l.fired }));
 
@@ -140,6 +153,70 @@ describe('one timer per owner', () => {
       ]);
       expect(s.looks[0].at).toBeGreaterThanOrEqual(dues[i] - DUE_SLACK_MS);
     });
+  });
+
+  it('set for an exact due time, fires when a bare setTimeout would, no earlier than DUE_SLACK_MS before it, with no further turn', async () => {
+    // The owner keeps its clock rounded up to the whole ms (as the engine's stamps), so its due
+    // time is up to 1 ms after the exact one; the timer is set for the exact one. Its first look
+    // may then find the rounded due time a fraction of a ms away, and still takes it as reached:
+    // one timer callback, then the second look, for every deadline. Armed at every fraction of
+    // a ms from a chain of immediates, as in the test above.
+    const all: Subject[] = [];
+    const exact: number[] = [];
+    const started = performance.now();
+    const spin = (): void => {
+      const at = performance.now();
+      if (all.length < 40 && at >= started + all.length * 0.23) {
+        const s = subject(Math.ceil(at) + 3);
+        all.push(s);
+        exact.push(at + 3);
+        s.timer!.schedule(at + 3, OWNER, s, at, true);
+        expect(idleTimeoutOf(s.timer!)).toBe(3); // not 4, as for the rounded due time
+      }
+      if (all.length < 40 || all.some((s) => s.due !== NOTHING_DUE)) setImmediate(spin);
+    };
+    spin();
+    await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        await waitFor(() => all.length > i);
+        if (all[i].due !== NOTHING_DUE) await settled(all[i]);
+      }),
+    );
+    all.forEach((s, i) => {
+      expect(s.looks.map((l) => ({ first: l.lookedAt === FIRST_LOOK, fired: l.fired }))).toEqual([
+        { first: true, fired: false },
+        { first: false, fired: true },
+      ]);
+      expect(s.looks[0].at).toBeGreaterThanOrEqual(exact[i] - DUE_SLACK_MS);
+    });
+  });
+
+  it('set for an exact due time, is re-armed for a deadline due within its whole ms, and left for a later one', () => {
+    const s = subject();
+    const at = performance.now(); // one reading for every schedule: the delays follow from it alone
+    const base = Math.floor(at) + 50;
+    s.timer!.schedule(base + 0.2, OWNER, s, at, true);
+    expect(s.timer!.timerDue).toBe(-(base + 1));
+    expect(idleTimeoutOf(s.timer!)).toBe(Math.ceil(base + 0.2 - at));
+    s.timer!.schedule(base + 0.7, OWNER, s, at, true); // the same whole ms: set for its own exact time
+    expect(s.timer!.timerDue).toBe(-(base + 1));
+    expect(idleTimeoutOf(s.timer!)).toBe(Math.ceil(base + 0.7 - at));
+    s.timer!.schedule(base + 1, OWNER, s); // a rounded due time at that ms: the whole-ms test again
+    expect(s.timer!.timerDue).toBe(base + 1);
+    s.timer!.schedule(base + 0.5, OWNER, s, undefined, true);
+    s.timer!.schedule(base + 1.2, OWNER, s, undefined, true); // a later ms: the earlier timer stays
+    expect(s.timer!.timerDue).toBe(-(base + 1));
+  });
+
+  it('set for an exact due time, loses the mark when its owner moves a deadline\'s clock', () => {
+    const s = subject();
+    const due = performance.now() + 50;
+    s.timer!.schedule(due, OWNER, s, undefined, true);
+    expect(s.timer!.timerDue).toBe(-Math.ceil(due));
+    s.timer!.loseExactDue();
+    expect(s.timer!.timerDue).toBe(Math.ceil(due));
+    s.timer!.loseExactDue();
+    expect(s.timer!.timerDue).toBe(Math.ceil(due));
   });
 
   it('waits at least 1 ms for a due time already past', () => {

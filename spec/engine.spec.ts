@@ -24,7 +24,7 @@ import { getStats } from '../lib/observe';
 import { install, uninstall } from '../lib/patch';
 import { waitUntil } from '../fixtures/bounded';
 import { setDefaultSocketTimeout } from '../lib/runtime';
-import { activeResources, blockEventLoop, fateOf, once, sleep } from './helpers';
+import { activeResources, blockEventLoop, fateOf, once, runNode, sleep } from './helpers';
 
 const T = 200;
 /** Scheduling slack on a loaded 2-core machine: deadlines must land within it. */
@@ -661,6 +661,34 @@ describe('a blocked event loop', () => {
     await once(socket, 'connect');
     await sleep(20);
     expect(socket.destroyed).toBe(false);
+  });
+});
+
+describe('the first deadline of a process', () => {
+  // What the fire path needs is prepared when the first socket gets deadlines, on an error
+  // nobody sees: an application's Error.prepareStackTrace is never called with it. In a child
+  // process, so that its socket is the process's first with a deadline.
+  const SCRIPT = `
+    const net = require('net');
+    const { setDefaultSocketTimeout } = require('./dist/lib/index.js');
+    const seen = [];
+    Error.prepareStackTrace = (error) => { seen.push(error.message); return String(error); };
+    setDefaultSocketTimeout({ read: 50 });
+    const silent = net.createServer((s) => s.resume()).listen(0, '127.0.0.1', () => {
+      const socket = net.connect(silent.address().port, '127.0.0.1', () => {
+        socket.write('ping');
+        setImmediate(() => (seen.push('armed')));
+      });
+      socket.on('error', (error) => seen.push('error: ' + error.code + ' ' + error.stack.includes('\\n')));
+      socket.on('close', () => { console.log(JSON.stringify(seen)); silent.close(); });
+    });
+  `;
+
+  it('fires it with the socket\'s error the only one an application\'s Error.prepareStackTrace sees', async () => {
+    const { stdout, stderr } = await runNode(['-e', SCRIPT], {}, path.resolve(__dirname, '..'));
+    expect(stderr).toBe('');
+    const seen = JSON.parse(stdout) as string[];
+    expect(seen).toEqual(['armed', expect.stringMatching(/^read ETIMEDOUT 127\.0\.0\.1:\d+ \(no reply after 50 ms\)$/), 'error: ETIMEDOUT false']);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as util from 'node:util';
-import { AbortError, ETIMEDOUT_ERRNO, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../lib/errors';
+import { AbortError, ETIMEDOUT_ERRNO, SocketClosedError, SocketTimeoutError, timerTimeoutError, WouldBlockError } from '../lib/errors';
 
 describe('SocketTimeoutError', () => {
   it('has the shape of a Node system error', () => {
@@ -42,6 +42,37 @@ describe('SocketTimeoutError', () => {
   it('does not claim errors that are not ours', () => {
     const lookalike = Object.assign(new Error('x'), { code: 'ETIMEDOUT' });
     expect(lookalike).not.toBeInstanceOf(SocketTimeoutError);
+  });
+});
+
+describe('timerTimeoutError, the error of a deadline that ran out on its timer', () => {
+  const details = { phase: 'read' as const, timeout: 5000, address: '10.0.0.1', port: 443 };
+
+  it('is a SocketTimeoutError like any other, with no stack frames', () => {
+    const error = timerTimeoutError(details);
+    expect(error).toBeInstanceOf(SocketTimeoutError);
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', errno: ETIMEDOUT_ERRNO, syscall: 'read', phase: 'read', timeout: 5000, address: '10.0.0.1', port: 443 });
+    expect(error.message).toBe(new SocketTimeoutError(details).message);
+    expect(error.stack).toBe(`SocketTimeoutError: ${error.message}`);
+  });
+
+  it('leaves Error.stackTraceLimit as it found it', () => {
+    const before = Error.stackTraceLimit;
+    timerTimeoutError(details);
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new Error('x').stack).toContain('\n    at ');
+  });
+
+  it('is made as ever where Error.stackTraceLimit is read-only (frozen intrinsics)', () => {
+    const own = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')!;
+    Object.defineProperty(Error, 'stackTraceLimit', { ...own, writable: false });
+    try {
+      const error = timerTimeoutError(details);
+      expect(error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read' });
+      expect(error.stack).toContain('\n    at ');
+    } finally {
+      Object.defineProperty(Error, 'stackTraceLimit', own);
+    }
   });
 });
 
