@@ -16,9 +16,11 @@
 #   units, the work of one process:
 #     pingpong  round trips over 50 connections, no timed warm-up (default 300000)
 #     bulk      transfers of 256 MiB after a 2 GiB warm-up, as the bench (default 9)
-#     churn     short connections, 20 at a time, after 1,000 warm-up ones (default 10000)
-#     http      requests through one keep-alive http.Agent after 500 warm-up ones (default 10000)
-#     fetch     fetch() requests after 500 warm-up ones (default 10000)
+#     churn     short connections, 20 at a time, after 11,000 warm-up ones (default 10000)
+#     http      requests through one keep-alive http.Agent after 10,000 warm-up ones (default 10000)
+#     fetch     fetch() requests after 10,000 warm-up ones (default 10000)
+# The warm-ups are the CPU bench's (bench/run.ts CHURN_WARMUP, REQUESTS_WARMUP): V8 tiers the
+# per-connection and per-request code up until about then, and the shim's side has more of it.
 # The defaults make a plain process run a few seconds, so start-up is about 1% of it; small
 # units only prove the script works.
 set -euo pipefail
@@ -52,8 +54,8 @@ port=$(node -e 'process.stdout.write(String(JSON.parse(process.argv[1])[process.
 case $workload in
   pingpong) params="{\"port\":$port,\"connections\":50,\"warmupMs\":0,\"durationMs\":0,\"messages\":$units}" ;;
   bulk) params="{\"port\":$port,\"bytes\":$((256 * MiB)),\"transfers\":$units,\"warmupBytes\":$((2048 * MiB)),\"chunkBytes\":65536}" ;;
-  churn) params="{\"port\":$port,\"connections\":$units,\"warmup\":1000,\"concurrency\":20}" ;;
-  http | fetch) params="{\"port\":$port,\"requests\":$units,\"warmup\":500}" ;;
+  churn) params="{\"port\":$port,\"connections\":$units,\"warmup\":11000,\"concurrency\":20}" ;;
+  http | fetch) params="{\"port\":$port,\"requests\":$units,\"warmup\":10000}" ;;
 esac
 
 # Runs one whole client process; prints its CPU seconds (user + sys) and appends its record.

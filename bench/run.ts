@@ -88,24 +88,53 @@ const MiB = 2 ** 20;
  */
 const BULK_WARMUP_BYTES = 2048 * MiB;
 
+/**
+ * Short connections before churn's measured ones: 11,000, as the counted churn run's warm-up
+ * (bench/instructions.ts). With 1,000 the measured 10,000 were V8's tier-up, not the cost of a
+ * connection: the bench client itself counted under callgrind (deterministic flags, 20 at a
+ * time, V8's default old space, so major GCs included), connections 1,001 to 11,000 cost plain
+ * 214,871 and armed 242,676 instructions each (+12.9%; 215,116 and 251,561, +16.9%, in a second
+ * pair), of which TurboFan (`v8::internal::compiler::`) was 46,225 and 60,295: the shim's own functions and Node's
+ * timer code (one Timeout per socket) are some 30 functions more to optimise, once per process,
+ * and that one-time cost was billed to every connection. Connections 11,001 to 21,000 cost
+ * plain 166,933, armed 164,404 (-1.5%). `--trace-opt`: on either side optimisations go on until
+ * about the 10,000th connection. The syscalls per connection are the same on both sides
+ * (`strace -f -c`), as are the GCs (`--trace-gc`: 13 and 14 scavenges, 3 and 3 mark-compacts
+ * over 20,000 connections).
+ */
+const CHURN_WARMUP = 11_000;
+
+/**
+ * Requests before the measured ones, http.Agent and `fetch()` alike: 10,000. With 500 the
+ * measured 2,000 were mostly TurboFan compiling: the bench's http client counted under
+ * callgrind (deterministic flags), requests 501 to 2,500 cost plain 490,341 and armed 550,090
+ * instructions each (+12.2%), of which TurboFan (`v8::internal::compiler::`) was 263,567 and
+ * 305,338. Requests 4,001 to 6,000: plain 153,912, armed 177,956 (+15.6%), the armed side still
+ * optimising (`--trace-opt`: six more functions between the 4,000th and the 6,000th request, plain
+ * three). Requests 10,001 to 12,000: plain 150,042, armed 165,136, TurboFan 4,850 and 12,103 of
+ * it (+5.4% without it; a few late optimisations remain under valgrind, none natively after the
+ * 10,000th request on either side).
+ */
+const REQUESTS_WARMUP = 10_000;
+
 export const PLANS: Record<'quick' | 'full', Plan> = {
   quick: {
     rounds: { pingpong: 3, bulk: 5, churn: 3, memory: 1, awaitable: 3, accuracy: 1, http: 3, fetch: 3 },
     pingpong: { connections: 50, warmupMs: 500, durationMs: 2000 },
     bulk: { ...BULK_TRANSFER, transfers: 5, warmupBytes: BULK_WARMUP_BYTES },
-    churn: { connections: 5000, warmup: 1000, concurrency: 20 },
+    churn: { connections: 5000, warmup: CHURN_WARMUP, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
-    requests: { requests: 2000, warmup: 500 },
+    requests: { requests: 2000, warmup: REQUESTS_WARMUP },
   },
   full: {
     rounds: { pingpong: 7, bulk: 11, churn: 7, memory: 3, awaitable: 5, accuracy: 5, http: 7, fetch: 7 },
     pingpong: { connections: 50, warmupMs: 1000, durationMs: 5000 },
     bulk: { ...BULK_TRANSFER, transfers: 9, warmupBytes: BULK_WARMUP_BYTES },
-    churn: { connections: 10_000, warmup: 1000, concurrency: 20 },
+    churn: { connections: 10_000, warmup: CHURN_WARMUP, concurrency: 20 },
     memory: { sockets: 10_000, concurrency: 200 },
     accuracy: { sockets: 1000, timeoutMs: 300, spreadMs: 1000, loadConnections: 50 },
-    requests: { requests: 2000, warmup: 500 },
+    requests: { requests: 2000, warmup: REQUESTS_WARMUP },
   },
 };
 
