@@ -49,6 +49,19 @@ export abstract class Job<T> {
     readonly signal: AbortSignal | undefined,
   ) {}
 
+  /**
+   * Makes a job that has settled and left its queue a new call with no signal (see
+   * `waitAtOnce` in recv.ts): nothing may hold it any more, its old promise having settled.
+   */
+  protected restart(): void {
+    this.due = NOTHING_DUE;
+    this.settled = false;
+    this.resolveFn = undefined;
+    this.rejectFn = undefined;
+    this.earlyValue = undefined;
+    this.earlyError = undefined;
+  }
+
   /** Tries to complete now; true once the job is settled. */
   abstract attempt(nonBlocking: boolean): boolean;
 
@@ -277,6 +290,12 @@ export class SocketAwaitState extends AwaitState {
   connectWaiters: Array<() => void> = [];
   /** Whether the 'readable' and the 'drain' listener are on (fields, not a record: one load each). */
   private listeningRecv = false;
+  /**
+   * The job of this socket's last recv that waited with no signal and nothing in line before it,
+   * kept to be that of the next such call (recv.ts `waitAtOnce`): the one case that makes a job
+   * on every message of a request-reply exchange.
+   */
+  spareRecv: Job<Buffer> | undefined = undefined;
   private listeningSend = false;
   private watchingDataListeners = false;
 
@@ -334,10 +353,31 @@ export class SocketAwaitState extends AwaitState {
     return this.recvQueue!.length > 0;
   }
 
-  enqueueRecv<T>(job: Job<T>): void {
+  /**
+   * Queues a recv with no signal behind nothing (recv()'s common case that has to wait) and
+   * starts it: what pump('recv') does for the first call in line, without the look-ups by
+   * direction, the loop and the listen() that a server's state also answers.
+   */
+  startRecv<T>(job: Job<T>): void {
     const queue = this.recvQueue!;
     queue.push(job as Job<unknown>);
-    if (queue.length === 1) this.pump('recv');
+    if (job.attempt(false)) {
+      queue.shift();
+      return;
+    }
+    const timeouts = effectiveTimeouts(this.socket);
+    if (isNonBlocking(timeouts)) {
+      job.reject(new WouldBlockError(job.syscall));
+      queue.shift();
+      return;
+    }
+    const timeout = timeouts.read;
+    if (isOn(timeout)) {
+      // As in pump(): whole ms, rounded up, read once the call has to wait.
+      job.due = Math.ceil(now()) + timeout;
+      this.schedule(job.due, AWAIT_TIMER, this.target);
+    }
+    if (!this.listeningRecv) this.keepReadable();
   }
 
   /**
