@@ -37,8 +37,7 @@ export abstract class Job<T> {
   settled = false;
   private abortListener: (() => void) | undefined = undefined;
   /** The promise's resolving functions, once the call had to wait. */
-  private resolveFn: ((value: T) => void) | undefined = undefined;
-  private rejectFn: ((error: Error) => void) | undefined = undefined;
+  private resolvers: Resolvers<T> | undefined = undefined;
   /** What a call that settled before its promise was made settled with. */
   private earlyValue: T | undefined = undefined;
   private earlyError: Error | undefined = undefined;
@@ -56,8 +55,7 @@ export abstract class Job<T> {
   protected restart(): void {
     this.due = NOTHING_DUE;
     this.settled = false;
-    this.resolveFn = undefined;
-    this.rejectFn = undefined;
+    this.resolvers = undefined;
     this.earlyValue = undefined;
     this.earlyError = undefined;
   }
@@ -102,7 +100,7 @@ export abstract class Job<T> {
     if (!this.settled) {
       this.settled = true;
       if (this.abortListener !== undefined) this.unwatchAbort();
-      if (this.resolveFn !== undefined) this.resolveFn(value);
+      if (this.resolvers !== undefined) this.resolvers.resolve(value);
       else this.earlyValue = value;
     }
     return true;
@@ -112,7 +110,7 @@ export abstract class Job<T> {
     if (!this.settled) {
       this.settled = true;
       if (this.abortListener !== undefined) this.unwatchAbort();
-      if (this.rejectFn !== undefined) this.rejectFn(error);
+      if (this.resolvers !== undefined) this.resolvers.reject(error);
       else this.earlyError = error;
     }
     return true;
@@ -136,13 +134,24 @@ export abstract class Job<T> {
 
   private static captureResolvers(this: void, resolve: (value: unknown) => void, reject: (error: Error) => void): void {
     const job = Job.capturing!;
-    job.resolveFn = resolve;
-    job.rejectFn = reject;
+    job.resolvers = { resolve, reject };
   }
 
   private unwatchAbort(): void {
     this.signal!.removeEventListener('abort', this.abortListener!);
   }
+}
+
+/**
+ * A waiting call's resolving functions, in one object made with them. The job that keeps them
+ * lives long (a socket's spare job, recv.ts `waitAtOnce`): V8 records every store of a new
+ * object into an old one (a write barrier's slow path), and storing the pair costs one such
+ * record instead of two. Counted (the awaitable ping-pong, 1000/11000 after 3000): 19,682 and
+ * 19,737 instructions per round trip with two fields, 19,619 and 19,616 with this.
+ */
+interface Resolvers<T> {
+  readonly resolve: (value: T) => void;
+  readonly reject: (error: Error) => void;
 }
 
 /** A socket or a server driven through this API. */
