@@ -352,9 +352,9 @@ export class SocketAwaitState extends AwaitState {
 
   /**
    * Whether recvs are queued, and starting one with no signal ({@link startRecv}): recv()'s
-   * common case, by the field. V8 inlines recv() and what it calls into the application's own function, which runs
-   * out of its inlining budget there: the look-up by direction ({@link queueOf}) was left as
-   * two calls per recv, and checkSize() as a third. Counted (the awaitable ping-pong of
+   * common case, by the field. V8 inlines recv() and what it calls into the application's own
+   * function, which runs out of its inlining budget there: the look-up by direction
+   * ({@link queueOf}) was left as two calls per recv, and checkSize() as a third. Counted (the awaitable ping-pong of
    * `--instructions --only=awaitable`): 20,037 and 20,015 instructions per round trip before,
    * 19,792 and 19,800 with these.
    */
