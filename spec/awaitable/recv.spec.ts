@@ -122,6 +122,21 @@ describe('timeout mode', () => {
     expect((await client.recv(10)).toString()).toBe('late');
   });
 
+  it('a recv after one that timed out has a deadline of its own, from its own start', async () => {
+    // The socket's calls share one job object when each waits first in line (recv.ts waitAtOnce):
+    // the second call must not inherit the first one's due time or settled state.
+    const { client, peer } = await pair();
+    client.setSocketTimeout(T);
+    await expect(client.recv(10)).rejects.toBeInstanceOf(SocketTimeoutError);
+    const startedAt = performance.now();
+    const { error, elapsed } = await rejectionOf(client.recv(10), startedAt);
+    expect(error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'recv', timeout: T });
+    expect(elapsed).toBeGreaterThanOrEqual(T - 2);
+    expect(elapsed).toBeLessThan(T + SLACK);
+    await peer.sendAll('third');
+    expect((await client.recv(10)).toString()).toBe('third');
+  });
+
   it('stands the destroying reply deadline down for a socket driven through calls', async () => {
     setDefaultSocketTimeout({ read: T });
     const silent = await startSilentServer();
