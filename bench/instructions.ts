@@ -7,10 +7,15 @@
  * profile itself is thrown away). Only the client process is counted: the server is its own
  * unpatched process, started once.
  *
- * Marginal cost: each client (bench/counted.ts) runs twice, with `low` and `high` units of work
- * (after the same warm-up, long enough for V8 to have optimised the hot code); `(I(HIGH) - I(LOW)) / (HIGH - LOW)` is the cost of one unit, with
- * start-up, module loading and warm-up cancelled. Three sides per workload, four for ping-pong
- * and churn:
+ * Segments: each client (bench/counted.ts) does a warm-up (long enough for V8 to have optimised
+ * the hot code) and then the counted units in equal segments, marking every boundary with a call
+ * callgrind dumps its count at (`--dump-before`, {@link MARK_FUNCTION}), so one process gives the
+ * instructions of each counted segment, start-up and warm-up left out. A process's figure is its
+ * counted segments over their units; a side's, the median over its processes (two for churn,
+ * http and fetch, whose counts follow timing; one for the others), one process at a time. It
+ * replaced the difference of a low and a high process, which billed whatever timing changed over
+ * the whole of both runs to the units between the amounts (bench/README.md, "Instruction counts").
+ * Three sides per workload, four for ping-pong and churn:
  * - plain Node;
  * - `-r dist/lib/register.js` with every timeout armed (`TIMEOUTSOCKET_TIMEOUT=60s`);
  * - `-r dist/lib/register.js` with no timeout set (installed, nothing armed);
@@ -40,7 +45,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MARK_FUNCTION, type CountedProcess } from './counted';
+import { MARK_FUNCTION, markCount, type CountedProcess } from './counted';
 import { median, partTotals, segmentFigures, spreadOf, type Spread } from './segments';
 import { ARMED_TIMEOUT, checkReportFile, childEnv, reportModeEnv, startServer } from './processes';
 import type { ServerPorts } from './server';
@@ -113,7 +118,7 @@ interface CountedWorkload extends Amounts {
  * whole process, on any side. A short connection leaves 1.5 to 2 KB in the old generation
  * (promoted by a scavenge, garbage later), so with V8's default limit a mark-compact came every
  * 5,000 or so connections, its place moving by hundreds of connections from one run to the
- * next. One that fell between the two amounts (in the high run only) billed its whole cost,
+ * next. One that fell (with the old low and high runs) between the two amounts, in the high run only, billed its whole cost,
  * about 30 M instructions, to the 1,500 connections counted: some +20,000 per connection, on
  * either patched side, depending on what the counting process had loaded. Its aftermath moves
  * a count too: a mark-compact deoptimises optimised code whose embedded maps died
@@ -121,7 +126,7 @@ interface CountedWorkload extends Amounts {
  * connections. A counted range cannot be long enough to average over many of them (a
  * connection takes about 14 ms under valgrind: ten mark-compacts' worth, 50,000 connections,
  * would take 12 minutes per run), so the count leaves them out of every side. The warm-up and
- * the high amount, 13,000 connections, grow the old generation to about 25 MB (`--trace-gc`),
+ * the counted units, 13,000 connections, grow the old generation to about 25 MB (`--trace-gc`),
  * well inside this size (bench/README.md, "Instruction counts").
  */
 const NO_MAJOR_GC = '--initial-old-space-size=64';
@@ -229,7 +234,7 @@ function countProcess(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: str
 
 /** What {@link countSide} found per unit: the figure, every segment's, and for bulk the writes libuv queued. */
 interface SideCount {
-  /** The median of every segment's figure, over all of the side's processes. */
+  /** The median over the side's processes of each one's counted range per unit. */
   readonly instructions: number;
   /** Each process's segments, per unit, in order: the repeats a reader can see the spread of. */
   readonly segments: number[][];
@@ -241,7 +246,9 @@ interface SideCount {
 /**
  * The instructions per unit of `workload` on `side`: `repeats` processes one after another, each
  * doing the warm-up and then `units` in `segments` equal segments, callgrind dumping its count at
- * every mark between them (bench/counted.ts); the figure is the median of all the segments'.
+ * every mark between them (bench/counted.ts). A process's figure is its whole counted range per
+ * unit (the mean of its segments: a segment holds a scavenge or none, so a median of segments would
+ * pick one of the two); the side's is the median over its processes.
  */
 async function countSide(workload: Amounts & Pick<CountedWorkload, 'name' | 'nodeFlags'>, side: Side, port: number, scratch: () => string): Promise<SideCount> {
   const argv = [
@@ -270,13 +277,13 @@ async function countSide(workload: Amounts & Pick<CountedWorkload, 'name' | 'nod
     const { lastLine } = await countProcess(argv, env, undefined, [`--callgrind-out-file=${base}`, `--dump-before=${MARK_FUNCTION}`]);
     const seen = checkSide(side, lastLine, what);
     if (reportFile !== undefined) checkReportFile(reportFile, what);
-    segments.push(segmentFigures(partTotals(base), workload.segments, perSegment));
+    segments.push(segmentFigures(partTotals(base), markCount(workload.warmup, workload.units, workload.segments), workload.segments, perSegment));
     queued += seen.queuedWrites ?? 0;
     rmSync(run, { recursive: true, force: true });
   }
   const processes = segments.map((figures) => figures.reduce((sum, n) => sum + n, 0) / figures.length);
   const queuedWrites = workload.name === 'bulk' ? { queuedWrites: queued / (workload.units * workload.repeats) } : {};
-  return { instructions: median(segments.flat()), segments, processes, ...queuedWrites };
+  return { instructions: median(processes), segments, processes, ...queuedWrites };
 }
 
 /** The side's process must have been what the side says: patched or not, armed or not, in its mode. */
@@ -320,12 +327,14 @@ interface Repeats {
   readonly segments: number[][];
   /** Per process, its whole counted range per unit (the mean of its segments). */
   readonly processes: number[];
-  /** Of all the segments. */
+  /** Of all the segments (a segment with a scavenge and one without differ by several percent). */
   readonly spread: Spread;
+  /** Of the processes' figures: how far two counts of the same build differ. */
+  readonly processSpread: Spread;
 }
 
 function repeatsOf(count: SideCount): Repeats {
-  return { segments: count.segments, processes: count.processes, spread: spreadOf(count.segments.flat()) };
+  return { segments: count.segments, processes: count.processes, spread: spreadOf(count.segments.flat()), processSpread: spreadOf(count.processes) };
 }
 
 function percent(extra: number): string {
@@ -456,8 +465,8 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
         perUnit[side.id] = figures.instructions;
         repeats[side.id] = repeatsOf(figures);
         if (figures.queuedWrites !== undefined) queued[side.id] = figures.queuedWrites;
-        const { min, max } = repeats[side.id]!.spread;
-        process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id]!)} instructions per ${workload.unit} (segments ${Math.round(min)}–${Math.round(max)})\n`);
+        const processes = figures.processes.map((n) => Math.round(n)).join(', ');
+        process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id]!)} instructions per ${workload.unit} (processes: ${processes})\n`);
       }
       const hasReport = perUnit.report !== undefined;
       rows.push({
@@ -489,7 +498,7 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
     quick,
     armed: `TIMEOUTSOCKET_TIMEOUT=${ARMED_TIMEOUT}`,
     report: 'TIMEOUTSOCKET_MODE=report with a report collector (TIMEOUTSOCKET_REPORT_FILE), every timeout armed; compared with the armed (enforce) side',
-    method: 'callgrind instructions of the client process in segments of its counted units (a dump at each mark, bench/counted.ts): per side, the median of every segment\'s instructions per unit over its processes (repeats)',
+    method: 'callgrind instructions of the client process, dumped at marks between segments of its units (bench/counted.ts); a process\'s figure is its counted segments\' instructions over their units; a side\'s, the median over its processes (rows[].repeats holds every segment and process)',
     nodeFlags: DETERMINISTIC,
     amounts: {
       ...Object.fromEntries(chosen.map((w) => [w.name, { warmup: w.warmup, units: w.units, segments: w.segments, repeats: w.repeats, ...(w.nodeFlags === undefined ? {} : { nodeFlags: w.nodeFlags }) }])),

@@ -38,15 +38,16 @@ function totalOf(text: string, file: string): number {
 }
 
 /**
- * The per-unit figure of each segment: the parts between the first (start-up and warm-up) and
- * the last (after the last mark). Throws when the parts are not `segments + 2` (a mark missed or
- * doubled: the process did not mark where it should have).
+ * The per-unit figure of each counted segment: the `segments` parts before the last (what
+ * follows the last mark: the exit). The parts before them are start-up and the warm-up's
+ * segments. Throws when there are not `marks + 1` parts (a mark missed or doubled: the process
+ * did not mark where it should have).
  */
-export function segmentFigures(parts: readonly number[], segments: number, unitsPerSegment: number): number[] {
-  if (parts.length !== segments + 2) {
-    throw new Error(`expected ${segments + 2} callgrind parts (start-up, ${segments} segments, exit), got ${parts.length}`);
+export function segmentFigures(parts: readonly number[], marks: number, segments: number, unitsPerSegment: number): number[] {
+  if (parts.length !== marks + 1 || segments + 1 > parts.length) {
+    throw new Error(`expected ${marks + 1} callgrind parts (${marks} marks, the last ${segments} segments counted), got ${parts.length}`);
   }
-  return parts.slice(1, segments + 1).map((count) => count / unitsPerSegment);
+  return parts.slice(-segments - 1, -1).map((count) => count / unitsPerSegment);
 }
 
 /** The median of `values` (the mean of the middle two for an even count); throws on none. */

@@ -25,12 +25,13 @@ describe('counting in segments (bench/segments.ts)', () => {
     expect(() => partTotals(path.join(dir, 'cg.out'))).toThrow(/cg\.out\.1: callgrind part without a totals line/);
   });
 
-  it('takes the segments between the start-up part and the exit part, per unit', () => {
-    expect(segmentFigures([9_000_000, 1000, 1200, 1100, 42], 3, 10)).toEqual([100, 120, 110]);
+  it('takes the counted segments: the last ones before the exit part, per unit', () => {
+    // start-up, two warm-up segments, three counted ones, the exit: five marks
+    expect(segmentFigures([9_000_000, 5000, 4000, 1000, 1200, 1100, 42], 6, 3, 10)).toEqual([100, 120, 110]);
   });
 
-  it('refuses parts that are not one per segment plus two (a mark missed or doubled)', () => {
-    expect(() => segmentFigures([9_000_000, 1000, 42], 2, 10)).toThrow('expected 4 callgrind parts (start-up, 2 segments, exit), got 3');
+  it('refuses parts that are not one more than the marks (a mark missed or doubled)', () => {
+    expect(() => segmentFigures([9_000_000, 1000, 42], 3, 2, 10)).toThrow('expected 4 callgrind parts (3 marks, the last 2 segments counted), got 3');
   });
 
   it('gives the median of an odd and of an even count, and refuses none', () => {
