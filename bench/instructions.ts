@@ -96,7 +96,7 @@ interface Amounts {
   readonly units: number;
   /** Segments per process: callgrind dumps its count at each boundary (bench/counted.ts marks them). */
   readonly segments: number;
-  /** Processes per side, one after another; the figure is the median of all their segments. */
+  /** Processes per side, one after another; the side's figure is the median of their figures. */
   readonly repeats: number;
 }
 
@@ -136,11 +136,12 @@ const REPEATS = 2;
 
 /** Targets: at most +2% per round trip and +3% per short connection armed; +1% installed and idle. */
 const WORKLOADS: readonly CountedWorkload[] = [
+  // pingpong: 9,000 of warm-up, then the 10,000 the old low and high runs counted between them (after 8,000 + 1,000).
   { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 9000, units: 10000, segments: 5, repeats: 1, armedTarget: ARMED_INSTRUCTIONS.pingpong },
   // churn: with no mark-compact, V8's last compiles of per-connection code came at about the
   // 9,500th connection (`--trace-opt`: a closure on every side, `armConnect` installed), inside
   // the counted units of a 9,000-connection warm-up; 11,000 puts them before the counted ones.
-  // churn, http and fetch: REPEATS processes per side (their segments move with timing; see
+  // churn, http and fetch: REPEATS processes per side (their counts follow timing; see
   // bench/README.md, "Instruction counts").
   { name: 'churn', unit: 'short connection', port: 'churn', warmup: 11000, units: 2000, segments: 4, repeats: REPEATS, armedTarget: ARMED_INSTRUCTIONS.churn, nodeFlags: [NO_MAJOR_GC] },
   { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 4000, units: 2000, segments: 4, repeats: REPEATS, armedTarget: null },
