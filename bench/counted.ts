@@ -2,12 +2,17 @@
  * The client side of `--instructions` (bench/instructions.ts): a fixed amount of work, done one
  * unit after another, so that a process's instruction count is a function of that amount.
  *
- * `node [-r register] dist/bench/counted.js <workload> <port> <units> [warmup]` does `warmup`
- * units (the same in every run, so JIT tier-up happens before the counted part; default
- * {@link DEFAULT_WARMUP}), then `units` more, and exits. The counter runs it twice with two amounts; the difference of the two counts over the
- * difference of the amounts is the cost of one unit, start-up and warm-up cancelled. Its last
- * stdout line, a {@link CountedProcess}, says what the process ran as (the same in every run, so
- * its cost cancels too).
+ * `node [-r register] dist/bench/counted.js <workload> <port> <units> [warmup] [segments]` does
+ * `warmup` units (so that JIT tier-up happens before the counted part; default
+ * {@link DEFAULT_WARMUP}), then `units` more, and exits. Its last stdout line, a
+ * {@link CountedProcess}, says what the process ran as.
+ *
+ * With `segments` (what `--instructions` uses), the `units` are done in that many equal segments
+ * and the process calls {@link MARK_FUNCTION} at every boundary, and every as many units before
+ * them through the warm-up ({@link planMarks}), nowhere else. Run under callgrind with `--dump-before=uv_os_getpriority`, each call
+ * dumps the count since the last one, so one process yields the instructions of each segment
+ * (bench/instructions.ts). Without it, nothing is marked: the older way, two processes with
+ * two amounts, whose difference over the difference of the amounts is the cost of one unit.
  *
  * Workloads:
  * - `pingpong`: 64-byte round trips over one connection to the echo port.
@@ -25,6 +30,7 @@
  */
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import { BULK_TRANSFER, sendBulk } from './client';
 
 const HOST = '127.0.0.1';
@@ -40,19 +46,60 @@ let queuedWrites = 0;
 /** The workload this process runs. */
 let counting = '';
 
-/** One round trip per call on `socket`: write 64 bytes, resolve when 64 came back. */
+/**
+ * The native function a mark calls (`os.getPriority()` runs libuv's `uv_os_getpriority`), for
+ * callgrind's `--dump-before`: nothing else in a counted process calls it, so each dump falls
+ * exactly at a boundary between segments. The mark itself costs the same few hundred
+ * instructions on every side, once per segment.
+ */
+export const MARK_FUNCTION = 'uv_os_getpriority';
+/** The unit counts (warm-up included) at which {@link passed} marks; empty when not segmenting. */
+let marks: number[] = [];
+/** The next entry of {@link marks}, Infinity when none is left. */
+let nextMark = Infinity;
+
+/**
+ * Sets the marks: every `units / segments` units, from the end of the warm-up back to the start
+ * and on to the end. The counted segments are the last `segments`; the warm-up's marks are
+ * there for V8: a branch first taken in optimised code deoptimises it, and with marks only in
+ * the counted range TurboFan compiled the loop again inside it (up to 27 M instructions in one
+ * segment of 250 short connections). Marked from the start, the mark is part of the feedback
+ * before the code is optimised.
+ */
+function planMarks(units: number, segments: number): void {
+  const size = units / segments;
+  const first = WARMUP % size;
+  marks = Array.from({ length: (WARMUP - first) / size + segments + 1 }, (_, k) => first + k * size);
+  nextMark = marks.shift() ?? Infinity;
+}
+
+/** How many marks a process with these amounts makes ({@link planMarks}): callgrind writes one part more. */
+export function markCount(warmup: number, units: number, segments: number): number {
+  const size = units / segments;
+  return Math.floor(warmup / size) + segments + 1;
+}
+
+/** Called with the units done so far, before each unit and after the last: marks a boundary. */
+function passed(done: number): void {
+  if (done !== nextMark) return;
+  os.getPriority();
+  nextMark = marks.shift() ?? Infinity;
+}
+
+/** `count` round trips one after another on `socket`: write 64 bytes, wait for 64 to come back. */
 function roundTrips(socket: net.Socket, count: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    let left = count;
+    let done = 0;
     let received = 0;
     const onData = (chunk: Buffer): void => {
       received += chunk.length;
-      while (received >= MESSAGE.length && left > 0) {
+      while (received >= MESSAGE.length && done < count) {
         received -= MESSAGE.length;
-        left -= 1;
-        if (left > 0) socket.write(MESSAGE);
+        done += 1;
+        passed(done);
+        if (done < count) socket.write(MESSAGE);
       }
-      if (left === 0) {
+      if (done === count) {
         socket.off('data', onData);
         socket.off('error', reject);
         resolve();
@@ -60,6 +107,7 @@ function roundTrips(socket: net.Socket, count: number): Promise<void> {
     };
     socket.on('data', onData);
     socket.once('error', reject);
+    passed(0);
     socket.write(MESSAGE);
   });
 }
@@ -68,8 +116,7 @@ async function pingpong(port: number, units: number): Promise<void> {
   const socket = net.connect({ host: HOST, port });
   socket.setNoDelay(true);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  await roundTrips(socket, WARMUP);
-  await roundTrips(socket, units);
+  await roundTrips(socket, WARMUP + units);
   socket.destroy();
 }
 
@@ -91,6 +138,7 @@ async function awaitableRecv(port: number, units: number): Promise<void> {
   const socket = (await connected(port)) as AwaitableSocket;
   if (typeof socket.recv !== 'function') throw new Error('awaitable-recv needs -r dist/lib/register.js');
   for (let i = 0; i < WARMUP + units; i += 1) {
+    passed(i);
     await socket.sendAll(MESSAGE);
     let received = 0;
     while (received < MESSAGE.length) {
@@ -99,6 +147,7 @@ async function awaitableRecv(port: number, units: number): Promise<void> {
       received += chunk.length;
     }
   }
+  passed(WARMUP + units);
   socket.destroy();
 }
 
@@ -118,9 +167,11 @@ async function awaitablePromiseSocket(port: number, units: number): Promise<void
   // (Node's idle timer, refreshed by every read and write), long enough never to fire.
   peer.setTimeout(PEER_TIMEOUT_MS);
   for (let i = 0; i < WARMUP + units; i += 1) {
+    passed(i);
     await peer.write(MESSAGE);
     if ((await peer.read(MESSAGE.length)) === undefined) throw new Error('the echo server closed the connection');
   }
+  passed(WARMUP + units);
   socket.destroy();
 }
 
@@ -136,14 +187,22 @@ function shortConnection(port: number): Promise<void> {
 }
 
 async function churn(port: number, units: number): Promise<void> {
-  for (let i = 0; i < WARMUP + units; i += 1) await shortConnection(port);
+  for (let i = 0; i < WARMUP + units; i += 1) {
+    passed(i);
+    await shortConnection(port);
+  }
+  passed(WARMUP + units);
 }
 
 /** Whole bulk transfers, one connection each: the CPU bench's transfer (bench/client.ts). */
 async function bulk(port: number, units: number): Promise<void> {
   const chunk = Buffer.alloc(BULK_TRANSFER.chunkBytes, 'b');
   for (let i = 0; i < WARMUP; i += 1) await sendBulk(port, BULK_TRANSFER.bytes, chunk);
-  for (let i = 0; i < units; i += 1) queuedWrites += await sendBulk(port, BULK_TRANSFER.bytes, chunk);
+  for (let i = 0; i < units; i += 1) {
+    passed(WARMUP + i);
+    queuedWrites += await sendBulk(port, BULK_TRANSFER.bytes, chunk);
+  }
+  passed(WARMUP + units);
 }
 
 function get(agent: http.Agent, port: number): Promise<void> {
@@ -159,16 +218,22 @@ function get(agent: http.Agent, port: number): Promise<void> {
 
 async function httpAgent(port: number, units: number): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  for (let i = 0; i < WARMUP + units; i += 1) await get(agent, port);
+  for (let i = 0; i < WARMUP + units; i += 1) {
+    passed(i);
+    await get(agent, port);
+  }
+  passed(WARMUP + units);
   agent.destroy();
 }
 
 async function fetchLoop(port: number, units: number): Promise<void> {
   const url = `http://${HOST}:${port}/`;
   for (let i = 0; i < WARMUP + units; i += 1) {
+    passed(i);
     const response = await fetch(url);
     await response.arrayBuffer();
   }
+  passed(WARMUP + units);
 }
 
 function ignore(): void {}
@@ -220,16 +285,24 @@ function bulkFigures(): Pick<CountedProcess, 'queuedWrites'> {
 }
 
 if (require.main === module) {
-  const [name = '', port = '', units = '', warmup] = process.argv.slice(2);
+  const [name = '', port = '', units = '', warmup, segments] = process.argv.slice(2);
   if (warmup !== undefined) WARMUP = Number(warmup);
   if (!(WARMUP >= 0)) {
     process.stderr.write(`counted.js: warmup must be a count >= 0, got ${JSON.stringify(warmup)}\n`);
     process.exit(2);
   }
+  if (segments !== undefined) {
+    const parts = Number(segments);
+    if (!(Number.isInteger(parts) && parts > 0 && Number(units) % parts === 0)) {
+      process.stderr.write(`counted.js: segments must be a whole number > 0 that divides units (${units}), got ${JSON.stringify(segments)}\n`);
+      process.exit(2);
+    }
+    planMarks(Number(units), parts);
+  }
   const run = WORKLOADS[name];
   counting = name;
   if (run === undefined || !(Number(port) > 0) || !(Number(units) >= 0)) {
-    process.stderr.write(`usage: counted.js <${COUNTED_WORKLOADS.join('|')}> <port> <units>\n`);
+    process.stderr.write(`usage: counted.js <${COUNTED_WORKLOADS.join('|')}> <port> <units> [warmup] [segments]\n`);
     process.exit(2);
   }
   run(Number(port), Number(units)).then(

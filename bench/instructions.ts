@@ -7,10 +7,15 @@
  * profile itself is thrown away). Only the client process is counted: the server is its own
  * unpatched process, started once.
  *
- * Marginal cost: each client (bench/counted.ts) runs twice, with `low` and `high` units of work
- * (after the same warm-up, long enough for V8 to have optimised the hot code); `(I(HIGH) - I(LOW)) / (HIGH - LOW)` is the cost of one unit, with
- * start-up, module loading and warm-up cancelled. Three sides per workload, four for ping-pong
- * and churn:
+ * Segments: each client (bench/counted.ts) does a warm-up (long enough for V8 to have optimised
+ * the hot code) and then the counted units in equal segments, marking every boundary with a call
+ * callgrind dumps its count at (`--dump-before`, {@link MARK_FUNCTION}), so one process gives the
+ * instructions of each counted segment, start-up and warm-up left out. A process's figure is its
+ * counted segments over their units; a side's, the median over its processes (two for churn,
+ * http and fetch, whose counts follow timing; one for the others), one process at a time. It
+ * replaced the difference of a low and a high process, which billed whatever timing changed over
+ * the whole of both runs to the units between the amounts (bench/README.md, "Instruction counts").
+ * Three sides per workload, four for ping-pong and churn:
  * - plain Node;
  * - `-r dist/lib/register.js` with every timeout armed (`TIMEOUTSOCKET_TIMEOUT=60s`);
  * - `-r dist/lib/register.js` with no timeout set (installed, nothing armed);
@@ -40,7 +45,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CountedProcess } from './counted';
+import { MARK_FUNCTION, markCount, type CountedProcess } from './counted';
+import { median, partTotals, segmentFigures, spreadOf, type Spread } from './segments';
 import { ARMED_TIMEOUT, checkReportFile, childEnv, reportModeEnv, startServer } from './processes';
 import type { ServerPorts } from './server';
 import { ARMED_INSTRUCTIONS, INSTALLED_INSTRUCTIONS, REPORT_OVER_ENFORCE_INSTRUCTIONS } from './targets';
@@ -82,21 +88,29 @@ function sidesOf(workload: CountedWorkload): Side[] {
   return SIDES.filter((side) => side.id !== 'report' || WITH_REPORT_SIDE.has(workload.name));
 }
 
+/** How much a side's processes do, and how their counted units are cut up. */
+interface Amounts {
+  /** Units done first in every process, uncounted: V8 tiers code up over thousands of calls. */
+  readonly warmup: number;
+  /** Units counted after the warm-up, in {@link segments} equal segments. */
+  readonly units: number;
+  /** Segments per process: callgrind dumps its count at each boundary (bench/counted.ts marks them). */
+  readonly segments: number;
+  /** Processes per side, one after another; the side's figure is the median of their figures. */
+  readonly repeats: number;
+}
+
 /** A workload of bench/counted.ts and what one unit of it is. */
-interface CountedWorkload {
+interface CountedWorkload extends Amounts {
   readonly name: string;
   readonly unit: string;
   readonly port: keyof ServerPorts;
-  /** Units done first in every run, uncounted: V8 tiers code up over thousands of calls. */
-  readonly warmup: number;
-  readonly low: number;
-  readonly high: number;
   /** Targets for the armed and installed sides, as a fraction over plain. */
   readonly armedTarget: number | null;
   /** Node flags for this workload's counted processes, every side alike, after {@link DETERMINISTIC}. */
   readonly nodeFlags?: readonly string[];
   /** `--quick` amounts where a tenth of the full ones does not fit (a few large units). */
-  readonly quick?: { readonly warmup: number; readonly low: number; readonly high: number };
+  readonly quick?: Partial<Amounts>;
 }
 
 /**
@@ -104,7 +118,7 @@ interface CountedWorkload {
  * whole process, on any side. A short connection leaves 1.5 to 2 KB in the old generation
  * (promoted by a scavenge, garbage later), so with V8's default limit a mark-compact came every
  * 5,000 or so connections, its place moving by hundreds of connections from one run to the
- * next. One that fell between the two amounts (in the high run only) billed its whole cost,
+ * next. One that fell (with the old low and high runs) between the two amounts, in the high run only, billed its whole cost,
  * about 30 M instructions, to the 1,500 connections counted: some +20,000 per connection, on
  * either patched side, depending on what the counting process had loaded. Its aftermath moves
  * a count too: a mark-compact deoptimises optimised code whose embedded maps died
@@ -112,23 +126,29 @@ interface CountedWorkload {
  * connections. A counted range cannot be long enough to average over many of them (a
  * connection takes about 14 ms under valgrind: ten mark-compacts' worth, 50,000 connections,
  * would take 12 minutes per run), so the count leaves them out of every side. The warm-up and
- * the high amount, 13,000 connections, grow the old generation to about 25 MB (`--trace-gc`),
+ * the counted units, 13,000 connections, grow the old generation to about 25 MB (`--trace-gc`),
  * well inside this size (bench/README.md, "Instruction counts").
  */
 const NO_MAJOR_GC = '--initial-old-space-size=64';
 
+/** Processes per side for the workloads whose counts follow timing (churn, http, fetch). */
+const REPEATS = 2;
+
 /** Targets: at most +2% per round trip and +3% per short connection armed; +1% installed and idle. */
 const WORKLOADS: readonly CountedWorkload[] = [
-  { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 8000, low: 1000, high: 11000, armedTarget: ARMED_INSTRUCTIONS.pingpong },
+  // pingpong: 9,000 of warm-up, then the 10,000 the old low and high runs counted between them (after 8,000 + 1,000).
+  { name: 'pingpong', unit: '64-byte round trip', port: 'echo', warmup: 9000, units: 10000, segments: 5, repeats: 1, armedTarget: ARMED_INSTRUCTIONS.pingpong },
   // churn: with no mark-compact, V8's last compiles of per-connection code came at about the
   // 9,500th connection (`--trace-opt`: a closure on every side, `armConnect` installed), inside
-  // the counted units of a 9,000-connection warm-up; 11,000 puts them before the low amount's.
-  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 11000, low: 500, high: 2000, armedTarget: ARMED_INSTRUCTIONS.churn, nodeFlags: [NO_MAJOR_GC] },
-  { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
-  { name: 'fetch', unit: 'fetch() keep-alive request', port: 'http', warmup: 4000, low: 500, high: 2500, armedTarget: null },
+  // the counted units of a 9,000-connection warm-up; 11,000 puts them before the counted ones.
+  // churn, http and fetch: REPEATS processes per side (their counts follow timing; see
+  // bench/README.md, "Instruction counts").
+  { name: 'churn', unit: 'short connection', port: 'churn', warmup: 11000, units: 2000, segments: 4, repeats: REPEATS, armedTarget: ARMED_INSTRUCTIONS.churn, nodeFlags: [NO_MAJOR_GC] },
+  { name: 'http', unit: 'http.Agent keep-alive request', port: 'http', warmup: 4000, units: 2000, segments: 4, repeats: REPEATS, armedTarget: null },
+  { name: 'fetch', unit: 'fetch() keep-alive request', port: 'http', warmup: 4000, units: 2000, segments: 4, repeats: REPEATS, armedTarget: null },
   // A transfer is 4,096 writes: 8 of warm-up put the counted ones past V8's tier-up of the write
   // path, and 10 counted ones (about two minutes under valgrind) span many scavenges.
-  { name: 'bulk', unit: 'bulk transfer, 256 MiB in 64 KiB writes', port: 'discard', warmup: 8, low: 2, high: 12, armedTarget: null, quick: { warmup: 1, low: 1, high: 2 } },
+  { name: 'bulk', unit: 'bulk transfer, 256 MiB in 64 KiB writes', port: 'discard', warmup: 8, units: 10, segments: 5, repeats: 1, armedTarget: null, quick: { warmup: 1, units: 2, segments: 2 } },
 ];
 
 /**
@@ -137,9 +157,14 @@ const WORKLOADS: readonly CountedWorkload[] = [
  * so the figures are mostly compiler work, not the cost.
  */
 function quickAmounts(workload: CountedWorkload): CountedWorkload {
-  if (workload.quick !== undefined) return { ...workload, ...workload.quick };
-  const tenth = (n: number): number => Math.max(10, Math.round(n / 10));
-  return { ...workload, warmup: tenth(workload.warmup), low: tenth(workload.low), high: tenth(workload.high) };
+  if (workload.quick !== undefined) return { ...workload, repeats: 1, ...workload.quick };
+  return { ...workload, ...quickOf(workload) };
+}
+
+/** A tenth of `amounts` (at least 10 units of each), in 2 segments, 1 process per side. */
+function quickOf(amounts: Amounts): Amounts {
+  const tenth = (n: number): number => Math.max(10, 2 * Math.round(n / 20));
+  return { warmup: tenth(amounts.warmup), units: tenth(amounts.units), segments: 2, repeats: 1 };
 }
 
 /** One client of the awaitable comparison: a workload of counted.ts on one side. */
@@ -156,7 +181,7 @@ const AWAITABLE_CLIENTS: readonly AwaitableClient[] = [
   { id: 'promise-socket', label: 'promise-socket write/read, plain Node', workload: 'awaitable-promise-socket', side: SIDES[0] },
 ];
 /** Same amounts for the three, so that their per-unit counts compare (see bench/README.md, caveat). */
-const AWAITABLE_AMOUNTS = { warmup: 3000, low: 1000, high: 11000 };
+const AWAITABLE_AMOUNTS: Amounts = { warmup: 3000, units: 10000, segments: 5, repeats: 1 };
 /** Targets, as throughput ratios: recv runs at >= 0.85 of event style and >= 1.3x promise-socket. */
 const AWAITABLE_TARGETS = { events: 0.85, promiseSocket: 1.3 };
 
@@ -185,9 +210,9 @@ export async function countInstructions(argv: readonly string[], env: NodeJS.Pro
   return (await countProcess(argv, env, cwd)).instructions;
 }
 
-/** {@link countInstructions}, with the last line the process printed on stdout. */
-function countProcess(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ instructions: number; lastLine: string }> {
-  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', ...argv];
+/** {@link countInstructions}, with the last line the process printed on stdout; `callgrind` are callgrind's own options. */
+function countProcess(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: string, callgrind: readonly string[] = ['--callgrind-out-file=/dev/null']): Promise<{ instructions: number; lastLine: string }> {
+  const args = ['--tool=callgrind', ...callgrind, ...argv];
   return new Promise((resolve, reject) => {
     const child = spawn('valgrind', args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
@@ -208,20 +233,26 @@ function countProcess(argv: readonly string[], env: NodeJS.ProcessEnv, cwd?: str
   });
 }
 
-/** What {@link marginal} found per unit: instructions, and for bulk the writes libuv queued. */
-interface Marginal {
+/** What {@link countSide} found per unit: the figure, every segment's, and for bulk the writes libuv queued. */
+interface SideCount {
+  /** The median over the side's processes of each one's counted range per unit. */
   readonly instructions: number;
+  /** Each process's segments, per unit, in order: the repeats a reader can see the spread of. */
+  readonly segments: number[][];
+  /** Each process's whole counted range per unit (the mean of its segments). */
+  readonly processes: number[];
   readonly queuedWrites?: number;
 }
 
-/** The instructions per unit of `workload` on `side`: two counted runs, their difference. */
-async function marginal(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high' | 'nodeFlags'>, side: Side, port: number, reportDir: () => string): Promise<number> {
-  return (await marginalFigures(workload, side, port, reportDir)).instructions;
-}
-
-/** {@link marginal}, with the per-unit figures the counted process reported besides. */
-async function marginalFigures(workload: Pick<CountedWorkload, 'name' | 'warmup' | 'low' | 'high' | 'nodeFlags'>, side: Side, port: number, reportDir: () => string): Promise<Marginal> {
-  const argv = (units: number): string[] => [
+/**
+ * The instructions per unit of `workload` on `side`: `repeats` processes one after another, each
+ * doing the warm-up and then `units` in `segments` equal segments, callgrind dumping its count at
+ * every mark between them (bench/counted.ts). A process's figure is its whole counted range per
+ * unit (the mean of its segments: a segment holds a scavenge or none, so a median of segments would
+ * pick one of the two); the side's is the median over its processes.
+ */
+async function countSide(workload: Amounts & Pick<CountedWorkload, 'name' | 'nodeFlags'>, side: Side, port: number, scratch: () => string): Promise<SideCount> {
+  const argv = [
     process.execPath,
     ...DETERMINISTIC,
     ...(workload.nodeFlags ?? []),
@@ -229,24 +260,31 @@ async function marginalFigures(workload: Pick<CountedWorkload, 'name' | 'warmup'
     COUNTED,
     workload.name,
     String(port),
-    String(units),
+    String(workload.units),
     String(workload.warmup),
+    String(workload.segments),
   ];
   const what = `${workload.name} ${side.id}`;
-  const run = async (units: number): Promise<{ instructions: number; seen: CountedProcess }> => {
+  const perSegment = workload.units / workload.segments;
+  const segments: number[][] = [];
+  let queued = 0;
+  for (let repeat = 0; repeat < workload.repeats; repeat += 1) {
     const env = childEnv(side.armed);
-    const reportFile = side.mode === 'report' ? path.join(reportDir(), `${workload.name}-${units}.jsonl`) : undefined;
+    const run = mkdtempSync(path.join(scratch(), `${workload.name}-${side.id}-`));
+    const reportFile = side.mode === 'report' ? path.join(run, 'report.jsonl') : undefined;
     if (reportFile !== undefined) Object.assign(env, reportModeEnv(reportFile));
-    const { instructions, lastLine } = await countProcess(argv(units), env);
+    const base = path.join(run, 'callgrind.out');
+    // One process at a time: the machine has 2 cores and a process's events per poll follow its timing.
+    const { lastLine } = await countProcess(argv, env, undefined, [`--callgrind-out-file=${base}`, `--dump-before=${MARK_FUNCTION}`]);
     const seen = checkSide(side, lastLine, what);
     if (reportFile !== undefined) checkReportFile(reportFile, what);
-    return { instructions, seen };
-  };
-  // The two runs in parallel: counts do not depend on timing, and the machine has 2 cores.
-  const [low, high] = await Promise.all([run(workload.low), run(workload.high)]);
-  const units = workload.high - workload.low;
-  const queued = low.seen.queuedWrites !== undefined && high.seen.queuedWrites !== undefined ? (high.seen.queuedWrites - low.seen.queuedWrites) / units : undefined;
-  return { instructions: (high.instructions - low.instructions) / units, ...(queued === undefined ? {} : { queuedWrites: queued }) };
+    segments.push(segmentFigures(partTotals(base), markCount(workload.warmup, workload.units, workload.segments), workload.segments, perSegment));
+    queued += seen.queuedWrites ?? 0;
+    rmSync(run, { recursive: true, force: true });
+  }
+  const processes = segments.map((figures) => figures.reduce((sum, n) => sum + n, 0) / figures.length);
+  const queuedWrites = workload.name === 'bulk' ? { queuedWrites: queued / (workload.units * workload.repeats) } : {};
+  return { instructions: median(processes), segments, processes, ...queuedWrites };
 }
 
 /** The side's process must have been what the side says: patched or not, armed or not, in its mode. */
@@ -278,8 +316,26 @@ interface CountedRow {
   readonly armedTarget: number | null;
   readonly installedTarget: number | null;
   readonly reportTarget: number | null;
+  /** Per side: every segment's figure, by process, and their spread (what the median is of). */
+  readonly repeats: Partial<Record<Side['id'], Repeats>>;
   /** bulk: the writes libuv queued per transfer, by side (timing decides it; see the header). */
   readonly queuedWritesPerUnit?: Partial<Record<Side['id'], number>>;
+}
+
+/** What a side's figure is the median of, for the JSON: so that a reader sees how far the counts move. */
+interface Repeats {
+  /** Per process, each segment's instructions per unit, in order. */
+  readonly segments: number[][];
+  /** Per process, its whole counted range per unit (the mean of its segments). */
+  readonly processes: number[];
+  /** Of all the segments (a segment with a scavenge and one without differ by several percent). */
+  readonly spread: Spread;
+  /** Of the processes' figures: how far two counts of the same build differ. */
+  readonly processSpread: Spread;
+}
+
+function repeatsOf(count: SideCount): Repeats {
+  return { segments: count.segments, processes: count.processes, spread: spreadOf(count.segments.flat()), processSpread: spreadOf(count.processes) };
 }
 
 function percent(extra: number): string {
@@ -321,6 +377,8 @@ function table(rows: readonly CountedRow[]): string {
 interface AwaitableRow {
   readonly unit: string;
   readonly perUnit: Record<AwaitableClient['id'], number>;
+  /** Every segment's figure per client, by process, and their spread. */
+  readonly repeats: Record<AwaitableClient['id'], Repeats>;
   /** events / recv: recv's speed relative to event-style code, by instructions. */
   readonly ofEvents: number;
   /** promise-socket / recv: how many times promise-socket's speed, by instructions. */
@@ -330,13 +388,17 @@ interface AwaitableRow {
 
 async function countAwaitable(port: number, reportDir: () => string): Promise<AwaitableRow> {
   const perUnit = {} as Record<AwaitableClient['id'], number>;
+  const repeats = {} as Record<AwaitableClient['id'], Repeats>;
   for (const client of AWAITABLE_CLIENTS) {
-    perUnit[client.id] = await marginal({ name: client.workload, ...AWAITABLE_AMOUNTS }, client.side, port, reportDir);
+    const count = await countSide({ name: client.workload, ...AWAITABLE_AMOUNTS }, client.side, port, reportDir);
+    perUnit[client.id] = count.instructions;
+    repeats[client.id] = repeatsOf(count);
     process.stderr.write(`  awaitable ${client.id}: ${Math.round(perUnit[client.id])} instructions per 64-byte round trip\n`);
   }
   return {
     unit: '64-byte round trip',
     perUnit,
+    repeats,
     ofEvents: perUnit.events / perUnit.recv,
     ofPromiseSocket: perUnit['promise-socket'] / perUnit.recv,
     targets: AWAITABLE_TARGETS,
@@ -397,12 +459,15 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
   try {
     for (const workload of chosen) {
       const perUnit = {} as CountedRow['perUnit'];
+      const repeats: CountedRow['repeats'] = {};
       const queued: Partial<Record<Side['id'], number>> = {};
       for (const side of sidesOf(workload)) {
-        const figures = await marginalFigures(workload, side, server!.ports[workload.port], reportDirFor);
+        const figures = await countSide(workload, side, server!.ports[workload.port], reportDirFor);
         perUnit[side.id] = figures.instructions;
+        repeats[side.id] = repeatsOf(figures);
         if (figures.queuedWrites !== undefined) queued[side.id] = figures.queuedWrites;
-        process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id]!)} instructions per ${workload.unit}\n`);
+        const processes = figures.processes.map((n) => Math.round(n)).join(', ');
+        process.stderr.write(`  ${workload.name} ${side.id}: ${Math.round(perUnit[side.id]!)} instructions per ${workload.unit} (processes: ${processes})\n`);
       }
       const hasReport = perUnit.report !== undefined;
       rows.push({
@@ -415,6 +480,7 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
         armedTarget: workload.armedTarget,
         installedTarget: INSTALLED_TARGETS[workload.name] ?? null,
         reportTarget: hasReport ? REPORT_OVER_ENFORCE_INSTRUCTIONS : null,
+        repeats,
         ...(Object.keys(queued).length === 0 ? {} : { queuedWritesPerUnit: queued }),
       });
     }
@@ -433,10 +499,10 @@ export async function runInstructions(only: ReadonlySet<string> | null, quick = 
     quick,
     armed: `TIMEOUTSOCKET_TIMEOUT=${ARMED_TIMEOUT}`,
     report: 'TIMEOUTSOCKET_MODE=report with a report collector (TIMEOUTSOCKET_REPORT_FILE), every timeout armed; compared with the armed (enforce) side',
-    method: 'callgrind instructions of the client process, (I(high) - I(low)) / (high - low)',
+    method: 'callgrind instructions of the client process, dumped at marks between segments of its units (bench/counted.ts); a process\'s figure is its counted segments\' instructions over their units; a side\'s, the median over its processes (rows[].repeats holds every segment and process)',
     nodeFlags: DETERMINISTIC,
     amounts: {
-      ...Object.fromEntries(chosen.map((w) => [w.name, { warmup: w.warmup, low: w.low, high: w.high, ...(w.nodeFlags === undefined ? {} : { nodeFlags: w.nodeFlags }) }])),
+      ...Object.fromEntries(chosen.map((w) => [w.name, { warmup: w.warmup, units: w.units, segments: w.segments, repeats: w.repeats, ...(w.nodeFlags === undefined ? {} : { nodeFlags: w.nodeFlags }) }])),
       ...(awaitableRow === undefined ? {} : { awaitable: AWAITABLE_AMOUNTS }),
     },
     seconds: (Date.now() - started) / 1000,
