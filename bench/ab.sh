@@ -21,7 +21,8 @@
 #     fetch     fetch() requests after 10,000 warm-up ones (default 10000)
 # The warm-ups are the CPU bench's (bench/run.ts CHURN_WARMUP, REQUESTS_WARMUP): V8 tiers the
 # per-connection and per-request code up until about then, and the shim's side has more of it.
-# The defaults make a plain process run a few seconds, so start-up is about 1% of it; small
+# The outside figure includes the warm-up and its one-time tier-up (bench/README.md, "The outside
+# A/B"). The defaults make a plain process run a few seconds, so start-up is about 1% of it; small
 # units only prove the script works.
 set -euo pipefail
 cd "$(dirname "$0")/.."

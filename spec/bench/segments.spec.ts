@@ -26,7 +26,7 @@ describe('counting in segments (bench/segments.ts)', () => {
   });
 
   it('takes the counted segments: the last ones before the exit part, per unit', () => {
-    // start-up, two warm-up segments, three counted ones, the exit: five marks
+    // start-up, two warm-up segments, three counted ones, the exit: seven parts, six marks
     expect(segmentFigures([9_000_000, 5000, 4000, 1000, 1200, 1100, 42], 6, 3, 10)).toEqual([100, 120, 110]);
   });
 
