@@ -1099,7 +1099,9 @@ export function httpClientSocket(socket: InternalSocket): SocketState | undefine
   // handle, not `_writeGeneric`, so no first write ever chooses for it.
   if (isTls(socket) && socket.alpnProtocol === 'h2') {
     state.flags |= DECIDED;
+    const was = protocolOf(state);
     choose(socket, state, STREAM_ID, 'alpn');
+    if (was !== STREAM_ID) leaveGreeting(state, was);
     return undefined;
   }
   state.flags |= DECIDED;

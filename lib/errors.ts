@@ -141,6 +141,9 @@ export class SocketTimeoutError extends BrandedError {
  */
 export function timerTimeoutError(details: SocketTimeoutDetails): SocketTimeoutError {
   const limit = Error.stackTraceLimit;
+  // Not a number (deleted, or an application's accessor): V8 captures no frames then anyway,
+  // and nothing of the application's is set or called.
+  if (typeof limit !== 'number') return new SocketTimeoutError(details);
   // Reflect.set, not an assignment: that throws in strict mode where the property is read-only.
   if (!Reflect.set(Error, 'stackTraceLimit', 0)) return new SocketTimeoutError(details);
   try {

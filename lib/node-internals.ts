@@ -381,6 +381,19 @@ interface TimeoutInternals {
   _idleTimeout: number;
 }
 
+/*
+ * Two more facts the deadline timer and the fire path rest on, no code of their own here:
+ * - A Timeout's start, new (`setTimeout`) or refreshed, is `binding.getLibuvNow()` in whole ms:
+ *   internal/timers.js `insert(item, msecs, start = binding.getLibuvNow())`, which `refresh()`
+ *   reaches through `active()`/`unrefActive()` → `insertGuarded()` with no start (20 to 26; on
+ *   20 `insertGuarded(item, refed, start)` passes an undefined start on, so the default applies).
+ *   So a timer set for an exact due time fires no earlier than 1 ms before it
+ *   (lib/deadline-timer.ts `DUE_SLACK_MS`, and its `exact` schedule, rest on this).
+ * - `socket.destroy(err)` reads `err.stack` at once: internal/streams/destroy.js `checkError()`
+ *   (`err.stack; // eslint-disable-line`, 20 to 26), so a destroyed socket's error stack is
+ *   formatted then, not when someone reads it (lib/errors.ts `timerTimeoutError`).
+ */
+
 /**
  * Re-arms a Node `Timeout` to fire `delay` ms from now, reusing it: `refresh()` re-inserts it
  * with its `_idleTimeout` as the delay, from libuv's cached loop time, keeps it unref'd, and

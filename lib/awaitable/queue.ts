@@ -7,9 +7,8 @@
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';
 import { now } from '../clock';
-import { isNonBlocking, type PhaseTimeouts } from '../config';
+import { isNonBlocking, isOn, type PhaseTimeouts } from '../config';
 import { DeadlineTimer, earliestDue, hasExpired, NOTHING_DUE, type DeadlineOwner } from '../deadline-timer';
-import { isOn } from '../config';
 import { effectiveTimeouts, standDown, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../errors';
 import { hasNoHandle } from '../node-internals';
@@ -101,8 +100,11 @@ export abstract class Job<T> {
     if (!this.settled) {
       this.settled = true;
       if (this.abortListener !== undefined) this.unwatchAbort();
-      if (this.resolvers !== undefined) this.resolvers.resolve(value);
-      else this.earlyValue = value;
+      const resolvers = this.resolvers;
+      if (resolvers !== undefined) {
+        this.resolvers = undefined; // the settled promise holds the value: a spare job, kept as long as the socket, must not
+        resolvers.resolve(value);
+      } else this.earlyValue = value;
     }
     return true;
   }
@@ -111,8 +113,11 @@ export abstract class Job<T> {
     if (!this.settled) {
       this.settled = true;
       if (this.abortListener !== undefined) this.unwatchAbort();
-      if (this.resolvers !== undefined) this.resolvers.reject(error);
-      else this.earlyError = error;
+      const resolvers = this.resolvers;
+      if (resolvers !== undefined) {
+        this.resolvers = undefined;
+        resolvers.reject(error);
+      } else this.earlyError = error;
     }
     return true;
   }

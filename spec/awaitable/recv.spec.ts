@@ -1,4 +1,6 @@
 /** recv and recvInto. */
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import * as tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { startEofServer, startHungServer, startResetServer, startSilentServer, startSlowDripServer } from '../../fixtures/servers';
@@ -249,5 +251,33 @@ describe('randomised integrity', () => {
     await writer;
     expect(Buffer.concat(parts).equals(sent)).toBe(true);
     expect(timeouts).toBeGreaterThan(0); // the test only proves something if calls did time out
+  });
+});
+
+describe('memory', () => {
+  /** V8's collector, reached without starting the process with --expose-gc. */
+  function collector(): () => void {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  }
+
+  it('a waiting recv (the socket reuses its job for those) lets go of the Buffer it resolved with once the application drops it', async () => {
+    const gc = collector();
+    const { client, peer } = await pair();
+    // In a function of its own, so that no variable of this one holds the Buffer or its promise.
+    const receive = async (): Promise<WeakRef<Buffer>> => {
+      const pending = client.recv(1 << 16); // nothing buffered, nothing queued: the reused job waits
+      await peer.sendAll(Buffer.alloc(1000, 1));
+      const received = await pending;
+      expect(received.length).toBeGreaterThan(0);
+      return new WeakRef(received);
+    };
+    const ref = await receive();
+    // No deref() before the last: it keeps its target alive to the end of the job it runs in.
+    for (let i = 0; i < 4; i++) {
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(ref.deref()).toBeUndefined();
   });
 });

@@ -455,4 +455,13 @@ describe('undici over HTTP/2 (ALPN h2): the connection stays a stream', () => {
     expect(protocolOfSocket(socket as unknown as InternalSocket)).toBe('stream');
     await staysOpen(socket, 3 * T);
   });
+
+  it('over h2 with nothing written through the socket (node:http2 writes through the handle), the request messages choose stream', async () => {
+    const socket = await tlsClient(await silentTlsServer(), 'h2');
+    const streams = getStats().protocols.stream.sockets;
+    undiciSends(socket);
+    expect(protocolOfSocket(socket as unknown as InternalSocket)).toBe('stream');
+    expect(getStats().protocols.stream.sockets).toBe(streams + 1);
+    await staysOpen(socket, 3 * T);
+  });
 });
