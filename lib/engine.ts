@@ -55,6 +55,7 @@ import {
   isTlsClient,
   queuedBytes,
   readEnded,
+  readsTakenOver,
   SECURE_EVENT,
   type NodeSocket,
 } from './node-internals';
@@ -121,6 +122,24 @@ const BODY_OF_REQUEST = 32768;
 const OVERDUE = 16384;
 /** A TLS socket (`encrypted`, fixed for the socket's life): its writes take the general path, which asks about its handshake. */
 const IS_TLS = 65536;
+/**
+ * Node ran the socket's activity hook (`_unrefTimer`, {@link noteActivity}) since the bit was
+ * last cleared: set by every run, cleared by a write that opens or renews a {@link BY_HOOK} window.
+ */
+const HEARD = 131072;
+/**
+ * The pending reply window learns that its reply came from {@link HEARD} (a read ran the hook
+ * since the window's latest write), not from `bytesRead` against `replyMark`; see
+ * {@link renewReplyWindow} for why that is exact where it is used.
+ */
+const BY_HOOK = 262144;
+/**
+ * A write of this socket was once left queued (`writableLength` > 0 after it): Node then runs
+ * the hook for things that are not reads (the write's completion; `_onTimeout` once the stream's
+ * own idle timer fires, since net.js keeps `kLastWriteQueueSize` from that write until then), so
+ * this socket's windows keep counting bytes for good.
+ */
+const WROTE_QUEUED = 524288;
 
 /**
  * The bits that keep a write off the {@link armAfterWrite} steady path, and their value there: a
@@ -129,7 +148,7 @@ const IS_TLS = 65536;
  * not handed to the awaitable API). Every other state goes the general way.
  */
 const STEADY_MASK =
-  IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE | PROTOCOL_BITS | DECIDED | AWAIT_RESPONSE | TUNNEL | BODY | BODY_OF_REQUEST | OVERDUE | IS_TLS;
+  IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE | PROTOCOL_BITS | DECIDED | AWAIT_RESPONSE | TUNNEL | BODY | BODY_OF_REQUEST | OVERDUE | IS_TLS | WROTE_QUEUED;
 const STEADY_REQUEST_REPLY = IS_CLIENT | DECIDED | (PROTOCOL_IDS['request-reply'] << PROTOCOL_SHIFT);
 
 /**
@@ -445,8 +464,18 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
  */
 export function noteActivity(socket: InternalSocket): void {
   const state = socket[STATE];
-  if (state === undefined || state === NOT_TCP || (state as SocketState).connectAt === 0) return;
-  settleConnect(socket, state as SocketState);
+  if (state === undefined || state === NOT_TCP) return;
+  (state as SocketState).flags |= HEARD; // a read, for a BY_HOOK window (see renewReplyWindow)
+  if ((state as SocketState).connectAt !== 0) settleConnect(socket, state as SocketState);
+}
+
+/**
+ * Called by the patched `_writeGeneric` just before Node's own runs: has the activity hook run
+ * since this socket's last write? Asked before, because Node's write runs the hook itself.
+ */
+export function heardSinceWrite(socket: InternalSocket): boolean {
+  const state = socket[STATE];
+  return state !== undefined && state !== NOT_TCP && ((state as SocketState).flags & HEARD) !== 0;
 }
 
 /**
@@ -482,7 +511,7 @@ export const IDLE_GRACE_MS = 100;
  * calls it is on the prototype only once a deadline is in force somewhere in the process
  * (`engageHotPath`, lib/runtime.ts): until then this would return at the timeouts test.
  */
-export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: unknown, encoding?: unknown): void {
+export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: unknown, encoding?: unknown, heard?: boolean): void {
   const existing = socket[STATE];
   // The steady state, most writes of a request-reply client: one mask test says that only the
   // reply window needs a look, and `writableLength` 0 that the write went out at once (so there
@@ -491,20 +520,35 @@ export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: u
   if (existing !== undefined && ((existing as SocketState).flags & STEADY_MASK) === STEADY_REQUEST_REPLY && socket.writableLength === 0) {
     const read = effectiveTimeouts(socket).read;
     if (isOn(read) && !socket.connecting) {
-      renewReplyWindow(socket, existing as SocketState, read);
+      renewReplyWindow(socket, existing as SocketState, read, heard);
       return;
     }
   }
+  // Apart, so that V8, which inlines this into the patched `_writeGeneric`, does not spend that
+  // function's inlining budget (a sum of bytecode sizes) on a path the steady state never runs.
+  armAfterWriteInGeneral(socket, existing, writev, data, encoding, heard);
+}
+
+/** The general path of {@link armAfterWrite}: every write that is not a steady one. */
+function armAfterWriteInGeneral(
+  socket: InternalSocket,
+  existing: SocketState | typeof NOT_TCP | undefined,
+  writev: unknown,
+  data: unknown,
+  encoding: unknown,
+  heard: boolean | undefined,
+): void {
   if (existing === NOT_TCP || (existing as SocketState | undefined)?.awaitable) return;
   const timeouts = effectiveTimeouts(socket);
   if (!hasAnyTimeout(timeouts) || socket.connecting) return; // writes made while connecting come back here on connect
   const state = (existing as SocketState | undefined) ?? stateFor(socket, true);
   if (state === undefined) return;
+  if (socket.writableLength !== 0) state.flags |= WROTE_QUEUED;
   if (isOn(timeouts.read) && state.client) {
     if ((state.flags & DECIDED) === 0) chooseFromFirstWrite(socket, state, writev, data, encoding);
-    if (writeOpensWindow(socket, state)) {
+    if (writeOpensWindow(socket, state, heard)) {
       if (isHandshaking(socket)) waitForHandshake(socket, state, timeouts.read, writev, data, encoding);
-      else openReplyWindow(socket, state, timeouts.read, writev, data, encoding);
+      else openReplyWindow(socket, state, timeouts.read, writev, data, encoding, heard);
     }
   }
   if (!state.writeWatch && (isOn(timeouts.write) || isOn(timeouts.read))) watchWriteQueue(socket, state, timeouts);
@@ -547,15 +591,29 @@ function holdRedisWindow(socket: InternalSocket, state: SocketState, read: numbe
 /**
  * Opens a reply window (or, with one pending, moves its clock to this write). `writev`, `data`
  * and `encoding` are the write's own, when a write opens it: a redis window reads its commands.
+ * `heard`: whether the activity hook ran since the latest write, asked before this write ran it
+ * ({@link heardSinceWrite}); `undefined` when no write opens the window. The window is kept by
+ * `bytesRead` from here on (a BY_HOOK one becomes one).
  */
-function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number, writev?: unknown, data?: unknown, encoding?: unknown): void {
+function openReplyWindow(
+  socket: InternalSocket,
+  state: SocketState,
+  timeout: number,
+  writev?: unknown,
+  data?: unknown,
+  encoding?: unknown,
+  heard?: boolean,
+): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
   const bytesRead = socket.bytesRead;
   const at = stamp(now());
-  if (state.replyAt !== 0 && bytesRead === state.replyMark && (state.flags & BODY) === 0) {
+  const came = replyCameSince(socket, state, heard);
+  state.flags &= ~BY_HOOK;
+  if (state.replyAt !== 0 && !came && (state.flags & BODY) === 0) {
     // Still no reply, and the request is still going out (a body streamed in chunks): the
     // reply clock runs from the last write. The timer stays as it is; the check reschedules.
     state.replyAt = at;
+    state.replyMark = bytesRead; // the same count, or (a BY_HOOK window) no byte since its latest write
     return;
   }
   // Otherwise a fresh window: none was pending, or the pending one belongs to a request that
@@ -585,21 +643,41 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
 }
 
 /**
+ * Has the reply of the pending window come, since the window's latest write? A BY_HOOK window
+ * asks `heard` ({@link HEARD} as it was before the write that asks, or as it is now when no write
+ * asks); any other compares `bytesRead` with the count at that write.
+ */
+function replyCameSince(socket: InternalSocket, state: SocketState, heard: boolean | undefined): boolean {
+  if ((state.flags & BY_HOOK) === 0) return socket.bytesRead !== state.replyMark;
+  return heard ?? (state.flags & HEARD) !== 0;
+}
+
+/**
  * {@link openReplyWindow} for the steady path of {@link armAfterWrite}: a request-reply window
  * opened by a write (no redis limit, no body window: the steady mask rules them out), the same
- * decisions in the same order with the protocol questions left out.
+ * decisions in the same order with the protocol questions left out, and kept BY_HOOK: whether
+ * its reply came is whether Node ran the activity hook since this write ({@link HEARD}), so no
+ * write reads `bytesRead` (a C++ accessor, about 125 instructions with its number).
+ *
+ * Why the hook says it exactly here. Node runs `_unrefTimer` for every chunk it reads
+ * (`onStreamRead`, and the http server's parser, which reads a consumed handle), and besides
+ * only for: connect and afterConnect (before any window), the write itself inside
+ * `_writeGeneric` (before this runs, which clears the bit after it), the completion of a write
+ * libuv queued and `_onTimeout` after such a write (a socket that ever had one is
+ * {@link WROTE_QUEUED} and never comes here), lib/node-internals.ts `WRAPPED_SOCKET_METHODS`. So
+ * on a socket that comes here the bit set after this write means a chunk was read. A read that
+ * would not run the hook is one TLS took over (STARTTLS: the TLSWrap reads the handle); the
+ * check asks {@link readsTakenOver} before it fires such a window.
  */
-function renewReplyWindow(socket: InternalSocket, state: SocketState, read: number): void {
+function renewReplyWindow(socket: InternalSocket, state: SocketState, read: number, heard: boolean | undefined): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
-  const bytesRead = socket.bytesRead;
   const clock = now();
   const at = stamp(clock);
-  if (state.replyAt !== 0 && bytesRead === state.replyMark) {
-    state.replyAt = at; // still no reply: the clock runs from this write, the timer stays
-    return;
-  }
-  state.replyAt = at;
-  state.replyMark = bytesRead;
+  // replyCameSince, written out: V8 left the call out of line here once its budget was spent.
+  const pending = state.replyAt !== 0 && ((state.flags & BY_HOOK) !== 0 ? heard !== true : socket.bytesRead === state.replyMark);
+  state.flags = (state.flags | BY_HOOK) & ~HEARD;
+  state.replyAt = at; // still no reply: the clock runs from this write, the timer stays
+  if (pending) return;
   state.replyLimit = 0;
   noteArmed(socket, 'read', read, state.address, state.port);
   // The timer is lazy: one running for an earlier due time stays, and its check moves it here.
@@ -612,7 +690,7 @@ function renewReplyWindow(socket: InternalSocket, state: SocketState, read: numb
 function endReplyWindow(state: SocketState): void {
   state.replyAt = 0;
   state.replyLimit = 0;
-  endBody(state);
+  state.flags &= ~(BODY | BODY_OF_REQUEST | BY_HOOK);
 }
 
 /** A BODY window, if one is open, is over. */
@@ -803,6 +881,9 @@ function phaseTimeout(state: SocketState, phase: Phase, timeouts: PhaseTimeouts)
  * move its inactivity clock, sampled often while they flow so a stall is seen soon after it began.
  */
 function replyArrived(socket: InternalSocket, state: SocketState, at: number): boolean {
+  // A BY_HOOK window (never a body): a chunk read since its latest write, or reads TLS took
+  // over, whose bytes the socket cannot see (then never a false timeout; see renewReplyWindow).
+  if ((state.flags & BY_HOOK) !== 0) return (state.flags & HEARD) !== 0 || readsTakenOver(socket);
   const moved = socket.bytesRead !== state.replyMark;
   if ((state.flags & BODY) === 0) return moved;
   if ((state.flags & BODY_OF_REQUEST) !== 0 && bodyEnded(httpResponseOf(socket))) return true;
@@ -1104,12 +1185,15 @@ function chooseAfterHandshake(socket: InternalSocket, state: SocketState): void 
  */
 const REPLIES_TO_WRITES = PROTOCOLS.reduce((bits, protocol) => (protocol.repliesToWrites ? bits | (1 << protocol.id) : bits), 0);
 
-/** Does this write open (or extend) a reply window, under the socket's protocol? One flag test for most. */
-function writeOpensWindow(socket: InternalSocket, state: SocketState): boolean {
+/**
+ * Does this write open (or extend) a reply window, under the socket's protocol? One flag test for
+ * most. `heard`: as {@link openReplyWindow}'s.
+ */
+function writeOpensWindow(socket: InternalSocket, state: SocketState, heard: boolean | undefined): boolean {
   const id = protocolOf(state);
   if (id !== HTTP_ID) return ((REPLIES_TO_WRITES >> id) & 1) !== 0;
   if ((state.flags & AWAIT_RESPONSE) === 0) return false; // a request body, an idle pooled socket
-  if ((state.flags & TUNNEL) !== 0 && state.replyAt !== 0 && socket.bytesRead !== state.replyMark) {
+  if ((state.flags & TUNNEL) !== 0 && state.replyAt !== 0 && replyCameSince(socket, state, heard)) {
     // The upgrade or CONNECT was answered and the client now speaks the tunnelled protocol.
     endReplyWindow(state);
     becomeTunnel(socket, state);
@@ -1180,7 +1264,7 @@ export function httpResponseHead<M>(socket: InternalSocket, message: M, bodyOf: 
   const body = bodyOf(message);
   if (body === NO_BODY_WINDOW) return;
   const at = stamp(now());
-  state.flags |= body === BODY_OF_HTTP_REQUEST ? BODY | BODY_OF_REQUEST : BODY;
+  state.flags = (state.flags & ~BY_HOOK) | (body === BODY_OF_HTTP_REQUEST ? BODY | BODY_OF_REQUEST : BODY);
   state.replyAt = at;
   state.replyMark = socket.bytesRead;
   state.replyLimit = 0;

@@ -316,6 +316,21 @@ export function readEnded(socket: net.Socket): boolean {
 }
 
 /**
+ * Has TLS taken over this socket's reads? `new tls.TLSSocket(socket)` (STARTTLS: `tls.connect({
+ * socket })`, or a hand-built one as mysqljs makes) wraps the socket's handle in a TLSWrap,
+ * which reads the handle from then on: the socket's own onread (`onStreamRead`, which runs
+ * `_unrefTimer`) no longer runs, though the handle's `bytesRead` still counts what TLS reads.
+ * `_wrapHandle` then redefines the handle's `reading` as an accessor of the TLS socket's
+ * (`defineHandleReading(this, handle)`, `_tls_wrap.js` on 20, `internal/tls/wrap.js` from 22;
+ * 20 to 26); a handle nothing wrapped has `reading` as a plain field (net.js `tryReadStart`).
+ * Asked only when a deadline is about to fire, never per chunk.
+ */
+export function readsTakenOver(socket: NodeSocket): boolean {
+  const handle = socket._handle;
+  return handle !== null && typeof Object.getOwnPropertyDescriptor(handle, 'reading')?.get === 'function';
+}
+
+/**
  * The error a destroyed socket was destroyed with (`errored`, public on streams since 18), or
  * `undefined`.
  */

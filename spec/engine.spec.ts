@@ -571,6 +571,35 @@ describe('a blocked event loop', () => {
     }
   });
 
+  it('settles the reply window of a socket whose reads TLS took over (STARTTLS with no reply first), not firing it', async () => {
+    setDefaultSocketTimeout({ read: T });
+    // The server echoes a first line, then takes the word STARTTLS as its cue to wrap its side
+    // in TLS at once, answering nothing in plain text (as a MySQL server does after SSLRequest).
+    const server = await serverOf((s) => {
+      s.on('data', function onPlain(chunk: Buffer) {
+        if (!chunk.toString().includes('STARTTLS')) {
+          s.write(chunk);
+          return;
+        }
+        s.off('data', onPlain);
+        track(new tls.TLSSocket(s, { isServer: true, secureContext: tls.createSecureContext({ key: TLS_KEY, cert: TLS_CERT }) }));
+      });
+    });
+    const plain = connect(portOf(server));
+    await once(plain, 'connect');
+    plain.write('hello');
+    await once(plain, 'data');
+    plain.write('STARTTLS'); // a steady write: its window learns of a reply from the activity hook
+    const state = (plain as InternalSocket)[STATE] as { replyAt: number };
+    expect(state.replyAt).not.toBe(0); // the reply deadline is armed
+    const secure = track(new tls.TLSSocket(plain, { isServer: false, secureContext: tls.createSecureContext({ ca: TLS_CERT }) }));
+    (secure as unknown as { _start(): void })._start();
+    await once(secure, 'secure'); // the handshake's bytes were read by TLS, never by `plain`'s own onread
+    await waitUntil(() => state.replyAt === 0 || plain.destroyed, 10 * T, 'the window settled');
+    expect(plain.destroyed).toBe(false);
+    expect(secure.destroyed).toBe(false);
+  });
+
   describe('blocked again by the callback that delivered the previous answer', () => {
     // The pattern of back-to-back blocks: the reply deadline of request N runs out while the
     // loop is blocked, and before its second look runs, the I/O callback that delivers N's
