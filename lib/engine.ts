@@ -133,13 +133,6 @@ const HEARD = 131072;
  * {@link renewReplyWindow} for why that is exact where it is used.
  */
 const BY_HOOK = 262144;
-/**
- * A write of this socket was once left queued (`writableLength` > 0 after it): Node then runs
- * the hook for things that are not reads (the write's completion; `_onTimeout` once the stream's
- * own idle timer fires, since net.js keeps `kLastWriteQueueSize` from that write until then), so
- * this socket's windows keep counting bytes for good.
- */
-const WROTE_QUEUED = 524288;
 
 /**
  * The bits that keep a write off the {@link armAfterWrite} steady path, and their value there: a
@@ -148,7 +141,7 @@ const WROTE_QUEUED = 524288;
  * not handed to the awaitable API). Every other state goes the general way.
  */
 const STEADY_MASK =
-  IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE | PROTOCOL_BITS | DECIDED | AWAIT_RESPONSE | TUNNEL | BODY | BODY_OF_REQUEST | OVERDUE | IS_TLS | WROTE_QUEUED;
+  IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE | PROTOCOL_BITS | DECIDED | AWAIT_RESPONSE | TUNNEL | BODY | BODY_OF_REQUEST | OVERDUE | IS_TLS;
 const STEADY_REQUEST_REPLY = IS_CLIENT | DECIDED | (PROTOCOL_IDS['request-reply'] << PROTOCOL_SHIFT);
 
 /**
@@ -543,10 +536,10 @@ function armAfterWriteInGeneral(
   if (!hasAnyTimeout(timeouts) || socket.connecting) return; // writes made while connecting come back here on connect
   const state = (existing as SocketState | undefined) ?? stateFor(socket, true);
   if (state === undefined) return;
-  if (socket.writableLength !== 0) state.flags |= WROTE_QUEUED;
+  leaveByHook(socket, state, heard); // every write but a steady one keeps its window by bytesRead
   if (isOn(timeouts.read) && state.client) {
     if ((state.flags & DECIDED) === 0) chooseFromFirstWrite(socket, state, writev, data, encoding);
-    if (writeOpensWindow(socket, state, heard)) {
+    if (writeOpensWindow(socket, state)) {
       if (isHandshaking(socket)) waitForHandshake(socket, state, timeouts.read, writev, data, encoding);
       else openReplyWindow(socket, state, timeouts.read, writev, data, encoding, heard);
     }
@@ -605,15 +598,13 @@ function openReplyWindow(
   heard?: boolean,
 ): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
+  leaveByHook(socket, state, heard);
   const bytesRead = socket.bytesRead;
   const at = stamp(now());
-  const came = replyCameSince(socket, state, heard);
-  state.flags &= ~BY_HOOK;
-  if (state.replyAt !== 0 && !came && (state.flags & BODY) === 0) {
+  if (state.replyAt !== 0 && bytesRead === state.replyMark && (state.flags & BODY) === 0) {
     // Still no reply, and the request is still going out (a body streamed in chunks): the
     // reply clock runs from the last write. The timer stays as it is; the check reschedules.
     state.replyAt = at;
-    state.replyMark = bytesRead; // the same count, or (a BY_HOOK window) no byte since its latest write
     return;
   }
   // Otherwise a fresh window: none was pending, or the pending one belongs to a request that
@@ -643,14 +634,21 @@ function openReplyWindow(
 }
 
 /**
- * Has the reply of the pending window come, since the window's latest write? A BY_HOOK window
- * asks `heard` ({@link HEARD} as it was before the write that asks, or as it is now when no write
- * asks); any other compares `bytesRead` with the count at that write.
+ * A BY_HOOK window goes back to counting bytes, before any path but the steady one touches it:
+ * `replyMark` becomes the count now if no chunk was read since the window's latest write
+ * (`heard`: {@link HEARD} as it was before the write that asks, or as it is now when no write
+ * asks), so the window reads as before; else {@link REPLY_CAME}. So only steady writes, which
+ * are written at once and on plain TCP, ever find a BY_HOOK window: no write libuv queued (whose
+ * completion, and `_onTimeout` while it is in flight, run the hook too) comes between.
  */
-function replyCameSince(socket: InternalSocket, state: SocketState, heard: boolean | undefined): boolean {
-  if ((state.flags & BY_HOOK) === 0) return socket.bytesRead !== state.replyMark;
-  return heard ?? (state.flags & HEARD) !== 0;
+function leaveByHook(socket: InternalSocket, state: SocketState, heard: boolean | undefined): void {
+  if ((state.flags & BY_HOOK) === 0) return;
+  state.flags &= ~BY_HOOK;
+  state.replyMark = (heard ?? (state.flags & HEARD) !== 0) ? REPLY_CAME : socket.bytesRead;
 }
+
+/** A `replyMark` no `bytesRead` equals: the window's reply came (see {@link leaveByHook}). */
+const REPLY_CAME = -1;
 
 /**
  * {@link openReplyWindow} for the steady path of {@link armAfterWrite}: a request-reply window
@@ -662,10 +660,11 @@ function replyCameSince(socket: InternalSocket, state: SocketState, heard: boole
  * Why the hook says it exactly here. Node runs `_unrefTimer` for every chunk it reads
  * (`onStreamRead`, and the http server's parser, which reads a consumed handle), and besides
  * only for: connect and afterConnect (before any window), the write itself inside
- * `_writeGeneric` (before this runs, which clears the bit after it), the completion of a write
- * libuv queued and `_onTimeout` after such a write (a socket that ever had one is
- * {@link WROTE_QUEUED} and never comes here), lib/node-internals.ts `WRAPPED_SOCKET_METHODS`. So
- * on a socket that comes here the bit set after this write means a chunk was read. A read that
+ * `_writeGeneric` (before this runs, which clears the bit after it), and the completion of a
+ * write libuv queued, with `_onTimeout` while one is in flight (lib/node-internals.ts
+ * `WRAPPED_SOCKET_METHODS`); such a write takes the general path, which turns the window back
+ * to counting bytes first ({@link leaveByHook}), and the next write comes after its completion.
+ * So after this write the bit set means a chunk was read. A read that
  * would not run the hook is one TLS took over (STARTTLS: the TLSWrap reads the handle); the
  * check asks {@link readsTakenOver} before it fires such a window.
  */
@@ -673,7 +672,7 @@ function renewReplyWindow(socket: InternalSocket, state: SocketState, read: numb
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
   const clock = now();
   const at = stamp(clock);
-  // replyCameSince, written out: V8 left the call out of line here once its budget was spent.
+  // No reply since the window's latest write: by the hook for a BY_HOOK one, else by the count.
   const pending = state.replyAt !== 0 && ((state.flags & BY_HOOK) !== 0 ? heard !== true : socket.bytesRead === state.replyMark);
   state.flags = (state.flags | BY_HOOK) & ~HEARD;
   state.replyAt = at; // still no reply: the clock runs from this write, the timer stays
@@ -1185,15 +1184,12 @@ function chooseAfterHandshake(socket: InternalSocket, state: SocketState): void 
  */
 const REPLIES_TO_WRITES = PROTOCOLS.reduce((bits, protocol) => (protocol.repliesToWrites ? bits | (1 << protocol.id) : bits), 0);
 
-/**
- * Does this write open (or extend) a reply window, under the socket's protocol? One flag test for
- * most. `heard`: as {@link openReplyWindow}'s.
- */
-function writeOpensWindow(socket: InternalSocket, state: SocketState, heard: boolean | undefined): boolean {
+/** Does this write open (or extend) a reply window, under the socket's protocol? One flag test for most. */
+function writeOpensWindow(socket: InternalSocket, state: SocketState): boolean {
   const id = protocolOf(state);
   if (id !== HTTP_ID) return ((REPLIES_TO_WRITES >> id) & 1) !== 0;
   if ((state.flags & AWAIT_RESPONSE) === 0) return false; // a request body, an idle pooled socket
-  if ((state.flags & TUNNEL) !== 0 && state.replyAt !== 0 && replyCameSince(socket, state, heard)) {
+  if ((state.flags & TUNNEL) !== 0 && state.replyAt !== 0 && socket.bytesRead !== state.replyMark) {
     // The upgrade or CONNECT was answered and the client now speaks the tunnelled protocol.
     endReplyWindow(state);
     becomeTunnel(socket, state);

@@ -46,7 +46,13 @@ import { getSystemErrorName } from 'node:util';
  *   by afterConnect() after `connecting` is cleared (before 'connect'), by `_writeGeneric`, and
  *   per chunk read and write completed through `stream[kUpdateTimer]()` (stream_base_commons.js
  *   `onStreamRead`, `onWriteComplete`), where `Socket.prototype[kUpdateTimer]` is a getter that
- *   returns `this._unrefTimer`, so the wrapped one is what runs (20 to 26).
+ *   returns `this._unrefTimer`, so the wrapped one is what runs (20 to 26). Besides these, only
+ *   `_onTimeout` (the socket's own idle timer, `setTimeout()`) runs it, and only while
+ *   `kLastWriteQueueSize`, which `_writeGeneric` sets from a write libuv queued (`req.async`)
+ *   and `kAfterAsyncWrite` zeroes when that write completes (`onWriteComplete`), is not 0: while
+ *   such a write is in flight; and the http server's `onParserExecute` for a handle its parser
+ *   consumes (a read) (20 to 26). So after a write that went out at once, until the next write,
+ *   a run means a chunk was read (the engine's BY_HOOK reply windows rest on it).
  * - `setKeepAlive`: wrapped to learn that the application chose for itself (lib/keepalive.ts).
  */
 export const WRAPPED_SOCKET_METHODS = ['connect', '_writeGeneric', '_destroy', '_unrefTimer', 'setKeepAlive'] as const;

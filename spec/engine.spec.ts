@@ -600,6 +600,29 @@ describe('a blocked event loop', () => {
     expect(secure.destroyed).toBe(false);
   });
 
+  it("does not take the activity hook that Node's idle timer runs after a queued write for a reply", async () => {
+    setDefaultSocketTimeout({ read: T });
+    let peer: net.Socket | undefined;
+    const server = await serverOf((s) => {
+      peer = s;
+      s.pause(); // reads nothing yet, answers nothing ever
+    });
+    const socket = connect(portOf(server));
+    await once(socket, 'connect');
+    await waitUntil(() => peer !== undefined, 10 * T, 'the peer accepted');
+    socket.write(Buffer.alloc(8 << 20, 1));
+    expect(socket.writableLength).toBeGreaterThan(0); // libuv queued it: net.js keeps kLastWriteQueueSize
+    peer!.resume(); // now it drains, discarding
+    await once(socket, 'drain', 10 * T);
+    const state = (socket as InternalSocket)[STATE] as { writeWatch: boolean };
+    await waitUntil(() => !state.writeWatch, 10 * T, 'the write watch ended'); // the next write takes the steady path
+    socket.setTimeout(T / 4); // Node's idle timer, which runs _unrefTimer while a queued write is in flight
+    socket.on('timeout', () => {});
+    socket.write('ping'); // never answered
+    const fate = await fateOf(socket, 10 * T);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'read' });
+  });
+
   describe('blocked again by the callback that delivered the previous answer', () => {
     // The pattern of back-to-back blocks: the reply deadline of request N runs out while the
     // loop is blocked, and before its second look runs, the I/O callback that delivers N's
