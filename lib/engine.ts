@@ -664,9 +664,9 @@ const REPLY_CAME = -1;
  * write libuv queued, with `_onTimeout` while one is in flight (lib/node-internals.ts
  * `WRAPPED_SOCKET_METHODS`); such a write takes the general path, which turns the window back
  * to counting bytes first ({@link leaveByHook}), and the next write comes after its completion.
- * So after this write the bit set means a chunk was read. A read that
- * would not run the hook is one TLS took over (STARTTLS: the TLSWrap reads the handle); the
- * check asks {@link readsTakenOver} before it fires such a window.
+ * So after this write the bit set means a chunk was read. A read that would not run the hook
+ * is one TLS took over (STARTTLS: the TLSWrap reads the handle); the check asks
+ * {@link readsTakenOver} before it fires such a window, and settles it instead.
  */
 function renewReplyWindow(socket: InternalSocket, state: SocketState, read: number, heard: boolean | undefined): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
@@ -675,8 +675,8 @@ function renewReplyWindow(socket: InternalSocket, state: SocketState, read: numb
   // No reply since the window's latest write: by the hook for a BY_HOOK one, else by the count.
   const pending = state.replyAt !== 0 && ((state.flags & BY_HOOK) !== 0 ? heard !== true : socket.bytesRead === state.replyMark);
   state.flags = (state.flags | BY_HOOK) & ~HEARD;
-  state.replyAt = at; // still no reply: the clock runs from this write, the timer stays
-  if (pending) return;
+  state.replyAt = at; // either way the reply clock runs from this write
+  if (pending) return; // a renewed window: the timer stays, its check moves it
   state.replyLimit = 0;
   noteArmed(socket, 'read', read, state.address, state.port);
   // The timer is lazy: one running for an earlier due time stays, and its check moves it here.
