@@ -26,6 +26,8 @@ const CLI = path.join(ROOT, 'dist', 'lib', 'cli.js');
 const REGISTER = path.join(ROOT, 'dist', 'lib', 'register.js');
 const APP = path.join(ROOT, 'fixtures', 'rollout-app.js');
 const NODE = process.execPath;
+/** How much later than the write the engine's clock may start on a loaded machine (see its use). */
+const PREEMPTED_MS = 25;
 /** The deadline the app runs under; the slow answer takes 3 T, log lines go out every 2 T. */
 const T = 200;
 
@@ -116,10 +118,12 @@ describe('timeoutsocket run --report over a parent and two child processes', () 
     expect(report.processes).toBe(3);
     const row = (port: number, phase: string) => report.rows.find((r: { port: number; phase: string }) => r.port === port && r.phase === phase);
     expect(row(faults.slow.port, 'read')).toMatchObject({ ranOut: 1, late: 1, never: 0, timeout: T });
-    // The server's own 3 T timer may fire up to a ms early (libuv's cached loop time), and the
-    // engine's clock starts up to a ms late (stamps round up): 598.3 ms was seen for 3 T = 600.
-    expect(row(faults.slow.port, 'read').answeredMax).toBeGreaterThanOrEqual(3 * T - 3);
-    expect(row(faults.slow.port, 'read').lateMax).toBeGreaterThanOrEqual(2 * T - 3);
+    // The server's own 3 T timer may fire up to a ms early, and the engine's clock starts up to
+    // a ms late (stamps round up) and after the write's syscall: a client preempted between the
+    // two (a loaded machine; 595.4 ms was seen in CI for 3 T = 600) starts it later still, while
+    // the server already counts. So 3 T less a margin, well above the 2 T of any other answer.
+    expect(row(faults.slow.port, 'read').answeredMax).toBeGreaterThanOrEqual(3 * T - PREEMPTED_MS);
+    expect(row(faults.slow.port, 'read').lateMax).toBeGreaterThanOrEqual(2 * T - PREEMPTED_MS);
     expect(row(faults.sink.port, 'read')).toMatchObject({ ranOut: 1, late: 0, never: 1, neverButWriting: 1 });
     expect(row(faults.silent.port, 'read')).toMatchObject({ ranOut: 1, late: 0, never: 1, neverButWriting: 0 });
     expect(row(faults.hole.port, 'connect')).toMatchObject({ ranOut: 1, late: 0, never: 1 });
