@@ -55,7 +55,6 @@ import {
   isTlsClient,
   queuedBytes,
   readEnded,
-  readsTakenOver,
   SECURE_EVENT,
   type NodeSocket,
 } from './node-internals';
@@ -120,29 +119,6 @@ const BODY_OF_REQUEST = 32768;
 
 /** Report mode: a deadline ran out and was reported; its answer is awaited (its record in {@link overdues}). */
 const OVERDUE = 16384;
-/** A TLS socket (`encrypted`, fixed for the socket's life): its writes take the general path, which asks about its handshake. */
-const IS_TLS = 65536;
-/**
- * Node ran the socket's activity hook (`_unrefTimer`, {@link noteActivity}) since the bit was
- * last cleared: set by every run, cleared by a write that opens or renews a {@link BY_HOOK} window.
- */
-const HEARD = 131072;
-/**
- * The pending reply window learns that its reply came from {@link HEARD} (a read ran the hook
- * since the window's latest write), not from `bytesRead` against `replyMark`; see
- * {@link renewReplyWindow} for why that is exact where it is used.
- */
-const BY_HOOK = 262144;
-
-/**
- * The bits that keep a write off the {@link armAfterWrite} steady path, and their value there: a
- * plain-TCP client whose protocol is decided as request-reply, with nothing but its reply window
- * to look after (no write watched, no TLS handshake, no http lifecycle, no report-mode overdue,
- * not handed to the awaitable API). Every other state goes the general way.
- */
-const STEADY_MASK =
-  IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE | PROTOCOL_BITS | DECIDED | AWAIT_RESPONSE | TUNNEL | BODY | BODY_OF_REQUEST | OVERDUE | IS_TLS;
-const STEADY_REQUEST_REPLY = IS_CLIENT | DECIDED | (PROTOCOL_IDS['request-reply'] << PROTOCOL_SHIFT);
 
 /**
  * What a client layer's `bodyOf` tells {@link httpResponseHead}: no body window (the response
@@ -210,7 +186,6 @@ export class SocketState extends DeadlineTimer {
   constructor(socket: InternalSocket) {
     super();
     if (socket[CLIENT] === true || isTlsClient(socket)) this.flags = IS_CLIENT;
-    if (isTls(socket)) this.flags |= IS_TLS;
   }
 
   /**
@@ -448,18 +423,8 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
  */
 export function noteActivity(socket: InternalSocket): void {
   const state = socket[STATE];
-  if (state === undefined || state === NOT_TCP) return;
-  (state as SocketState).flags |= HEARD; // a read, for a BY_HOOK window (see renewReplyWindow)
-  if ((state as SocketState).connectAt !== 0) settleConnect(socket, state as SocketState);
-}
-
-/**
- * Called by the patched `_writeGeneric` just before Node's own runs: has the activity hook run
- * since this socket's last write? Asked before, because Node's write runs the hook itself.
- */
-export function heardSinceWrite(socket: InternalSocket): boolean {
-  const state = socket[STATE];
-  return state !== undefined && state !== NOT_TCP && ((state as SocketState).flags & HEARD) !== 0;
+  if (state === undefined || state === NOT_TCP || (state as SocketState).connectAt === 0) return;
+  settleConnect(socket, state as SocketState);
 }
 
 /**
@@ -495,44 +460,18 @@ export const IDLE_GRACE_MS = 100;
  * calls it is on the prototype only once a deadline is in force somewhere in the process
  * (`engageHotPath`, lib/runtime.ts): until then this would return at the timeouts test.
  */
-export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: unknown, encoding?: unknown, heard?: boolean): void {
+export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: unknown, encoding?: unknown): void {
   const existing = socket[STATE];
-  // The steady state, most writes of a request-reply client: one mask test says that only the
-  // reply window needs a look, and `writableLength` 0 that the write went out at once (so there
-  // is no write to watch: see watchWriteQueue). What the general path below would ask besides
-  // (the protocol, the handshake, the awaitable API, the write watch) is all in the flags.
-  if (existing !== undefined && ((existing as SocketState).flags & STEADY_MASK) === STEADY_REQUEST_REPLY && socket.writableLength === 0) {
-    const read = effectiveTimeouts(socket).read;
-    if (isOn(read) && !socket.connecting) {
-      renewReplyWindow(socket, existing as SocketState, read, heard);
-      return;
-    }
-  }
-  // Apart, so that V8, which inlines this into the patched `_writeGeneric`, does not spend that
-  // function's inlining budget (a sum of bytecode sizes) on a path the steady state never runs.
-  armAfterWriteInGeneral(socket, existing, writev, data, encoding, heard);
-}
-
-/** The general path of {@link armAfterWrite}: every write that is not a steady one. */
-function armAfterWriteInGeneral(
-  socket: InternalSocket,
-  existing: SocketState | typeof NOT_TCP | undefined,
-  writev: unknown,
-  data: unknown,
-  encoding: unknown,
-  heard: boolean | undefined,
-): void {
   if (existing === NOT_TCP || (existing as SocketState | undefined)?.awaitable) return;
   const timeouts = effectiveTimeouts(socket);
   if (!hasAnyTimeout(timeouts) || socket.connecting) return; // writes made while connecting come back here on connect
   const state = (existing as SocketState | undefined) ?? stateFor(socket, true);
   if (state === undefined) return;
-  leaveByHook(socket, state, heard); // every write but a steady one keeps its window by bytesRead
   if (isOn(timeouts.read) && state.client) {
     if ((state.flags & DECIDED) === 0) chooseFromFirstWrite(socket, state, writev, data, encoding);
     if (writeOpensWindow(socket, state)) {
       if (isHandshaking(socket)) waitForHandshake(socket, state, timeouts.read, writev, data, encoding);
-      else openReplyWindow(socket, state, timeouts.read, writev, data, encoding, heard);
+      else openReplyWindow(socket, state, timeouts.read, writev, data, encoding);
     }
   }
   if (!state.writeWatch && (isOn(timeouts.write) || isOn(timeouts.read))) watchWriteQueue(socket, state, timeouts);
@@ -575,21 +514,9 @@ function holdRedisWindow(socket: InternalSocket, state: SocketState, read: numbe
 /**
  * Opens a reply window (or, with one pending, moves its clock to this write). `writev`, `data`
  * and `encoding` are the write's own, when a write opens it: a redis window reads its commands.
- * `heard`: whether the activity hook ran since the latest write, asked before this write ran it
- * ({@link heardSinceWrite}); `undefined` when no write opens the window. The window is kept by
- * `bytesRead` from here on (a BY_HOOK one becomes one).
  */
-function openReplyWindow(
-  socket: InternalSocket,
-  state: SocketState,
-  timeout: number,
-  writev?: unknown,
-  data?: unknown,
-  encoding?: unknown,
-  heard?: boolean,
-): void {
+function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: number, writev?: unknown, data?: unknown, encoding?: unknown): void {
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
-  leaveByHook(socket, state, heard);
   const bytesRead = socket.bytesRead;
   const clock = now();
   const at = stamp(clock);
@@ -628,67 +555,12 @@ function openReplyWindow(
   scheduleCheck(socket, state, clock + deadline, clock, true);
 }
 
-/**
- * A BY_HOOK window goes back to counting bytes, before any path but the steady one touches it:
- * `replyMark` becomes the count now if no chunk was read since the window's latest write
- * (`heard`: {@link HEARD} as it was before the write that asks, or as it is now when no write
- * asks), so the window reads as before; else {@link REPLY_CAME}. So only steady writes, which
- * are written at once and on plain TCP, ever find a BY_HOOK window: no write libuv queued (whose
- * completion, and `_onTimeout` while it is in flight, run the hook too) comes between.
- */
-function leaveByHook(socket: InternalSocket, state: SocketState, heard: boolean | undefined): void {
-  if ((state.flags & BY_HOOK) === 0) return;
-  state.flags &= ~BY_HOOK;
-  state.replyMark = (heard ?? (state.flags & HEARD) !== 0) ? REPLY_CAME : socket.bytesRead;
-}
-
-/** A `replyMark` no `bytesRead` equals: the window's reply came (see {@link leaveByHook}). */
-const REPLY_CAME = -1;
-
-/**
- * {@link openReplyWindow} for the steady path of {@link armAfterWrite}: a request-reply window
- * opened by a write (no redis limit, no body window: the steady mask rules them out), the same
- * decisions in the same order with the protocol questions left out, and kept BY_HOOK: whether
- * its reply came is whether Node ran the activity hook since this write ({@link HEARD}), so no
- * write reads `bytesRead` (a C++ accessor, about 125 instructions with its number).
- *
- * Why the hook says it exactly here. Node runs `_unrefTimer` for every chunk it reads
- * (`onStreamRead`, and the http server's parser, which reads a consumed handle), and besides
- * only for: connect and afterConnect (before any window), the write itself inside
- * `_writeGeneric` (before this runs, which clears the bit after it), and the completion of a
- * write libuv queued, with `_onTimeout` while one is in flight (lib/node-internals.ts
- * `WRAPPED_SOCKET_METHODS`); such a write takes the general path, which turns the window back
- * to counting bytes first ({@link leaveByHook}), and the next write comes after its completion.
- * So after this write the bit set means a chunk was read. A read that would not run the hook
- * is one TLS took over (STARTTLS: the TLSWrap reads the handle); the check asks
- * {@link readsTakenOver} before it fires such a window, and settles it instead.
- */
-function renewReplyWindow(socket: InternalSocket, state: SocketState, read: number, heard: boolean | undefined): void {
-  if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
-  const clock = now();
-  const at = stamp(clock);
-  // No reply since the window's latest write: by the hook for a BY_HOOK one, else by the count.
-  const pending = state.replyAt !== 0 && ((state.flags & BY_HOOK) !== 0 ? heard !== true : socket.bytesRead === state.replyMark);
-  state.flags = (state.flags | BY_HOOK) & ~HEARD;
-  // Either way the window's clock moves: a timer set for the old window's exact due time is no
-  // longer this one's (DeadlineTimer.loseExactDue), and `timerDue` is a plain due time again.
-  state.loseExactDue();
-  state.replyAt = at; // either way the reply clock runs from this write
-  if (pending) return; // a renewed window: the timer stays, its check moves it
-  state.replyLimit = 0;
-  noteArmed(socket, 'read', read, state.address, state.port);
-  // The timer is lazy: one running for an earlier due time stays, and its check moves it here.
-  // Asked here rather than in `schedule()`, so that no call is made for it on this path. A timer
-  // this window sets is set for its exact due time, as openReplyWindow's.
-  if (state.timerDue === 0 || state.timerDue > at + read) scheduleCheck(socket, state, clock + read, clock, true);
-}
-
 /** Closes the reply window, whatever kind it was. */
 function endReplyWindow(state: SocketState): void {
   state.loseExactDue();
   state.replyAt = 0;
   state.replyLimit = 0;
-  state.flags &= ~(BODY | BODY_OF_REQUEST | BY_HOOK);
+  endBody(state);
 }
 
 /** A BODY window, if one is open, is over. */
@@ -886,9 +758,6 @@ function phaseTimeout(state: SocketState, phase: Phase, timeouts: PhaseTimeouts)
  * move its inactivity clock, sampled often while they flow so a stall is seen soon after it began.
  */
 function replyArrived(socket: InternalSocket, state: SocketState, at: number): boolean {
-  // A BY_HOOK window (never a body): a chunk read since its latest write, or reads TLS took
-  // over, whose bytes the socket cannot see (then never a false timeout; see renewReplyWindow).
-  if ((state.flags & BY_HOOK) !== 0) return (state.flags & HEARD) !== 0 || readsTakenOver(socket);
   const moved = socket.bytesRead !== state.replyMark;
   if ((state.flags & BODY) === 0) return moved;
   if ((state.flags & BODY_OF_REQUEST) !== 0 && bodyEnded(httpResponseOf(socket))) return true;
@@ -1196,17 +1065,10 @@ function chooseAfterHandshake(socket: InternalSocket, state: SocketState): void 
   }
 }
 
-/**
- * The protocol ids whose client writes open a reply window, one bit per id (`repliesToWrites` in lib/protocols/index.ts): the question is asked on every write, and V8 left `PROTOCOLS[id]` (a frozen
- * array of frozen records, its index read from the flag field) to its generic keyed-load stub,
- * about 70 instructions per write; a shift and a mask of a module constant are a few.
- */
-const REPLIES_TO_WRITES = PROTOCOLS.reduce((bits, protocol) => (protocol.repliesToWrites ? bits | (1 << protocol.id) : bits), 0);
-
 /** Does this write open (or extend) a reply window, under the socket's protocol? One flag test for most. */
 function writeOpensWindow(socket: InternalSocket, state: SocketState): boolean {
   const id = protocolOf(state);
-  if (id !== HTTP_ID) return ((REPLIES_TO_WRITES >> id) & 1) !== 0;
+  if (id !== HTTP_ID) return PROTOCOLS[id]!.repliesToWrites;
   if ((state.flags & AWAIT_RESPONSE) === 0) return false; // a request body, an idle pooled socket
   if ((state.flags & TUNNEL) !== 0 && state.replyAt !== 0 && socket.bytesRead !== state.replyMark) {
     // The upgrade or CONNECT was answered and the client now speaks the tunnelled protocol.
@@ -1292,7 +1154,7 @@ export function httpResponseHead<M>(socket: InternalSocket, message: M, bodyOf: 
   if (body === NO_BODY_WINDOW) return;
   const at = stamp(now());
   state.loseExactDue(); // endReplyWindow has, unless no window was pending
-  state.flags = (state.flags & ~BY_HOOK) | (body === BODY_OF_HTTP_REQUEST ? BODY | BODY_OF_REQUEST : BODY);
+  state.flags |= body === BODY_OF_HTTP_REQUEST ? BODY | BODY_OF_REQUEST : BODY;
   state.replyAt = at;
   state.replyMark = socket.bytesRead;
   state.replyLimit = 0;

@@ -46,13 +46,7 @@ import { getSystemErrorName } from 'node:util';
  *   by afterConnect() after `connecting` is cleared (before 'connect'), by `_writeGeneric`, and
  *   per chunk read and write completed through `stream[kUpdateTimer]()` (stream_base_commons.js
  *   `onStreamRead`, `onWriteComplete`), where `Socket.prototype[kUpdateTimer]` is a getter that
- *   returns `this._unrefTimer`, so the wrapped one is what runs (20 to 26). Besides these, only
- *   `_onTimeout` (the socket's own idle timer, `setTimeout()`) runs it, and only while
- *   `kLastWriteQueueSize`, which `_writeGeneric` sets from a write libuv queued (`req.async`)
- *   and `kAfterAsyncWrite` zeroes when that write completes (`onWriteComplete`), is not 0: while
- *   such a write is in flight; and the http server's `onParserExecute` for a handle its parser
- *   consumes (a read) (20 to 26). So after a write that went out at once, until the next write,
- *   a run means a chunk was read (the engine's BY_HOOK reply windows rest on it).
+ *   returns `this._unrefTimer`, so the wrapped one is what runs (20 to 26).
  * - `setKeepAlive`: wrapped to learn that the application chose for itself (lib/keepalive.ts).
  */
 export const WRAPPED_SOCKET_METHODS = ['connect', '_writeGeneric', '_destroy', '_unrefTimer', 'setKeepAlive'] as const;
@@ -319,21 +313,6 @@ export function eofReceived(socket: net.Socket): boolean {
 /** No more bytes can come: 'end' was emitted, or the EOF is in ({@link eofReceived}). */
 export function readEnded(socket: net.Socket): boolean {
   return socket.readableEnded || eofReceived(socket);
-}
-
-/**
- * Has TLS taken over this socket's reads? `new tls.TLSSocket(socket)` (STARTTLS: `tls.connect({
- * socket })`, or a hand-built one as mysqljs makes) wraps the socket's handle in a TLSWrap,
- * which reads the handle from then on: the socket's own onread (`onStreamRead`, which runs
- * `_unrefTimer`) no longer runs, though the handle's `bytesRead` still counts what TLS reads.
- * `_wrapHandle` then redefines the handle's `reading` as an accessor of the TLS socket's
- * (`defineHandleReading(this, handle)`, `_tls_wrap.js` on 20, `internal/tls/wrap.js` from 22;
- * 20 to 26); a handle nothing wrapped has `reading` as a plain field (net.js `tryReadStart`).
- * Asked only when a deadline is about to fire, never per chunk.
- */
-export function readsTakenOver(socket: NodeSocket): boolean {
-  const handle = socket._handle;
-  return handle !== null && typeof Object.getOwnPropertyDescriptor(handle, 'reading')?.get === 'function';
 }
 
 /**

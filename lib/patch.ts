@@ -12,7 +12,6 @@ import {
   armAfterWrite,
   armConnect,
   effectiveTimeouts,
-  heardSinceWrite,
   markNotTcp,
   noteActivity,
   release,
@@ -158,11 +157,9 @@ function wrapConnect(original: AnyFunction): AnyFunction {
 
 function wrapWriteGeneric(original: AnyFunction): AnyFunction {
   return function _writeGeneric(this: unknown, ...args: unknown[]) {
-    // Asked before Node's write runs the activity hook itself: did a read run it since the last write?
-    const heard = heardSinceWrite(this as InternalSocket);
     const result = original.apply(this, args);
     // (writev, data, encoding): the engine looks at the bytes once per connection, or per redis reply window.
-    armAfterWrite(this as InternalSocket, args[0], args[1], args[2], heard);
+    armAfterWrite(this as InternalSocket, args[0], args[1], args[2]);
     return result;
   };
 }

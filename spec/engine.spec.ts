@@ -571,63 +571,6 @@ describe('a blocked event loop', () => {
     }
   });
 
-  it('settles the reply window of a socket whose reads TLS took over (STARTTLS with no reply first), not firing it', async () => {
-    setDefaultSocketTimeout({ read: T });
-    // The server echoes a first line, then takes the word STARTTLS as its cue to wrap its side
-    // in TLS at once, answering nothing in plain text (as a MySQL server does after SSLRequest).
-    const server = await serverOf((s) => {
-      s.on('data', function onPlain(chunk: Buffer) {
-        if (!chunk.toString().includes('STARTTLS')) {
-          s.write(chunk);
-          return;
-        }
-        s.off('data', onPlain);
-        track(new tls.TLSSocket(s, { isServer: true, secureContext: tls.createSecureContext({ key: TLS_KEY, cert: TLS_CERT }) }));
-      });
-    });
-    const plain = connect(portOf(server));
-    await once(plain, 'connect');
-    plain.write('hello');
-    await once(plain, 'data');
-    plain.write('STARTTLS'); // a steady write: its window learns of a reply from the activity hook
-    const state = (plain as InternalSocket)[STATE] as { replyAt: number };
-    expect(state.replyAt).not.toBe(0); // the reply deadline is armed
-    const secure = track(new tls.TLSSocket(plain, { isServer: false, secureContext: tls.createSecureContext({ ca: TLS_CERT }) }));
-    (secure as unknown as { _start(): void })._start();
-    await once(secure, 'secure'); // the handshake's bytes were read by TLS, never by `plain`'s own onread
-    await waitUntil(() => state.replyAt === 0 || plain.destroyed, 10 * T, 'the window settled');
-    expect(plain.destroyed).toBe(false);
-    expect(secure.destroyed).toBe(false);
-  });
-
-  it("does not take the activity hook that Node's idle timer runs after a queued write for a reply", async () => {
-    setDefaultSocketTimeout({ read: T });
-    let peer: net.Socket | undefined;
-    const server = await serverOf((s) => {
-      peer = s;
-      s.pause(); // reads nothing yet
-    });
-    const socket = connect(portOf(server));
-    await once(socket, 'connect');
-    await waitUntil(() => peer !== undefined, 10 * T, 'the peer accepted');
-    socket.write(Buffer.alloc(8 << 20, 1));
-    expect(socket.writableLength).toBeGreaterThan(0); // libuv queued it: net.js keeps kLastWriteQueueSize
-    let drained = 0;
-    peer!.on('data', (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained === 8 << 20) peer!.write('ok'); // the one answer, once every byte is read; nothing after
-    });
-    peer!.resume();
-    await once(socket, 'data', 50 * T);
-    const state = (socket as InternalSocket)[STATE] as { writeWatch: boolean };
-    await waitUntil(() => !state.writeWatch, 10 * T, 'the write watch ended'); // the next write takes the steady path
-    socket.setTimeout(T / 4); // Node's idle timer, which runs _unrefTimer while a queued write is in flight
-    socket.on('timeout', () => {});
-    socket.write('ping'); // never answered
-    const fate = await fateOf(socket, 10 * T);
-    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'read' });
-  });
-
   describe('blocked again by the callback that delivered the previous answer', () => {
     // The pattern of back-to-back blocks: the reply deadline of request N runs out while the
     // loop is blocked, and before its second look runs, the I/O callback that delivers N's

@@ -28,7 +28,6 @@ import {
   keepAliveRequested,
   queuedBytes,
   readEnded,
-  readsTakenOver,
   refreshTimer,
   resumeReading,
   SECURE_EVENT,
@@ -282,17 +281,6 @@ describe('TLS and connected', () => {
     expect(isTls(accepted[0]!)).toBe(true);
     expect(isTlsClient(accepted[0]!)).toBe(false);
     track(accepted[0]!);
-  });
-
-  it('tells a socket whose handle TLS wrapped (STARTTLS) from one that reads its own', async () => {
-    const server = await listening(tls.createServer({ key: TLS_KEY, cert: TLS_CERT }));
-    const plain = track(net.connect(server.port, '127.0.0.1')) as unknown as NodeSocket;
-    await once(plain, 'connect');
-    expect(readsTakenOver(plain)).toBe(false);
-    const secure = track(new tls.TLSSocket(plain, { isServer: false, secureContext: tls.createSecureContext({ ca: TLS_CERT }) }));
-    secure.on('error', () => {});
-    expect(readsTakenOver(plain)).toBe(true); // at once, before any byte of the handshake
-    expect(readsTakenOver(secure as unknown as NodeSocket)).toBe(false); // the TLS socket reads its own TLSWrap
   });
 
   it('a plain socket is established once connecting ends; hasPeer also needs it alive', async () => {
