@@ -12,6 +12,7 @@ import { getStats } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { declaresLength } from '../../lib/protocols/http-spec';
 import { withDeadline } from '../../fixtures/bounded';
+import { trackServer } from '../../fixtures/tracked-server';
 import { cleanUp, expectFiredOnTime, fate, keep, recordTimeouts, SANITY, serve, staysOpen, T, track } from './support';
 import { once } from '../helpers';
 import { HTTP_CHANNELS } from '../../lib/protocols/http';
@@ -23,21 +24,7 @@ beforeEach(() => setDefaultSocketTimeout(T));
 
 /** An http server on loopback, closed (connections included) after the test. */
 async function httpServer(handler: http.RequestListener): Promise<number> {
-  const server = http.createServer(handler);
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  keep({
-    close: () =>
-      new Promise<void>((done) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => done());
-      }),
-  });
-  return (server.address() as net.AddressInfo).port;
+  return keep(await trackServer(http.createServer(handler))).port;
 }
 
 /** A handler that sends the head and half of a 20-byte body, then stalls; resolves `stalled` when it did. */
@@ -96,20 +83,7 @@ describe('http: Node http and fetch, through their diagnostics_channel messages'
     const { handler, stalled } = halfBody();
     const tlsDir = path.join(__dirname, '..', '..', 'fixtures', 'tls');
     const server = https.createServer({ key: fs.readFileSync(path.join(tlsDir, 'key.pem')), cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')) }, handler);
-    const sockets = new Set<net.Socket>();
-    server.on('connection', (socket: net.Socket) => {
-      sockets.add(socket);
-      socket.on('error', () => {});
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    keep({
-      close: () =>
-        new Promise<void>((done) => {
-          for (const socket of sockets) socket.destroy();
-          server.close(() => done());
-        }),
-    });
-    const port = (server.address() as net.AddressInfo).port;
+    const { port } = keep(await trackServer(server));
     recordTimeouts();
     const error = await new Promise<Error & { code?: string; phase?: string }>((resolve, reject) => {
       const request = https.get({ port, host: '127.0.0.1', agent: false, rejectUnauthorized: false }, (res) => {
@@ -405,21 +379,11 @@ describe('undici over HTTP/2 (ALPN h2): the connection stays a stream', () => {
 
   /** A TLS server choosing `h2` or `http/1.1` by ALPN that reads everything and never answers. */
   async function silentTlsServer(): Promise<number> {
-    const accepted = new Set<net.Socket>();
     const server = tls.createServer({ key, cert, ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
       socket.on('error', () => {});
       socket.resume();
     });
-    server.on('connection', (socket) => accepted.add(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    keep({
-      close: () =>
-        new Promise<void>((done) => {
-          for (const socket of accepted) socket.destroy();
-          server.close(() => done());
-        }),
-    });
-    return (server.address() as net.AddressInfo).port;
+    return keep(await trackServer(server)).port;
   }
 
   /** A TLS client offering only `alpn`, once its handshake ended. */

@@ -9,6 +9,7 @@ import { getStats } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { BECOMES_STREAM, looksLikeResp, NO_DEADLINE, PLAIN_WINDOW, redisWindow } from '../../lib/protocols/redis';
 import { cleanUp, connectTo, expectFiredOnTime, fate, firstData, keep, recordTimeouts, resp, SANITY, serve, staysOpen, T, track } from './support';
+import { trackServer } from '../../fixtures/tracked-server';
 
 beforeAll(() => install());
 afterAll(() => uninstall());
@@ -132,9 +133,7 @@ describe('redis connections (chosen by their RESP bytes)', () => {
   it('over TLS, BLPOP with a timeout of 2 T written before the handshake ended, answered after 1.5 T, stays open for 3 T', async () => {
     // The window opens at 'secure', once the write's bytes are gone: the limit is read at the write.
     const tlsDir = path.join(__dirname, '..', '..', 'fixtures', 'tls');
-    const accepted = new Set<tls.TLSSocket>();
     const server = tls.createServer({ key: fs.readFileSync(path.join(tlsDir, 'key.pem')), cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')) }, (socket) => {
-      accepted.add(socket);
       socket.on('error', () => {});
       socket.on('data', (chunk: Buffer) => {
         if (parse(chunk.toString('latin1')).some((command) => command[0] === 'BLPOP')) {
@@ -142,16 +141,9 @@ describe('redis connections (chosen by their RESP bytes)', () => {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    keep({
-      close: () =>
-        new Promise<void>((done) => {
-          for (const socket of accepted) socket.destroy();
-          server.close(() => done());
-        }),
-    });
+    const { port } = keep(await trackServer(server));
     const { armed, timeouts } = getStats();
-    const socket = track(tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false }));
+    const socket = track(tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }));
     socket.on('error', () => {});
     const answered = firstData(socket);
     socket.write(resp('BLPOP', 'q', String((2 * T) / 1000))); // still connecting: before the handshake

@@ -8,6 +8,7 @@ import { protocolOfSocket, setProtocol, type InternalSocket } from '../../lib/en
 import { getStats } from '../../lib/observe';
 import { install, uninstall } from '../../lib/patch';
 import { once } from '../helpers';
+import { trackServer } from '../../fixtures/tracked-server';
 import { cleanUp, connectTo, expectFiredOnTime, fate, firstData, keep, recordTimeouts, SANITY, serve, serveOnPort, staysOpen, T, track } from './support';
 
 beforeAll(() => install());
@@ -103,21 +104,11 @@ describe('server-first over TLS (465, 993, 995): the greeting is due after the h
   const cert = fs.readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'tls', 'cert.pem'));
 
   async function tlsServer(onSecure: (socket: tls.TLSSocket) => void): Promise<number> {
-    const accepted = new Set<net.Socket>();
     const server = tls.createServer({ key, cert, ALPNProtocols: ['h2', 'imap'] }, (socket) => {
       socket.on('error', () => {});
       onSecure(socket);
     });
-    server.on('connection', (socket) => accepted.add(socket));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    keep({
-      close: () =>
-        new Promise<void>((done) => {
-          for (const socket of accepted) socket.destroy();
-          server.close(() => done());
-        }),
-    });
-    return (server.address() as net.AddressInfo).port;
+    return keep(await trackServer(server)).port;
   }
 
   it('a TLS server that completes the handshake and never greets ends with ETIMEDOUT (read) at T after it', async () => {
