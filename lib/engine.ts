@@ -119,6 +119,18 @@ const BODY_OF_REQUEST = 32768;
 
 /** Report mode: a deadline ran out and was reported; its answer is awaited (its record in {@link overdues}). */
 const OVERDUE = 16384;
+/** A TLS socket (`encrypted`, fixed for the socket's life): its writes take the general path, which asks about its handshake. */
+const IS_TLS = 65536;
+
+/**
+ * The bits that keep a write off the {@link armAfterWrite} steady path, and their value there: a
+ * plain-TCP client whose protocol is decided as request-reply, with nothing but its reply window
+ * to look after (no write watched, no TLS handshake, no http lifecycle, no report-mode overdue,
+ * not handed to the awaitable API). Every other state goes the general way.
+ */
+const STEADY_MASK =
+  IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE | PROTOCOL_BITS | DECIDED | AWAIT_RESPONSE | TUNNEL | BODY | BODY_OF_REQUEST | OVERDUE | IS_TLS;
+const STEADY_REQUEST_REPLY = IS_CLIENT | DECIDED | (PROTOCOL_IDS['request-reply'] << PROTOCOL_SHIFT);
 
 /**
  * What a client layer's `bodyOf` tells {@link httpResponseHead}: no body window (the response
@@ -186,6 +198,7 @@ export class SocketState extends DeadlineTimer {
   constructor(socket: InternalSocket) {
     super();
     if (socket[CLIENT] === true || isTlsClient(socket)) this.flags = IS_CLIENT;
+    if (isTls(socket)) this.flags |= IS_TLS;
   }
 
   /**
@@ -462,6 +475,30 @@ export const IDLE_GRACE_MS = 100;
  */
 export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: unknown, encoding?: unknown): void {
   const existing = socket[STATE];
+  // The steady state, most writes of a request-reply client: one mask test says that only the
+  // reply window needs a look, and `writableLength` 0 that the write went out at once (so there
+  // is no write to watch: see watchWriteQueue). What the general path below would ask besides
+  // (the protocol, the handshake, the awaitable API, the write watch) is all in the flags.
+  if (existing !== undefined && ((existing as SocketState).flags & STEADY_MASK) === STEADY_REQUEST_REPLY && socket.writableLength === 0) {
+    const read = effectiveTimeouts(socket).read;
+    if (isOn(read) && !socket.connecting) {
+      renewReplyWindow(socket, existing as SocketState, read);
+      return;
+    }
+  }
+  // Apart, so that V8, which inlines this into the patched `_writeGeneric`, does not spend that
+  // function's inlining budget (a sum of bytecode sizes) on a path the steady state never runs.
+  armAfterWriteInGeneral(socket, existing, writev, data, encoding);
+}
+
+/** The general path of {@link armAfterWrite}: every write that is not a steady one. */
+function armAfterWriteInGeneral(
+  socket: InternalSocket,
+  existing: SocketState | typeof NOT_TCP | undefined,
+  writev: unknown,
+  data: unknown,
+  encoding: unknown,
+): void {
   if (existing === NOT_TCP || (existing as SocketState | undefined)?.awaitable) return;
   const timeouts = effectiveTimeouts(socket);
   if (!hasAnyTimeout(timeouts) || socket.connecting) return; // writes made while connecting come back here on connect
@@ -553,6 +590,32 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   const deadline = limit === 0 ? timeout : limit;
   noteArmed(socket, 'read', deadline, state.address, state.port);
   scheduleCheck(socket, state, clock + deadline, clock, true);
+}
+
+/**
+ * {@link openReplyWindow} for the steady path of {@link armAfterWrite}: a request-reply window
+ * opened by a write (no redis limit, no body window: the steady mask rules them out), the same
+ * decisions in the same order with the protocol questions left out.
+ */
+function renewReplyWindow(socket: InternalSocket, state: SocketState, read: number): void {
+  if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
+  const bytesRead = socket.bytesRead;
+  const clock = now();
+  const at = stamp(clock);
+  // Either way the window's clock moves: a timer set for the old window's exact due time is no
+  // longer this one's, and `timerDue` is a plain due time (or 0) from here on.
+  state.loseExactDue();
+  const pending = state.replyAt !== 0 && bytesRead === state.replyMark;
+  state.replyAt = at; // either way the reply clock runs from this write
+  if (pending) return; // still no reply: the timer stays, its check moves it
+  state.replyMark = bytesRead;
+  state.replyLimit = 0;
+  noteArmed(socket, 'read', read, state.address, state.port);
+  // The timer is lazy: one running for an earlier due time stays, and its check moves it here.
+  // Asked here rather than in `schedule()`, so that no call is made for it on this path. A timer
+  // this window sets is set for its exact due time, as openReplyWindow's.
+  const due = clock + read;
+  if (state.timerDue === 0 || state.timerDue > due) scheduleCheck(socket, state, due, clock, true);
 }
 
 /** Closes the reply window, whatever kind it was. */
@@ -1065,10 +1128,19 @@ function chooseAfterHandshake(socket: InternalSocket, state: SocketState): void 
   }
 }
 
+/**
+ * The protocol ids whose client writes open a reply window, one bit per id (`repliesToWrites` in
+ * lib/protocols/index.ts): the question is asked on every write that is not a steady one, and
+ * V8 left `PROTOCOLS[id]` (a frozen array of frozen records, its index read from the flag field)
+ * to its generic keyed-load stub, about 70 instructions per write; a shift and a mask of a
+ * module constant are a few.
+ */
+const REPLIES_TO_WRITES = PROTOCOLS.reduce((bits, protocol) => (protocol.repliesToWrites ? bits | (1 << protocol.id) : bits), 0);
+
 /** Does this write open (or extend) a reply window, under the socket's protocol? One flag test for most. */
 function writeOpensWindow(socket: InternalSocket, state: SocketState): boolean {
   const id = protocolOf(state);
-  if (id !== HTTP_ID) return PROTOCOLS[id]!.repliesToWrites;
+  if (id !== HTTP_ID) return ((REPLIES_TO_WRITES >> id) & 1) !== 0;
   if ((state.flags & AWAIT_RESPONSE) === 0) return false; // a request body, an idle pooled socket
   if ((state.flags & TUNNEL) !== 0 && state.replyAt !== 0 && socket.bytesRead !== state.replyMark) {
     // The upgrade or CONNECT was answered and the client now speaks the tunnelled protocol.
