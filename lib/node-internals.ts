@@ -310,9 +310,14 @@ export function eofReceived(socket: net.Socket): boolean {
   return (socket as StreamStates)._readableState?.ended === true;
 }
 
-/** No more bytes can come: 'end' was emitted, or the EOF is in ({@link eofReceived}). */
+/**
+ * No more bytes can come: 'end' was emitted, or the EOF is in. One test, {@link eofReceived}:
+ * `readableEnded` (`endEmitted`) is never set without `ended` (readable.js `endReadable()` sets
+ * `kEnded` before it queues `endReadableNT`, the only setter of `kEndEmitted`, and destroy.js
+ * `undestroy()` sets both alike; 20 to 26). Asked on every armed write.
+ */
 export function readEnded(socket: net.Socket): boolean {
-  return socket.readableEnded || eofReceived(socket);
+  return eofReceived(socket);
 }
 
 /**
