@@ -221,6 +221,23 @@ describe('the reply deadline', () => {
     expect(sinceWrite).toBeLessThan(T + SLACK);
   });
 
+  it('re-arms the timer for a window due before it: a shorter timeout set between two requests', async () => {
+    // The first window's timer is due 10 T after 'one'; 'two', never answered, must fire T after it was written.
+    let requests = 0;
+    const server = await serverOf((s) => s.on('data', () => ++requests === 1 && s.write('ok')));
+    const socket = connect(portOf(server), (s) => s.write('one'));
+    socket.setSocketTimeout({ read: 10 * T });
+    await once(socket, 'data');
+    socket.setSocketTimeout({ read: T });
+    const wroteAt = performance.now();
+    socket.write('two');
+    const fate = await fateOf(socket, 3000);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', syscall: 'read', timeout: T });
+    const sinceWrite = performance.now() - wroteAt;
+    expect(sinceWrite).toBeGreaterThanOrEqual(T - 2);
+    expect(sinceWrite).toBeLessThan(T + SLACK);
+  });
+
   it('runs the reply clock from the last write while a request body is still going out', async () => {
     // A body streamed in chunks for 3 x T; the server answers once it has it all.
     const server = await serverOf((s) => {
