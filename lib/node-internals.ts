@@ -310,6 +310,55 @@ export function eofReceived(socket: net.Socket): boolean {
   return (socket as StreamStates)._readableState?.ended === true;
 }
 
+/** A Readable's `push(chunk, encoding?)`: what Node calls with each chunk a socket reads. */
+export type PushFunction = (this: net.Socket, chunk: unknown, encoding?: BufferEncoding) => boolean;
+
+/**
+ * Puts `push` on `socket` as its own property and returns the one it had (inherited from
+ * `Readable.prototype` on 20 to 26, which `push` must call with every chunk it does not take).
+ * Node hands each chunk a socket reads to `stream.push(buf)`, looked up on the socket at every
+ * call (stream_base_commons.js `onStreamRead`, after `stream[kUpdateTimer]()`, for plain TCP and
+ * for TLSWrap alike; a socket made with the `onread` option bypasses the stream and push, 20 to
+ * 26), and a push's return value says whether the handle may go on reading (false: onStreamRead
+ * stops it with `readStop()`).
+ */
+export function interceptPush(socket: net.Socket, push: PushFunction): PushFunction {
+  const inherited = (socket as unknown as { push: PushFunction }).push;
+  Object.defineProperty(socket, 'push', { value: push, writable: true, configurable: true, enumerable: false });
+  return inherited;
+}
+
+/**
+ * A chunk of bytes pushed now would only be buffered and then read, whole, by `listener`: the
+ * socket's one 'readable' listener, with no 'data' listener, not flowing, no decoder, nothing
+ * buffered, not at EOF nor destroyed, and read from before (`readableDidRead`, the stream's
+ * `dataEmitted`, which a read sets). Then Readable's push of a non-empty Buffer (readable.js
+ * `readableAddChunkPushByteMode` → `addChunk`, 20 to 26; 26 first tries its `kFastPush` path,
+ * set only inside a flowing stream's `_read`) clears `reading`, buffers the chunk, and, with
+ * `needReadable` set (a read that emptied the buffer set it), schedules 'readable' for the next
+ * tick; maybeReadMore() schedules a `read(0)`, which finds the handle reading. The listener's
+ * `read(n)` of all of it then sets `needReadable` and `dataEmitted` again and calls `_read`,
+ * which sets `reading` again and finds the handle reading (net.js `Socket.prototype._read`):
+ * the readable state afterwards is field for field what it was before (spec/node-internals.spec.ts
+ * compares them, 20 to 26). The 'readable' and the 'data' (emitted by read()) events reach no
+ * listener but `listener`. Readable's push returns true then (`canPushMore`: nothing buffered), so
+ * a push that takes the chunk instead and returns true leaves the socket as Readable's would have
+ * once the listener had read.
+ */
+export function pushWouldOnlyReach(socket: net.Socket, listener: (...args: never[]) => void): boolean {
+  return (
+    socket.readableLength === 0 &&
+    socket.readableDidRead &&
+    socket.readableFlowing !== true &&
+    socket.readableEncoding === null &&
+    !socket.destroyed &&
+    !eofReceived(socket) &&
+    socket.listenerCount('data') === 0 &&
+    socket.listenerCount('readable') === 1 &&
+    socket.listenerCount('readable', listener) === 1
+  );
+}
+
 /** No more bytes can come: 'end' was emitted, or the EOF is in ({@link eofReceived}). */
 export function readEnded(socket: net.Socket): boolean {
   return socket.readableEnded || eofReceived(socket);

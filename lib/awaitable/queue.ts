@@ -11,7 +11,8 @@ import { isNonBlocking, isOn, type PhaseTimeouts } from '../config';
 import { DeadlineTimer, earliestDue, hasExpired, NOTHING_DUE, type DeadlineOwner } from '../deadline-timer';
 import { effectiveTimeouts, standDown, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../errors';
-import { hasNoHandle } from '../node-internals';
+import { hasNoHandle, interceptPush, pushWouldOnlyReach, type PushFunction } from '../node-internals';
+import { isPlainBuffer } from './checks';
 import { AWAIT } from './hooks';
 
 /** The queue a call waits in. */
@@ -84,6 +85,15 @@ export abstract class Job<T> {
 
   /** The socket is being destroyed while this job is first in line (its handle is still open). */
   noteDestroy(): void {}
+
+  /**
+   * A chunk the socket has just read, offered to the waiting call first in line before it would
+   * enter the stream's buffer (see {@link SocketAwaitState.handOver}): true if the call took it
+   * whole and settled. Only a receive takes one.
+   */
+  takeChunk(_chunk: Buffer): boolean {
+    return false;
+  }
 
   /** Called when the job's abort signal fires while it is pending. */
   abort(): void {
@@ -437,10 +447,38 @@ export class SocketAwaitState extends AwaitState {
     this.listeningRecv = true;
     const emitter = this.socket as EventEmitter;
     emitter.on('readable', this.onRecvEvent);
+    if (this.inheritedPush === undefined) this.inheritedPush = interceptPush(this.socket, pushToWaitingRecv);
     if (!this.watchingDataListeners) {
       this.watchingDataListeners = true;
       emitter.on('newListener', this.onNewListener);
     }
+  }
+
+  /**
+   * The socket's `push` before {@link pushToWaitingRecv} was put on it (once a receive first had
+   * to wait): every chunk the hand-over does not take goes on to it.
+   */
+  inheritedPush: PushFunction | undefined = undefined;
+
+  /**
+   * A chunk the socket has just read (its `push`, {@link pushToWaitingRecv}): handed straight to
+   * the one receive waiting for it, when the stream would only have buffered it for our
+   * 'readable' listener to read whole ({@link pushWouldOnlyReach}): the same Buffer, the same
+   * stream state after, without the tick, the 'readable' event and the read() between. Any other
+   * case (more calls in line, a chunk larger than the call asked for, another reader, bytes
+   * already buffered, EOF) goes through the stream as before. Counted (the awaitable ping-pong,
+   * armed, 4000 round trips after 9000 in 4 segments): 17,784 instructions per round trip in a
+   * segment with no scavenge before, 14,420 with this; and a scavenge in 1 segment of 4, not 3.
+   */
+  handOver(chunk: unknown, encoding: unknown): boolean {
+    const queue = this.recvQueue!;
+    if (queue.length !== 1 || encoding !== undefined) return false;
+    const job = queue[0];
+    if (job.settled || !isPlainBuffer(chunk) || chunk.length === 0) return false;
+    if (!this.listeningRecv || !pushWouldOnlyReach(this.socket, this.onRecvEvent)) return false;
+    if (!job.takeChunk(chunk)) return false;
+    queue.shift();
+    return true;
   }
 
   /** A call rejected with the socket's own error: the next call is not told again. */
@@ -459,6 +497,16 @@ export class SocketAwaitState extends AwaitState {
     this.listeningRecv = false;
     (this.socket as EventEmitter).removeListener('readable', this.onRecvEvent);
   };
+}
+
+/**
+ * The `push` of a socket whose receives have waited (see {@link SocketAwaitState.handOver}); one
+ * function for every socket, its state found on the socket. Returns what the stream's own push
+ * would: true for a chunk handed over (nothing is buffered).
+ */
+function pushToWaitingRecv(this: net.Socket, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const state = (this as AwaitTarget)[AWAIT] as SocketAwaitState;
+  return state.handOver(chunk, encoding) || state.inheritedPush!.call(this, chunk, encoding);
 }
 
 /** A server's: its accept queue and the connections that wait for accept(). */

@@ -1,4 +1,5 @@
 /** recv and recvInto. */
+import * as net from 'node:net';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as tls from 'node:tls';
@@ -104,6 +105,11 @@ describe('blocking mode', () => {
     socket.setSocketTimeout(2000);
     await socket.sendAll('secret');
     expect((await socket.recv(100)).toString()).toBe('secret');
+    for (let round = 0; round < 5; round++) {
+      // The first recv waited and read: these take each chunk as the socket reads it.
+      await socket.sendAll(`round ${round}`);
+      expect((await socket.recv(100)).toString()).toBe(`round ${round}`);
+    }
     socket.setSocketTimeout(T);
     await expect(socket.recv(100)).rejects.toMatchObject({ code: 'ETIMEDOUT', syscall: 'recv' });
   });
@@ -251,6 +257,110 @@ describe('randomised integrity', () => {
     await writer;
     expect(Buffer.concat(parts).equals(sent)).toBe(true);
     expect(timeouts).toBeGreaterThan(0); // the test only proves something if calls did time out
+  });
+});
+
+describe('the hand-over: a chunk read while a recv waits', () => {
+  /**
+   * The socket's own push, through which the chunks it reads reach the stream once a recv has
+   * waited: counts the chunks it passes on to the stream (the API's state, read for the test).
+   */
+  function chunksToStream(socket: net.Socket): { count: number } {
+    const state = (socket as unknown as Record<symbol, { inheritedPush: (...args: unknown[]) => boolean }>)[Symbol.for('timeoutsocket.await.v1')];
+    const counter = { count: 0 };
+    const inherited = state.inheritedPush;
+    expect(typeof inherited).toBe('function');
+    state.inheritedPush = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
+      if (chunk !== null) counter.count++;
+      return inherited.call(this, chunk, ...rest);
+    };
+    return counter;
+  }
+
+  /** A pair whose client has had a recv wait and read: from now on its waiting recvs take chunks as they come. */
+  async function warmPair(): Promise<{ client: net.Socket; peer: net.Socket }> {
+    const { client, peer } = await pair();
+    const pending = client.recv(10);
+    await peer.sendAll('warm');
+    expect((await pending).toString()).toBe('warm');
+    return { client, peer };
+  }
+
+  it('hands each chunk to the waiting recv, bytes in order, and leaves the stream as reading it would', async () => {
+    const { client, peer } = await warmPair();
+    const toStream = chunksToStream(client);
+    for (let round = 0; round < 20; round++) {
+      const pending = client.recv(100);
+      await peer.sendAll(`round ${round}`);
+      expect((await pending).toString()).toBe(`round ${round}`);
+    }
+    expect(toStream.count).toBe(0);
+    expect(client.readableLength).toBe(0);
+    expect(client.listenerCount('data')).toBe(0);
+    expect(client.listenerCount('readable')).toBe(1);
+    expect(client.readableFlowing).not.toBe(true);
+    expect(client.readableDidRead).toBe(true);
+  });
+
+  it('a chunk larger than the recv asked for goes through the stream: n bytes now, the rest for the next call', async () => {
+    const { client, peer } = await warmPair();
+    const toStream = chunksToStream(client);
+    const first = client.recv(3);
+    await peer.sendAll('abcdef');
+    expect((await first).toString()).toBe('abc');
+    expect(toStream.count).toBe(1);
+    expect((await client.recv(10)).toString()).toBe('def');
+  });
+
+  it("takes nothing from another reader: with the application's own 'readable' listener every chunk goes through the stream", async () => {
+    const { client, peer } = await warmPair();
+    const toStream = chunksToStream(client);
+    let events = 0;
+    const listener = (): void => {
+      events++;
+    };
+    client.on('readable', listener);
+    const pending = client.recv(10);
+    await peer.sendAll('both');
+    expect((await pending).toString()).toBe('both');
+    expect(toStream.count).toBe(1);
+    expect(events).toBeGreaterThan(0);
+    client.off('readable', listener);
+  });
+
+  it('a recv that timed out takes nothing: the chunk that comes after it waits in the stream for the next call', async () => {
+    const { client, peer } = await warmPair();
+    client.setSocketTimeout(T);
+    const toStream = chunksToStream(client);
+    await expect(client.recv(10)).rejects.toBeInstanceOf(SocketTimeoutError);
+    await peer.sendAll('late');
+    await whenBuffered(client, 4);
+    expect(toStream.count).toBe(1);
+    expect((await client.recv(10)).toString()).toBe('late');
+  });
+
+  it('tells EOF after the chunks it took: an empty Buffer, every time after', async () => {
+    const { client, peer } = await warmPair();
+    const pending = client.recv(10);
+    await peer.sendAll('taken');
+    expect((await pending).toString()).toBe('taken');
+    const eof = client.recv(10);
+    peer.end();
+    expect((await eof).length).toBe(0);
+    expect((await client.recv(10)).length).toBe(0);
+  });
+
+  it('a data listener added after the hand-over gets every later chunk, in order', async () => {
+    const { client, peer } = await warmPair();
+    const pending = client.recv(10);
+    await peer.sendAll('taken');
+    expect((await pending).toString()).toBe('taken');
+    const chunks: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await peer.sendAll('streamed');
+    const deadline = performance.now() + 2000;
+    while (Buffer.concat(chunks).length < 8 && performance.now() < deadline) await sleep(5);
+    expect(Buffer.concat(chunks).toString()).toBe('streamed');
   });
 });
 
