@@ -329,33 +329,31 @@ export function interceptPush(socket: net.Socket, push: PushFunction): PushFunct
 }
 
 /**
- * A chunk of bytes pushed now would only be buffered and then read, whole, by `listener`: the
- * socket's one 'readable' listener, with no 'data' listener, not flowing, no decoder, nothing
- * buffered, not at EOF nor destroyed, and read from before (`readableDidRead`, the stream's
- * `dataEmitted`, which a read sets). Then Readable's push of a non-empty Buffer (readable.js
- * `readableAddChunkPushByteMode` → `addChunk`, 20 to 26; 26 first tries its `kFastPush` path,
- * set only inside a flowing stream's `_read`) clears `reading`, buffers the chunk, and, with
- * `needReadable` set (a read that emptied the buffer set it), schedules 'readable' for the next
- * tick; maybeReadMore() schedules a `read(0)`, which finds the handle reading. The listener's
- * `read(n)` of all of it then sets `needReadable` and `dataEmitted` again and calls `_read`,
- * which sets `reading` again and finds the handle reading (net.js `Socket.prototype._read`):
- * the readable state afterwards is field for field what it was before (spec/node-internals.spec.ts
- * compares them, 20 to 26). The 'readable' and the 'data' (emitted by read()) events reach no
- * listener but `listener`. Readable's push returns true then (`canPushMore`: nothing buffered), so
- * a push that takes the chunk instead and returns true leaves the socket as Readable's would have
- * once the listener had read.
+ * A chunk of bytes pushed now would only be buffered for the socket's 'readable' listener: a
+ * byte stream not flowing, with no decoder, nothing buffered, not at EOF nor destroyed, and read
+ * from before (`readableDidRead`, the stream's `dataEmitted`, which a read sets). The caller
+ * knows the listeners: with one 'readable' listener and no 'data' listener, Readable's push of a
+ * non-empty Buffer (readable.js `readableAddChunkPushByteMode` → `addChunk`, 20 to 26; 26 first
+ * tries its `kFastPush` path, set only while flowSync() runs a flowing stream's `_read`) clears
+ * `reading`, buffers the chunk, and, with `needReadable` set (a read that emptied the buffer set
+ * it), schedules 'readable' for the next tick; maybeReadMore() schedules a `read(0)`, which finds
+ * the handle reading. A listener's `read(n)` of all of it then sets `needReadable` and
+ * `dataEmitted` again and calls `_read`, which sets `reading` again and finds the handle reading
+ * (net.js `Socket.prototype._read`): the readable state afterwards is field for field what it was
+ * before (spec/node-internals.spec.ts compares them, 20 to 26). The 'readable' and the 'data'
+ * (emitted by read()) events reach no listener but that one. Readable's push returns true then
+ * (`canPushMore`: nothing buffered), so a push that gives the chunk to what that listener would
+ * have given it to, and returns true, leaves the socket as Readable's would have once the
+ * listener had read.
  */
-export function pushWouldOnlyReach(socket: net.Socket, listener: (...args: never[]) => void): boolean {
+export function pushWouldOnlyBuffer(socket: net.Socket): boolean {
   return (
     socket.readableLength === 0 &&
     socket.readableDidRead &&
     socket.readableFlowing !== true &&
     socket.readableEncoding === null &&
     !socket.destroyed &&
-    !eofReceived(socket) &&
-    socket.listenerCount('data') === 0 &&
-    socket.listenerCount('readable') === 1 &&
-    socket.listenerCount('readable', listener) === 1
+    !eofReceived(socket)
   );
 }
 

@@ -11,7 +11,7 @@ import { isNonBlocking, isOn, type PhaseTimeouts } from '../config';
 import { DeadlineTimer, earliestDue, hasExpired, NOTHING_DUE, type DeadlineOwner } from '../deadline-timer';
 import { effectiveTimeouts, standDown, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../errors';
-import { hasNoHandle, interceptPush, pushWouldOnlyReach, type PushFunction } from '../node-internals';
+import { hasNoHandle, interceptPush, pushWouldOnlyBuffer, type PushFunction } from '../node-internals';
 import { isPlainBuffer } from './checks';
 import { AWAIT } from './hooks';
 
@@ -448,6 +448,7 @@ export class SocketAwaitState extends AwaitState {
     const emitter = this.socket as EventEmitter;
     emitter.on('readable', this.onRecvEvent);
     if (this.inheritedPush === undefined) this.inheritedPush = interceptPush(this.socket, pushToWaitingRecv);
+    if (emitter.listenerCount('readable') !== 1 || emitter.listenerCount('data') !== 0) this.otherReaders = true;
     if (!this.watchingDataListeners) {
       this.watchingDataListeners = true;
       emitter.on('newListener', this.onNewListener);
@@ -459,11 +460,18 @@ export class SocketAwaitState extends AwaitState {
    * to wait): every chunk the hand-over does not take goes on to it.
    */
   inheritedPush: PushFunction | undefined = undefined;
+  /**
+   * Whether a 'readable' or 'data' listener other than ours was ever added to the socket (seen by
+   * {@link onNewListener}, or there when ours first went on): from then on no chunk is handed
+   * over, and every one goes through the stream to whoever reads it. A flag, not a count of the
+   * listeners per chunk: three listener look-ups cost about 300 instructions per round trip.
+   */
+  private otherReaders = false;
 
   /**
    * A chunk the socket has just read (its `push`, {@link pushToWaitingRecv}): handed straight to
    * the one receive waiting for it, when the stream would only have buffered it for our
-   * 'readable' listener to read whole ({@link pushWouldOnlyReach}): the same Buffer, the same
+   * 'readable' listener to read whole ({@link pushWouldOnlyBuffer}, no other reader): the same Buffer, the same
    * stream state after, without the tick, the 'readable' event and the read() between. Any other
    * case (more calls in line, a chunk larger than the call asked for, another reader, bytes
    * already buffered, EOF) goes through the stream as before. Counted (the awaitable ping-pong,
@@ -475,7 +483,7 @@ export class SocketAwaitState extends AwaitState {
     if (queue.length !== 1 || encoding !== undefined) return false;
     const job = queue[0];
     if (job.settled || !isPlainBuffer(chunk) || chunk.length === 0) return false;
-    if (!this.listeningRecv || !pushWouldOnlyReach(this.socket, this.onRecvEvent)) return false;
+    if (!this.listeningRecv || this.otherReaders || !pushWouldOnlyBuffer(this.socket)) return false;
     if (!job.takeChunk(chunk)) return false;
     queue.shift();
     return true;
@@ -492,7 +500,8 @@ export class SocketAwaitState extends AwaitState {
     this.sendQueue![0]?.noteDestroy();
   }
 
-  readonly onNewListener = (event: string | symbol): void => {
+  readonly onNewListener = (event: string | symbol, listener: unknown): void => {
+    if ((event === 'readable' && listener !== this.onRecvEvent) || event === 'data') this.otherReaders = true;
     if (event !== 'data' || !this.listeningRecv) return;
     this.listeningRecv = false;
     (this.socket as EventEmitter).removeListener('readable', this.onRecvEvent);

@@ -328,6 +328,29 @@ describe('the hand-over: a chunk read while a recv waits', () => {
     client.off('readable', listener);
   });
 
+  it("nor from a 'readable' listener the application added before its first recv, nor after it removed it again", async () => {
+    const { client, peer } = await pair();
+    let events = 0;
+    const listener = (): void => {
+      events++;
+    };
+    client.on('readable', listener);
+    const first = client.recv(10);
+    await peer.sendAll('one');
+    expect((await first).toString()).toBe('one');
+    const toStream = chunksToStream(client);
+    const second = client.recv(10);
+    await peer.sendAll('two');
+    expect((await second).toString()).toBe('two');
+    expect(toStream.count).toBe(1);
+    client.off('readable', listener);
+    const third = client.recv(10);
+    await peer.sendAll('three');
+    expect((await third).toString()).toBe('three');
+    expect(toStream.count).toBe(2); // once another reader was there, every chunk goes through the stream
+    expect(events).toBeGreaterThan(0);
+  });
+
   it('a recv that timed out takes nothing: the chunk that comes after it waits in the stream for the next call', async () => {
     const { client, peer } = await warmPair();
     client.setSocketTimeout(T);
