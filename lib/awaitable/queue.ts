@@ -471,8 +471,9 @@ export class SocketAwaitState extends AwaitState {
   /**
    * A chunk the socket has just read (its `push`, {@link pushToWaitingRecv}): handed straight to
    * the one receive waiting for it, when the stream would only have buffered it for our
-   * 'readable' listener to read whole ({@link pushWouldOnlyBuffer}, no other reader): the same Buffer, the same
-   * stream state after, without the tick, the 'readable' event and the read() between. Any other
+   * 'readable' listener to read whole ({@link pushWouldOnlyBuffer}, and no other reader): the
+   * same Buffer, the same stream state after, without the tick, the 'readable' event and the
+   * read() between. Any other
    * case (more calls in line, a chunk larger than the call asked for, another reader, bytes
    * already buffered, EOF) goes through the stream as before. Counted (the awaitable ping-pong,
    * armed, 4000 round trips after 9000 in 4 segments): 17,784 instructions per round trip in a
