@@ -19,7 +19,10 @@ import {
   hasNonTcpHandle,
   hasPeer,
   interceptPush,
+  isNodePush,
   pushWouldOnlyBuffer,
+  readablePush,
+  readsThroughNodePush,
   httpResponseOf,
   isEstablished,
   isHandshaking,
@@ -397,11 +400,13 @@ describe('push: the chunks a socket reads', () => {
       [secure, () => {}],
     ] as const) {
       const seen: string[] = [];
-      const inherited = interceptPush(socket, function (this: net.Socket, chunk, encoding) {
+      expect(readsThroughNodePush(socket)).toBe(true);
+      interceptPush(socket, function (this: net.Socket, chunk, encoding) {
         if (chunk !== null) seen.push(String(chunk));
-        return inherited.call(this, chunk, encoding);
+        return readablePush().call(this, chunk, encoding);
       });
-      expect(inherited).toBe(Object.getPrototypeOf(net.Socket.prototype).push);
+      expect(isNodePush(readablePush())).toBe(true);
+      expect(readablePush()).toBe(Object.getPrototypeOf(net.Socket.prototype).push);
       expect(Object.prototype.hasOwnProperty.call(socket, 'push')).toBe(true);
       const data: string[] = [];
       socket.on('data', (chunk: Buffer) => data.push(chunk.toString()));
@@ -422,17 +427,20 @@ describe('push: the chunks a socket reads', () => {
     };
     const next = (): Promise<Buffer> => new Promise((resolve) => (waiting = resolve));
     client.on('readable', onReadable);
-    expect(pushWouldOnlyBuffer(client)).toBe(false); // nothing read from it yet
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(false); // nothing read from it yet
     peer.write('a');
     await next();
     await new Promise((resolve) => setImmediate(resolve));
-    expect(pushWouldOnlyBuffer(client)).toBe(true);
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(true);
     const before = readableFields(client);
     peer.write('b');
     expect((await next()).toString()).toBe('b');
     await new Promise((resolve) => setImmediate(resolve));
     expect(readableFields(client)).toEqual(before);
-    expect(pushWouldOnlyBuffer(client)).toBe(true);
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(true);
+    // A chunk at the high-water mark: Readable's push would return false (onStreamRead stops the handle).
+    expect(pushWouldOnlyBuffer(client, client.readableHighWaterMark - 1)).toBe(true);
+    expect(pushWouldOnlyBuffer(client, client.readableHighWaterMark)).toBe(false);
 
     client.off('readable', onReadable);
     const buffered = once(client, 'readable'); // a listener that reads nothing, gone after the event
@@ -440,8 +448,16 @@ describe('push: the chunks a socket reads', () => {
     await buffered;
     client.on('readable', onReadable);
     expect(client.readableLength).toBe(1);
-    expect(pushWouldOnlyBuffer(client)).toBe(false); // bytes buffered
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(false); // bytes buffered
     expect((await next()).toString()).toBe('c');
+
+    // The EOF: its 'readable' is emitted at once (a waiting recv settles with it before anything
+    // else is pushed), so only this says a chunk pushed after it would not merely be buffered.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(true);
+    client.push(null);
+    expect(client.destroyed).toBe(false);
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(false);
   });
 });
 
