@@ -371,8 +371,9 @@ export function interceptPush(socket: net.Socket, push: PushFunction): void {
  * which finds the handle reading. It returns true: `state.length` (the chunk) is below
  * `highWaterMark` (`canPushMore`); at or above the mark it would return false and onStreamRead
  * would stop the handle, which is why such a chunk is not handed over. The listener's
- * `read(length)` then leaves `highWaterMark` as it was (read(n) raises it only for n above it,
- * `computeNewHighWaterMark`), sets `needReadable` and `dataEmitted` again and calls `_read`, which
+ * `read(length)` (a receive reads `min(n, readableLength)`, so its `n`, however far above the
+ * mark, plays no part) then leaves `highWaterMark` as it was (read(n) raises it only for n above
+ * it, `computeNewHighWaterMark`), sets `needReadable` and `dataEmitted` again and calls `_read`, which
  * sets `reading` again and finds the handle reading (net.js `Socket.prototype._read`): the
  * readable state afterwards is field for field what it was before (spec/node-internals.spec.ts
  * compares them, 20 to 26). The 'readable' and the 'data' (emitted by read()) events reach no
