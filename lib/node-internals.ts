@@ -19,7 +19,8 @@
  * has neither, so the engine marks its clients itself), `_onTimeout` and `kTimeout` (Node's idle
  * timer behind `socket.setTimeout()`, left alone).
  */
-import type * as net from 'node:net';
+import * as net from 'node:net';
+import { Readable } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
 
 // ---------------------------------------------------------------------------------------------
@@ -308,6 +309,89 @@ export function httpResponseOf(socket: NodeSocket): { complete?: boolean; aborte
  */
 export function eofReceived(socket: net.Socket): boolean {
   return (socket as StreamStates)._readableState?.ended === true;
+}
+
+/** A Readable's `push(chunk, encoding?)`: what Node calls with each chunk a socket reads. */
+export type PushFunction = (this: net.Socket, chunk: unknown, encoding?: BufferEncoding) => boolean;
+
+/** `Readable.prototype.push` as this module found it when it loaded: Node's own (20 to 26). */
+const NODE_PUSH = Readable.prototype.push as PushFunction;
+/** `net.Socket.prototype._read` as this module found it (tls.TLSSocket inherits it, 20 to 26). */
+const NODE_SOCKET_READ = (net.Socket.prototype as unknown as { _read: unknown })._read;
+
+/**
+ * The `push` every Readable inherits now, looked up at each call: whatever patched
+ * `Readable.prototype.push` since (an instrumentation agent loaded late) gets every chunk an own
+ * push passes on. One property load.
+ */
+export function readablePush(): PushFunction {
+  return Readable.prototype.push as PushFunction;
+}
+
+/** Whether `push` is Node's own `Readable.prototype.push`, as this module found it. */
+export function isNodePush(push: unknown): boolean {
+  return push === NODE_PUSH;
+}
+
+/**
+ * Whether `socket` reads through Node's own `push` and `_read`, so that an own push may stand
+ * in for them ({@link interceptPush}): neither a subclass nor the instance replaced either, nor
+ * has anything patched `Readable.prototype.push`. A subclass's push (a decoder, a byte counter)
+ * must see every chunk, and a replaced `_read` is what a read() of the chunk would have called.
+ */
+export function readsThroughNodePush(socket: net.Socket): boolean {
+  const own = socket as unknown as { push: unknown; _read: unknown };
+  return own.push === NODE_PUSH && own._read === NODE_SOCKET_READ && Readable.prototype.push === NODE_PUSH;
+}
+
+/**
+ * Puts `push` on `socket` as its own property (only where {@link readsThroughNodePush}; `push`
+ * must call {@link readablePush}'s with every chunk it does not take). Node hands each chunk a
+ * socket reads to `stream.push(buf)`, looked up on the socket at every call
+ * (stream_base_commons.js `onStreamRead`, after `stream[kUpdateTimer]()`, for plain TCP and for
+ * TLSWrap alike; a socket made with the `onread` option bypasses the stream and push, 20 to 26),
+ * and a push's return value says whether the handle may go on reading (false: onStreamRead stops
+ * it with `readStop()`, and the next read()'s `_read` starts it again).
+ */
+export function interceptPush(socket: net.Socket, push: PushFunction): void {
+  Object.defineProperty(socket, 'push', { value: push, writable: true, configurable: true, enumerable: false });
+}
+
+/**
+ * A chunk of `length` bytes (more than none) pushed now would only be buffered for the socket's
+ * 'readable' listener, and its read of the whole chunk would leave the stream as it found it: a
+ * byte stream not flowing, with no decoder, nothing buffered, not at EOF nor destroyed, read from
+ * before (`readableDidRead`, the stream's `dataEmitted`, which a read sets), still reading through
+ * Node's `_read` ({@link readsThroughNodePush}), and the chunk below the high-water mark. The
+ * caller knows the listeners: with one 'readable' listener and no 'data' listener, Readable's
+ * push of a non-empty Buffer (readable.js `readableAddChunkPushByteMode` → `addChunk`, 20 to 26;
+ * 26 first tries its `kFastPush` path, set only while flowSync() runs a flowing stream's `_read`)
+ * clears `reading`, buffers the chunk, and, with `needReadable` set (a read that emptied the
+ * buffer set it), schedules 'readable' for the next tick; maybeReadMore() schedules a `read(0)`,
+ * which finds the handle reading. It returns true: `state.length` (the chunk) is below
+ * `highWaterMark` (`canPushMore`); at or above the mark it would return false and onStreamRead
+ * would stop the handle, which is why such a chunk is not handed over. The listener's
+ * `read(length)` (a receive reads `min(n, readableLength)`, so its `n`, however far above the
+ * mark, plays no part) then leaves `highWaterMark` as it was (read(n) raises it only for n above
+ * it, `computeNewHighWaterMark`), sets `needReadable` and `dataEmitted` again and calls `_read`, which
+ * sets `reading` again and finds the handle reading (net.js `Socket.prototype._read`): the
+ * readable state afterwards is field for field what it was before (spec/node-internals.spec.ts
+ * compares them, 20 to 26). The 'readable' and the 'data' (emitted by read()) events reach no
+ * listener but that one. So a push that gives the chunk to what that listener would have given
+ * it to, and returns true, leaves the socket as Readable's would have once the listener had read;
+ * only the two events are not emitted.
+ */
+export function pushWouldOnlyBuffer(socket: net.Socket, length: number): boolean {
+  return (
+    socket.readableLength === 0 &&
+    length < socket.readableHighWaterMark &&
+    socket.readableDidRead &&
+    socket.readableFlowing !== true &&
+    socket.readableEncoding === null &&
+    !socket.destroyed &&
+    !eofReceived(socket) &&
+    (socket as unknown as { _read: unknown })._read === NODE_SOCKET_READ
+  );
 }
 
 /**

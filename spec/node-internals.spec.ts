@@ -18,6 +18,11 @@ import {
   hasNoHandle,
   hasNonTcpHandle,
   hasPeer,
+  interceptPush,
+  isNodePush,
+  pushWouldOnlyBuffer,
+  readablePush,
+  readsThroughNodePush,
   httpResponseOf,
   isEstablished,
   isHandshaking,
@@ -373,6 +378,86 @@ describe('the stream states', () => {
     failInFlightWrite(client, error);
     client.destroy(error);
     expect(await outcome).toBe(error);
+  });
+});
+
+describe('push: the chunks a socket reads', () => {
+  /** The fields of the readable state a push and a read of it move (the bit field's accessors). */
+  function readableFields(socket: net.Socket): Record<string, unknown> {
+    const state = (socket as unknown as { _readableState: Record<string, unknown> & { buffer: { length: number } } })._readableState;
+    const fields: Record<string, unknown> = { buffered: state.buffer.length };
+    for (const key of ['length', 'needReadable', 'flowing', 'emittedReadable', 'dataEmitted', 'ended', 'endEmitted', 'readableListening', 'reading', 'sync', 'readingMore', 'resumeScheduled', 'highWaterMark']) fields[key] = state[key];
+    return fields;
+  }
+
+  it('every chunk read goes through an own push on the socket, plain TCP and TLS; the inherited one is Readable\'s', async () => {
+    const { client, peer } = await pair();
+    const server = await listening(tls.createServer({ key: TLS_KEY, cert: TLS_CERT }, (s) => s.end('over tls')));
+    const secure = track(tls.connect({ port: server.port, host: '127.0.0.1', ca: TLS_CERT, servername: 'localhost' }));
+    secure.on('error', () => {});
+    for (const [socket, send] of [
+      [client, () => peer.write('plain')],
+      [secure, () => {}],
+    ] as const) {
+      const seen: string[] = [];
+      expect(readsThroughNodePush(socket)).toBe(true);
+      interceptPush(socket, function (this: net.Socket, chunk, encoding) {
+        if (chunk !== null) seen.push(String(chunk));
+        return readablePush().call(this, chunk, encoding);
+      });
+      expect(isNodePush(readablePush())).toBe(true);
+      expect(readablePush()).toBe(Object.getPrototypeOf(net.Socket.prototype).push);
+      expect(Object.prototype.hasOwnProperty.call(socket, 'push')).toBe(true);
+      const data: string[] = [];
+      socket.on('data', (chunk: Buffer) => data.push(chunk.toString()));
+      send();
+      const deadline = Date.now() + 5000;
+      while (data.join('').length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(seen.join('')).toBe(data.join(''));
+      expect(data.join('')).toMatch(/^(plain|over tls)$/);
+    }
+  });
+
+  it("a chunk read whole by the one 'readable' listener leaves the readable state as it found it, as pushWouldOnlyBuffer says", async () => {
+    const { client, peer } = await pair();
+    let waiting: ((chunk: Buffer) => void) | undefined;
+    const onReadable = (): void => {
+      const chunk = client.read(client.readableLength) as Buffer | null;
+      if (chunk !== null && waiting !== undefined) waiting(chunk);
+    };
+    const next = (): Promise<Buffer> => new Promise((resolve) => (waiting = resolve));
+    client.on('readable', onReadable);
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(false); // nothing read from it yet
+    peer.write('a');
+    await next();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(true);
+    const before = readableFields(client);
+    peer.write('b');
+    expect((await next()).toString()).toBe('b');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(readableFields(client)).toEqual(before);
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(true);
+    // A chunk at the high-water mark: Readable's push would return false (onStreamRead stops the handle).
+    expect(pushWouldOnlyBuffer(client, client.readableHighWaterMark - 1)).toBe(true);
+    expect(pushWouldOnlyBuffer(client, client.readableHighWaterMark)).toBe(false);
+
+    client.off('readable', onReadable);
+    const buffered = once(client, 'readable'); // a listener that reads nothing, gone after the event
+    peer.write('c');
+    await buffered;
+    client.on('readable', onReadable);
+    expect(client.readableLength).toBe(1);
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(false); // bytes buffered
+    expect((await next()).toString()).toBe('c');
+
+    // The EOF: its 'readable' is emitted at once (a waiting recv settles with it before anything
+    // else is pushed), so only this says a chunk pushed after it would not merely be buffered.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(true);
+    client.push(null);
+    expect(client.destroyed).toBe(false);
+    expect(pushWouldOnlyBuffer(client, 1)).toBe(false);
   });
 });
 

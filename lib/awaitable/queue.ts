@@ -11,7 +11,8 @@ import { isNonBlocking, isOn, type PhaseTimeouts } from '../config';
 import { DeadlineTimer, earliestDue, hasExpired, NOTHING_DUE, type DeadlineOwner } from '../deadline-timer';
 import { effectiveTimeouts, standDown, type InternalSocket } from '../engine';
 import { AbortError, SocketClosedError, SocketTimeoutError, WouldBlockError } from '../errors';
-import { hasNoHandle } from '../node-internals';
+import { hasNoHandle, interceptPush, isNodePush, pushWouldOnlyBuffer, readablePush, readsThroughNodePush } from '../node-internals';
+import { isPlainBuffer } from './checks';
 import { AWAIT } from './hooks';
 
 /** The queue a call waits in. */
@@ -84,6 +85,15 @@ export abstract class Job<T> {
 
   /** The socket is being destroyed while this job is first in line (its handle is still open). */
   noteDestroy(): void {}
+
+  /**
+   * A chunk the socket has just read, offered to the waiting call first in line before it would
+   * enter the stream's buffer (see {@link SocketAwaitState.handOver}): true if the call took it
+   * whole and settled. Only a receive takes one.
+   */
+  takeChunk(_chunk: Buffer): boolean {
+    return false;
+  }
 
   /** Called when the job's abort signal fires while it is pending. */
   abort(): void {
@@ -437,10 +447,53 @@ export class SocketAwaitState extends AwaitState {
     this.listeningRecv = true;
     const emitter = this.socket as EventEmitter;
     emitter.on('readable', this.onRecvEvent);
+    if (!this.pushIntercepted && readsThroughNodePush(this.socket)) {
+      this.pushIntercepted = true;
+      interceptPush(this.socket, pushToWaitingRecv);
+    }
+    if (emitter.listenerCount('readable') !== 1 || emitter.listenerCount('data') !== 0) this.otherReaders = true;
     if (!this.watchingDataListeners) {
       this.watchingDataListeners = true;
       emitter.on('newListener', this.onNewListener);
     }
+  }
+
+  /**
+   * Whether {@link pushToWaitingRecv} was put on the socket (once a receive first had to wait,
+   * if the socket read through Node's own push and _read then). It stays on for the socket's
+   * life, uninstall() included: every chunk it does not take goes on to `Readable.prototype.push`.
+   */
+  private pushIntercepted = false;
+  /**
+   * Whether a 'readable' or 'data' listener other than ours was ever added to the socket (seen by
+   * {@link onNewListener}, or there when ours first went on): from then on no chunk is handed
+   * over, and every one goes through the stream to whoever reads it. A flag, not a count of the
+   * listeners per chunk: three listener look-ups cost about 300 instructions per round trip.
+   */
+  private otherReaders = false;
+
+  /**
+   * A chunk the socket has just read (its `push`, {@link pushToWaitingRecv}): handed straight to
+   * the one receive waiting for it, when the stream would only have buffered it for our
+   * 'readable' listener to read whole ({@link pushWouldOnlyBuffer}, and no other reader): the
+   * same Buffer, the same stream state after, without the tick, the 'readable' event and the
+   * read() between, and without the 'readable' and 'data' events (which no listener but ours
+   * would have had). Any other case (more calls in line, a chunk larger than the call asked for
+   * or not below the high-water mark, another reader, bytes already buffered, EOF) goes through
+   * the stream as before. Counted (the awaitable ping-pong,
+   * armed, 4000 round trips after 9000 in 4 segments): 17,784 instructions per round trip in a
+   * segment with no scavenge before, 14,420 with this; and a scavenge in 1 segment of 4, not 3.
+   */
+  handOver(chunk: unknown, encoding: unknown): boolean {
+    const queue = this.recvQueue!;
+    if (queue.length !== 1 || encoding !== undefined) return false;
+    const job = queue[0];
+    if (job.settled || !isPlainBuffer(chunk) || chunk.length === 0) return false;
+    if (!this.listeningRecv || this.otherReaders || !pushWouldOnlyBuffer(this.socket, chunk.length)) return false;
+    // A job of another copy of this package (the state's symbol is shared) may not know the method.
+    if (typeof job.takeChunk !== 'function' || !job.takeChunk(chunk)) return false;
+    queue.shift();
+    return true;
   }
 
   /** A call rejected with the socket's own error: the next call is not told again. */
@@ -454,11 +507,29 @@ export class SocketAwaitState extends AwaitState {
     this.sendQueue![0]?.noteDestroy();
   }
 
-  readonly onNewListener = (event: string | symbol): void => {
+  readonly onNewListener = (event: string | symbol, listener: unknown): void => {
+    if ((event === 'readable' && listener !== this.onRecvEvent) || event === 'data') this.otherReaders = true;
     if (event !== 'data' || !this.listeningRecv) return;
     this.listeningRecv = false;
     (this.socket as EventEmitter).removeListener('readable', this.onRecvEvent);
   };
+}
+
+/**
+ * The `push` of a socket whose receives have waited (see {@link SocketAwaitState.handOver}); one
+ * function for every socket, its state found on the socket. Returns what the stream's own push
+ * would: true for a chunk handed over (nothing is buffered, the chunk below the high-water mark).
+ * Every other chunk goes to `Readable.prototype.push` as it is now, looked up per chunk: once
+ * anything patched it, every chunk goes to that patch and none is handed over. The state is
+ * checked to be this copy's (another copy of the package shares the symbol).
+ */
+function pushToWaitingRecv(this: net.Socket, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const push = readablePush();
+  if (isNodePush(push)) {
+    const state = (this as AwaitTarget)[AWAIT];
+    if (state instanceof SocketAwaitState && state.handOver(chunk, encoding)) return true;
+  }
+  return push.call(this, chunk, encoding);
 }
 
 /** A server's: its accept queue and the connections that wait for accept(). */

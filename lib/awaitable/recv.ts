@@ -43,6 +43,11 @@ class RecvJob extends Job<Buffer> {
     return this;
   }
 
+  /** The chunk the socket just read, if the call asked for no fewer bytes: the call settles with that very Buffer. */
+  override takeChunk(chunk: Buffer): boolean {
+    return chunk.length <= this.n && this.resolve(chunk);
+  }
+
   attempt(): boolean {
     const bytes = takeBytes(this.socket, this.n);
     if (bytes !== null) return this.resolve(bytes);
