@@ -119,8 +119,13 @@ const BODY_OF_REQUEST = 32768;
 
 /** Report mode: a deadline ran out and was reported; its answer is awaited (its record in {@link overdues}). */
 const OVERDUE = 16384;
-/** A TLS socket (`encrypted`, fixed for the socket's life): its writes take the general path, which asks about its handshake. */
-const IS_TLS = 65536;
+/**
+ * A plain-TCP socket (not `encrypted`, fixed for the socket's life): only its writes may take the
+ * steady path; a TLS socket's take the general one, which asks about its handshake. Set, rather
+ * than a TLS bit cleared, so that a state another copy of the library made (the state symbol is
+ * shared, lib/runtime.ts), which has no such bit, always goes the general way.
+ */
+const IS_PLAIN = 65536;
 
 /**
  * The bits that keep a write off the {@link armAfterWrite} steady path, and their value there: a
@@ -129,8 +134,8 @@ const IS_TLS = 65536;
  * not handed to the awaitable API). Every other state goes the general way.
  */
 const STEADY_MASK =
-  IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE | PROTOCOL_BITS | DECIDED | AWAIT_RESPONSE | TUNNEL | BODY | BODY_OF_REQUEST | OVERDUE | IS_TLS;
-const STEADY_REQUEST_REPLY = IS_CLIENT | DECIDED | (PROTOCOL_IDS['request-reply'] << PROTOCOL_SHIFT);
+  IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE | PROTOCOL_BITS | DECIDED | AWAIT_RESPONSE | TUNNEL | BODY | BODY_OF_REQUEST | OVERDUE | IS_PLAIN;
+const STEADY_REQUEST_REPLY = IS_CLIENT | DECIDED | (PROTOCOL_IDS['request-reply'] << PROTOCOL_SHIFT) | IS_PLAIN;
 
 /**
  * What a client layer's `bodyOf` tells {@link httpResponseHead}: no body window (the response
@@ -176,7 +181,8 @@ const HTTP_ID = PROTOCOL_IDS.http;
 export class SocketState extends DeadlineTimer {
   /**
    * IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below;
-   * the protocol id and its bits (PROTOCOL_KNOWN … BODY, BODY_OF_REQUEST); OVERDUE (report mode).
+   * the protocol id and its bits (PROTOCOL_KNOWN … BODY, BODY_OF_REQUEST); OVERDUE (report mode);
+   * IS_PLAIN (fixed at creation).
    */
   flags = 0;
   /** Where the socket connects to, for error messages. */
@@ -198,7 +204,7 @@ export class SocketState extends DeadlineTimer {
   constructor(socket: InternalSocket) {
     super();
     if (socket[CLIENT] === true || isTlsClient(socket)) this.flags = IS_CLIENT;
-    if (isTls(socket)) this.flags |= IS_TLS;
+    if (!isTls(socket)) this.flags |= IS_PLAIN;
   }
 
   /**

@@ -397,8 +397,8 @@ export function pushWouldOnlyBuffer(socket: net.Socket, length: number): boolean
 /**
  * No more bytes can come: 'end' was emitted, or the EOF is in. One test, {@link eofReceived}:
  * `readableEnded` (`endEmitted`) is never set without `ended` (readable.js `endReadable()` sets
- * `kEnded` before it queues `endReadableNT`, the only setter of `kEndEmitted`, and destroy.js
- * `undestroy()` sets both alike; 20 to 26). Asked on every armed write.
+ * `kEnded` before it queues `endReadableNT`, which alone sets `kEndEmitted` on a stream that reads;
+ * destroy.js `undestroy()` and duplex.js's `readable: false` set both alike; 20 to 26). Asked on every armed write.
  */
 export function readEnded(socket: net.Socket): boolean {
   return eofReceived(socket);

@@ -244,7 +244,9 @@ describe('the application destroys the socket in the middle of sendAll', () => {
 describe('a sendAll followed by a write of the application', () => {
   it('resolves once its own bytes are written, however long the write behind it takes', async () => {
     const server = await listeningServer();
-    const socket = await connected(portOf(server), 500); // timeout mode, 500 ms
+    // Timeout mode. 2 s: the peer reads 8 MiB meanwhile, which a loaded machine's scheduler can
+    // hold up for a while; the bug this guards against waits for ever (the peer stops reading).
+    const socket = await connected(portOf(server), 2000);
     const peer = track(await server.accept());
     const size = 8 << 20;
     peer.pause();
@@ -258,7 +260,7 @@ describe('a sendAll followed by a write of the application', () => {
     });
     peer.resume();
     // A callback on an empty write behind the sendAll's joined the application's write in one
-    // _writev and waited for all of it: the call timed out (500 ms) with every byte sent.
+    // _writev and waited for all of it: the call timed out with every byte sent.
     await expect(sent).resolves.toBeUndefined();
     expect(socket.destroyed).toBe(false);
   });
