@@ -24,10 +24,10 @@
  * A stub that someone took off the prototype before its first call (a second patcher that wraps
  * our method) keeps working: it forwards to the real wrapper for ever.
  */
-import * as diagnosticsChannel from 'node:diagnostics_channel';
-import * as net from 'node:net';
-import { checkHotPathMethods, HOT_PATH_SOCKET_METHODS, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS } from './node-internals';
-import { hotPathWanted, markHotPathOn, newCounters, runtime, type SavedProperty } from './runtime';
+import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { Server, Socket } from 'node:net';
+import { checkHotPathMethods, HOT_PATH_SOCKET_METHODS, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS } from './node-internals-methods';
+import { hotPathWanted, markHotPathOn, newCounters, runtime, type SavedProperty } from './runtime-record';
 import type * as Patch from './patch';
 
 /** The methods the patch adds to both `net.Socket.prototype` and `net.Server.prototype`. */
@@ -83,7 +83,7 @@ function underNodeLoader(): boolean {
 
 /** Whether the install must happen at once, exactly as `install()` does it (see the header). */
 function mustInstallAtOnce(): boolean {
-  return !underNodeLoader() || diagnosticsChannel.channel(INSTALL_CHANNEL).hasSubscribers || (process.env.NODE_DEBUG ?? '') !== '';
+  return !underNodeLoader() || channel(INSTALL_CHANNEL).hasSubscribers || (process.env.NODE_DEBUG ?? '') !== '';
 }
 
 /**
@@ -179,10 +179,10 @@ function watchHttpClientsLazily(): () => void {
       }
       real(message);
     };
-    diagnosticsChannel.subscribe(name, handler);
+    subscribe(name, handler);
     return handler;
   });
-  return () => HTTP_CLIENT_CHANNELS.forEach((name, i) => diagnosticsChannel.unsubscribe(name, handlers[i]));
+  return () => HTTP_CLIENT_CHANNELS.forEach((name, i) => unsubscribe(name, handlers[i]));
 }
 
 /**
@@ -211,8 +211,8 @@ export function installLazily(): boolean {
   const shared = runtime();
   if (shared.patched !== undefined) return false;
   if (mustInstallAtOnce()) return (require('./patch') as typeof Patch).install();
-  const socketProto = net.Socket.prototype as unknown as Record<string, unknown>;
-  const serverProto = net.Server.prototype as unknown as Record<string, unknown>;
+  const socketProto = Socket.prototype as unknown as Record<string, unknown>;
+  const serverProto = Server.prototype as unknown as Record<string, unknown>;
   const entries: Stubbed[] = [];
   const wrapped = (target: Record<string, unknown>, server: boolean, key: string): void => {
     const original = target[key];
