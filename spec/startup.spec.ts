@@ -167,6 +167,40 @@ describe('what loads on first use, and works', () => {
     expect(out.data).toBe('hello');
   });
 
+  it('the http client watch, subscribed with the patch: the first request\'s body that stops halfway ends with ETIMEDOUT (Node http, fetch)', async () => {
+    // Sends the head and half of a 20-byte body, then stalls: only the watch arms a deadline
+    // for that body (the reply's first bytes settled the reply deadline).
+    const stalling = net.createServer((socket) => {
+      accepted.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => accepted.delete(socket));
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n0123456789'));
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(stalling.address() as net.AddressInfo).port}/`;
+      const out = await probe(
+        `
+        const result = {};
+        const done = () => { if (result.http !== undefined && result.fetch !== undefined) console.log(JSON.stringify(result)); };
+        // The socket's own error: the response and the request report it in either order.
+        require('http').get(${JSON.stringify(url)}, { agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => { result.http = 'ended'; done(); });
+        }).on('socket', (socket) => socket.on('error', (error) => { result.http = error.code; done(); })).on('error', () => {});
+        fetch(${JSON.stringify(url)}).then((response) => response.text()).then(
+          () => { result.fetch = 'ended'; done(); },
+          (error) => { result.fetch = (error.cause && error.cause.code) || error.message; done(); },
+        );
+      `,
+        { TIMEOUTSOCKET_READ_TIMEOUT: '200ms' },
+      );
+      expect(out).toEqual({ http: 'ETIMEDOUT', fetch: 'ETIMEDOUT' });
+    } finally {
+      await new Promise((resolve) => stalling.close(resolve));
+    }
+  });
+
   it('node:perf_hooks and the error classes, at the first deadline armed (the same classes as the main entry)', async () => {
     const out = await probe(
       `
@@ -380,10 +414,32 @@ describe('the stubs, on first use', () => {
     }
   });
 
-  it('the http client channels it subscribes are those lib/protocols/http.ts handles', () => {
-    const { HTTP_CLIENT_CHANNELS } = require(path.join(lib, 'lazy-install.js'));
+  it('subscribe the http client channels when the patch loads, and uninstall() before that leaves none', async () => {
     const { HTTP_CHANNELS } = require(path.join(lib, 'protocols', 'http.js'));
-    expect([...HTTP_CLIENT_CHANNELS].sort()).toEqual(Object.values(HTTP_CHANNELS).sort());
+    const names = JSON.stringify(Object.values(HTTP_CHANNELS));
+    const out = await probe(`
+      const dc = require('diagnostics_channel');
+      const subscribed = () => ${names}.filter((name) => dc.hasSubscribers(name));
+      const atStart = subscribed();
+      const net = require('net');
+      const server = net.createServer((s) => s.end()).listen(0, '127.0.0.1', () => {
+        console.log(JSON.stringify({ atStart, afterListen: subscribed(), patch: require.cache[path.join(LIB, 'patch.js')] !== undefined }));
+        server.close();
+      });
+    `);
+    expect(out).toEqual({ atStart: [], afterListen: Object.values(HTTP_CHANNELS), patch: true });
+    const uninstalled = await probe(`
+      const dc = require('diagnostics_channel');
+      const net = require('net');
+      const listen = net.Server.prototype.listen; // the stub, kept past uninstall
+      require('timeoutsocket').uninstall();
+      const server = net.createServer();
+      listen.call(server, 0, '127.0.0.1', () => {
+        console.log(JSON.stringify({ subscribed: ${names}.filter((name) => dc.hasSubscribers(name)), installed: require('timeoutsocket').isInstalled() }));
+        server.close();
+      });
+    `);
+    expect(uninstalled).toEqual({ subscribed: [], installed: false });
   });
 });
 
