@@ -11,7 +11,7 @@
  * record (lib/runtime.ts), so every copy of the package in the process sees the same rules.
  *
  * The parser (parse.ts, with destination.ts, address.ts, settings.ts and rule.ts) loads with
- * the first rules to read, not with this file: the patch needs this file at start-up, and with
+ * the first rules to read, not with this file: the patch needs this file (with the first socket, or at start-up when a variable is set), and with
  * no rules in force (`TIMEOUTSOCKET_RULES` unset, no `setSocketTimeoutRules()` call) a connect
  * costs one property read here and needs none of them.
  */
