@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
- * Writes dist/lib/register.js as one file holding every module the preload loads at start-up,
- * and dist/lib/patch-bundle.js, one file holding what the preload's stubs load on their first
- * call (lib/lazy-install.ts: patch.js and every module it loads that start-up has not), after
- * `tsc` has built dist/ (`npm run build` runs it). The start-up bundle hands a require of a
- * first-use module to the first-use bundle, which serves its own requires of start-up modules
- * from `require.cache` by key (a require Node resolves costs a path lookup on disk).
+ * Writes dist/lib/register.js as one file holding every module the preload loads at start-up
+ * with no `TIMEOUTSOCKET_*` variable set; dist/lib/environment-bundle.js, one file holding what
+ * applying the environment loads beyond that (lib/environment.ts: the runtime, the config, the
+ * rules, the mode), which the preload loads when a variable is set; and dist/lib/patch-bundle.js,
+ * one file holding what the preload's stubs load on their first call (lib/lazy-install.ts:
+ * patch.js and every module it loads that the other two do not hold; it loads the environment
+ * bundle for those), after `tsc` has built dist/ (`npm run build` runs it). A bundle hands a
+ * require of a module another bundle holds to that bundle, and serves a require of a module
+ * that already ran from `require.cache` by key (a require Node resolves costs a path lookup on disk).
  * Usage: node scripts/bundle-register.js [LIB]   (LIB: the built dist/lib folder, by default this repository's)
  *
  * Why: Node's loader spends about half a million instructions on every file it loads (resolving
