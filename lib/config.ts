@@ -8,6 +8,7 @@
  * same values, with errors that name the bad value.
  */
 import { quote } from './quote';
+import { hasAnyTimeout as anyPhaseIsOn, isOn as phaseIsOn } from './runtime-record';
 
 /** The phases a deadline can guard. */
 export const PHASES = ['connect', 'read', 'write'] as const;
@@ -75,17 +76,13 @@ export function isNonBlocking(timeouts: PhaseTimeouts): boolean {
 
 /**
  * A phase has a deadline when its value is > 0: `null` is blocking, 0 non-blocking (never a
- * timer). Here, with the setting's type, because the start-up bundle (lib/runtime.ts: whether a
- * setting engages the per-write wrappers) and the engine (on every write) ask the same question.
+ * timer). Defined in lib/runtime-record.ts, which the register preload loads without this file;
+ * a plain value here (not a getter), since the engine calls it on every write.
  */
-export function isOn(ms: number | null): ms is number {
-  return ms !== null && ms > 0;
-}
+export const isOn = phaseIsOn;
 
-/** Has any phase of `timeouts` a deadline ({@link isOn})? */
-export function hasAnyTimeout(timeouts: PhaseTimeouts): boolean {
-  return isOn(timeouts.connect) || isOn(timeouts.read) || isOn(timeouts.write);
-}
+/** Has any phase of `timeouts` a deadline ({@link isOn})? (Defined in lib/runtime-record.ts.) */
+export const hasAnyTimeout = anyPhaseIsOn;
 
 const SETTING_KEYS: ReadonlySet<string> = new Set([...PHASES, 'keepAlive']);
 

@@ -12,8 +12,14 @@
  * socket path costs exactly what it costs with `install()`.
  *
  * Same behaviour as `install()`: the originals recorded for `uninstall()` are Node's own, in the
- * same order; `isInstalled()` is true at once; the counters start at install; the http client
- * channels are subscribed at install (their handlers load the engine if a message comes first).
+ * same order; `isInstalled()` is true at once; the counters start at install. The http client
+ * channels (lib/protocols/http.ts) are subscribed when the patch loads, not at install: every
+ * handler there acts only on a socket the engine has a state for (`stateFor(socket, false)`),
+ * and a socket gets one only from the patch, which the first patched call (its `connect()`, or
+ * the server's `emit` of it) has loaded by then; a message before that concerns a socket the
+ * engine never tracks, which `install()`'s handlers ignore too. (Subscribing costs about 0.8 M
+ * instructions on Node 20, the first subscription most of it: a preload that never opens a
+ * socket does not pay it.)
  * Loaded at once instead, exactly as `install()` does it, when:
  * - someone listens for the install message (`timeoutsocket:install`) or `NODE_DEBUG` is set:
  *   the message and the debug line come at install, with the defaults then in force;
@@ -24,11 +30,12 @@
  * A stub that someone took off the prototype before its first call (a second patcher that wraps
  * our method) keeps working: it forwards to the real wrapper for ever.
  */
-import * as diagnosticsChannel from 'node:diagnostics_channel';
-import * as net from 'node:net';
-import { checkHotPathMethods, HOT_PATH_SOCKET_METHODS, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS } from './node-internals';
-import { hotPathWanted, markHotPathOn, newCounters, runtime, type SavedProperty } from './runtime';
+import { hasSubscribers } from 'node:diagnostics_channel';
+import { Server, Socket } from 'node:net';
+import { checkHotPathMethods, HOT_PATH_SOCKET_METHODS, LIFECYCLE_SOCKET_METHODS, WRAPPED_SERVER_METHODS } from './node-internals-methods';
+import { hotPathWanted, markHotPathOn, newCounters, runtime, type SavedProperty } from './runtime-record';
 import type * as Patch from './patch';
+import type * as Http from './protocols/http';
 
 /** The methods the patch adds to both `net.Socket.prototype` and `net.Server.prototype`. */
 export const ADDED_METHODS = ['setSocketTimeout', 'getSocketTimeout', 'setBlocking', 'getBlocking'] as const;
@@ -36,17 +43,6 @@ export const ADDED_METHODS = ['setSocketTimeout', 'getSocketTimeout', 'setBlocki
 export const ADDED_SOCKET_METHODS = ['recv', 'recvInto', 'send', 'sendAll', 'connectEx'] as const;
 /** The awaitable method the patch adds to `net.Server.prototype`. */
 export const ADDED_SERVER_METHODS = ['accept'] as const;
-
-/** The http client channels lib/protocols/http.ts subscribes to (spec/startup.spec.ts checks this list against its own). */
-export const HTTP_CLIENT_CHANNELS = [
-  'http.client.request.start',
-  'http.client.response.finish',
-  'undici:client:sendHeaders',
-  'undici:request:bodySent',
-  'undici:request:headers',
-  'undici:request:trailers',
-  'undici:request:error',
-] as const;
 
 /** The channel of the install message (lib/observe.ts's `CHANNELS.install`). */
 const INSTALL_CHANNEL = 'timeoutsocket:install';
@@ -66,6 +62,8 @@ interface Stubbed {
 }
 
 let stubbed: Stubbed[] | undefined;
+/** The install's record of what it replaced (the runtime's `patched`): the http channels are subscribed when the patch loads only while it is still the one in place. */
+let installed: SavedProperty[] | undefined;
 /** Set when the load begins: a call made while it runs, or after it failed, never starts another. */
 let loaded = false;
 /** lib/patch.ts once loaded; `null` when it failed to load (the stubs stood down). */
@@ -83,12 +81,14 @@ function underNodeLoader(): boolean {
 
 /** Whether the install must happen at once, exactly as `install()` does it (see the header). */
 function mustInstallAtOnce(): boolean {
-  return !underNodeLoader() || diagnosticsChannel.channel(INSTALL_CHANNEL).hasSubscribers || (process.env.NODE_DEBUG ?? '') !== '';
+  // hasSubscribers(name), not channel(name).hasSubscribers: it makes no channel for a name nobody subscribed to.
+  return !underNodeLoader() || hasSubscribers(INSTALL_CHANNEL) || (process.env.NODE_DEBUG ?? '') !== '';
 }
 
 /**
  * Loads lib/patch.ts and puts the real methods where the stubs still are; then the stubs only
- * forward (for anyone who took one off the prototype). Runs once. A load that fails (the
+ * forward (for anyone who took one off the prototype); and, if this install is still the one in
+ * place, subscribes the http client channels, as `install()` does (see the header). Runs once. A load that fails (the
  * package's files replaced or removed after start-up) puts Node's own methods back instead, so
  * that the process goes on without deadlines rather than with every socket call throwing, and
  * says so once with a process warning.
@@ -106,6 +106,8 @@ function loadPatch(): void {
   }
   patchModule = patch;
   for (const entry of stubbed ?? []) settle(entry, patch.patchedMethod(entry.server, entry.key, entry.original) as AnyFunction);
+  const shared = runtime();
+  if (installed !== undefined && shared.patched === installed) shared.unwatchHttp = (require('./protocols/http') as typeof Http).watchHttpClients();
 }
 
 /** Puts `real` where the entry's stub still is on the prototype, and has the stub forward to it. */
@@ -166,26 +168,6 @@ function place(saved: SavedProperty[], entry: Stubbed): void {
 }
 
 /**
- * The http channel subscriptions, each loading the patch if a message comes before any stub ran.
- * Each keeps the real handler once found: a message costs one more call than with `install()`.
- */
-function watchHttpClientsLazily(): () => void {
-  const handlers = HTTP_CLIENT_CHANNELS.map((name) => {
-    let real: ((message: unknown) => void) | undefined;
-    const handler = (message: unknown): void => {
-      if (real === undefined) {
-        loadPatch();
-        real = (require('./protocols/http') as typeof import('./protocols/http')).httpClientHandler(name);
-      }
-      real(message);
-    };
-    diagnosticsChannel.subscribe(name, handler);
-    return handler;
-  });
-  return () => HTTP_CLIENT_CHANNELS.forEach((name, i) => diagnosticsChannel.unsubscribe(name, handlers[i]));
-}
-
-/**
  * The hot path for the preload (`engageHotPath` in lib/runtime.ts): the per-write methods get
  * stubs like the rest while the patch is not loaded yet (the first call loads it), its real
  * wrappers once it is, and nothing once it failed to load (Node's own methods stay).
@@ -211,8 +193,8 @@ export function installLazily(): boolean {
   const shared = runtime();
   if (shared.patched !== undefined) return false;
   if (mustInstallAtOnce()) return (require('./patch') as typeof Patch).install();
-  const socketProto = net.Socket.prototype as unknown as Record<string, unknown>;
-  const serverProto = net.Server.prototype as unknown as Record<string, unknown>;
+  const socketProto = Socket.prototype as unknown as Record<string, unknown>;
+  const serverProto = Server.prototype as unknown as Record<string, unknown>;
   const entries: Stubbed[] = [];
   const wrapped = (target: Record<string, unknown>, server: boolean, key: string): void => {
     const original = target[key];
@@ -230,12 +212,11 @@ export function installLazily(): boolean {
   const saved: SavedProperty[] = [];
   for (const entry of entries) place(saved, entry);
   stubbed = entries;
-  shared.patched = saved;
+  shared.patched = installed = saved;
   if (hotPathWanted(shared)) {
     putOnHotPath(saved, socketProto);
     markHotPathOn(shared);
   } else shared.engageHotPath = () => putOnHotPath(saved, socketProto);
-  shared.unwatchHttp = watchHttpClientsLazily();
   // What noteInstall() does when nobody listens and NODE_DEBUG is unset: the counters start now.
   Object.assign((shared.stats ??= newCounters()), newCounters());
   return true;

@@ -5,12 +5,13 @@
  * A bad `TIMEOUTSOCKET_*` value (a bad rule in `TIMEOUTSOCKET_RULES`, a bad `TIMEOUTSOCKET_MODE` too) must stop the process
  * before the application runs, with one line naming the variable and the value (or quoting the
  * rule), rather than leave it running without deadlines.
+ *
+ * With none of those variables set, the preload reads nothing more and loads none of the
+ * modules that read them (lib/preload-env.ts): start-up is what issue 16 bounds.
  */
-import { applyModeEnvironment } from './mode';
+import type * as Environment from './environment';
 import { installLazily } from './lazy-install';
-import { applyReportEnvironment } from './report/environment';
-import { applyRulesEnvironment } from './rules/index';
-import { applyEnvironment } from './runtime';
+import { anyPreloadVariable, markEnvironmentRead } from './preload-env';
 
 /**
  * The exit status for a bad `TIMEOUTSOCKET_*` value: 9, the status Node itself exits with for
@@ -19,11 +20,15 @@ import { applyEnvironment } from './runtime';
 const EXIT_INVALID_ARGUMENT = 9;
 
 try {
-  applyEnvironment();
-  applyRulesEnvironment();
-  applyModeEnvironment();
-  installLazily(); // install()'s patch, its engine loaded on first use (lib/lazy-install.ts)
-  applyReportEnvironment();
+  if (anyPreloadVariable()) {
+    const environment = require('./environment') as typeof Environment;
+    environment.applyBeforeInstall();
+    installLazily(); // install()'s patch, its engine loaded on first use (lib/lazy-install.ts)
+    environment.applyAfterInstall();
+  } else {
+    markEnvironmentRead();
+    installLazily();
+  }
 } catch (error) {
   process.stderr.write(`timeoutsocket: ${(error as Error).message}\n`);
   process.exit(EXIT_INVALID_ARGUMENT);

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
- * Writes dist/lib/register.js as one file holding every module the preload loads at start-up,
- * and dist/lib/patch-bundle.js, one file holding what the preload's stubs load on their first
- * call (lib/lazy-install.ts: patch.js and every module it loads that start-up has not), after
- * `tsc` has built dist/ (`npm run build` runs it). The start-up bundle hands a require of a
- * first-use module to the first-use bundle, which serves its own requires of start-up modules
- * from `require.cache` by key (a require Node resolves costs a path lookup on disk).
+ * Writes dist/lib/register.js as one file holding every module the preload loads at start-up
+ * with no `TIMEOUTSOCKET_*` variable set; dist/lib/environment-bundle.js, one file holding what
+ * applying the environment loads beyond that (lib/environment.ts: the runtime, the config, the
+ * rules, the mode), which the preload loads when a variable is set; and dist/lib/patch-bundle.js,
+ * one file holding what the preload's stubs load on their first call (lib/lazy-install.ts:
+ * patch.js and every module it loads that the other two do not hold; it loads the environment
+ * bundle for those), after `tsc` has built dist/ (`npm run build` runs it). A bundle hands a
+ * require of a module another bundle holds to that bundle, and serves a require of a module
+ * that already ran from `require.cache` by key (a require Node resolves costs a path lookup on disk).
  * Usage: node scripts/bundle-register.js [LIB]   (LIB: the built dist/lib folder, by default this repository's)
  *
  * Why: Node's loader spends about half a million instructions on every file it loads (resolving
@@ -51,8 +54,17 @@ const MARK = '// timeoutsocket: the register bundle';
 const FIRST_USE_NAME = 'patch-bundle.js';
 const FIRST_USE_ENTRY = path.join(LIB, 'patch.js');
 const FIRST_USE_MARK = '// timeoutsocket: the first-use bundle';
-/** Marks a dependency the start-up bundle leaves to the first-use bundle. */
-const LATER = 'later:';
+/**
+ * The environment bundle: what reads the `TIMEOUTSOCKET_*` environment (lib/environment.ts and
+ * what it loads that start-up has not). The preload loads it at start-up when a variable is set
+ * (lib/preload-env.ts); otherwise the first-use bundle loads it with the patch, which needs most
+ * of it (the runtime, the config, the rules), so no module is in two bundles.
+ */
+const ENV_NAME = 'environment-bundle.js';
+const ENV_ENTRY = path.join(LIB, 'environment.js');
+const ENV_MARK = '// timeoutsocket: the environment bundle';
+/** Separates a bundle's file name from a module's key in a dependency served by another bundle: `patch-bundle.js#engine.js`. */
+const ELSEWHERE = '#';
 
 /**
  * The files the tsc-built entry loads at start-up, in the order it loads them (the entry first);
@@ -93,8 +105,13 @@ function keyOf(file) {
   return path.relative(LIB, file).split(path.sep).join('/');
 }
 
-/** Each file's text and its relative requires resolved: to a key in `inBundle`, or to `deferred(key)` for a file of `later`. */
-function readModules(files, inBundle, later = new Set()) {
+/**
+ * Each file's text and its relative requires resolved: to its key for a file of `inBundle` (this
+ * bundle's, or the start-up bundle's, which are in require.cache by then), to
+ * `<bundle>#<key>` for a file another bundle holds (`elsewhere`: file -> bundle name), and
+ * left to Node's require for any other.
+ */
+function readModules(files, inBundle, elsewhere = new Map()) {
   const modules = [];
   for (const file of files) {
     const text = fs.readFileSync(file, 'utf8');
@@ -105,7 +122,7 @@ function readModules(files, inBundle, later = new Set()) {
     for (const [, , spec] of text.matchAll(/\brequire\((['"])(\.{1,2}\/[^'"]+)\1\)/g)) {
       const target = resolveRelative(file, spec);
       if (inBundle.has(target)) deps[spec] = keyOf(target);
-      else if (later.has(target)) deps[spec] = `${LATER}${keyOf(target)}`;
+      else if (elsewhere.has(target)) deps[spec] = `${elsewhere.get(target)}${ELSEWHERE}${keyOf(target)}`;
     }
     modules.push({ key: keyOf(file), file, text: ascii(text, keyOf(file)), deps });
   }
@@ -128,15 +145,22 @@ function loaderLines(modules) {
     '  function filenameOf(key) {',
     "    return root + sep + (sep === '/' ? key : key.split('/').join(sep));",
     '  }',
-    `  /** A module of the first-use bundle (${FIRST_USE_NAME}), loaded when a module here first requires it. */`,
-    '  function later(key) {',
-    `    return module.require('./${FIRST_USE_NAME}')(key);`,
+    `  /** The bundles a module here has required from (\`<bundle>${ELSEWHERE}<key>\`: ${ENV_NAME}, ${FIRST_USE_NAME}): their load(key). */`,
+    '  const bundles = {};',
+    '  /** A module another bundle holds: from require.cache if it ran already, else from that bundle, loaded when a module here first needs it. */',
+    '  function elsewhere(ref) {',
+    `    const at = ref.indexOf(${JSON.stringify(ELSEWHERE)});`,
+    '    const key = ref.slice(at + 1);',
+    '    const cached = cache[filenameOf(key)];',
+    '    if (cached !== undefined) return cached.exports;',
+    '    const name = ref.slice(0, at);',
+    "    return (bundles[name] ??= module.require('./' + name))(key);",
     '  }',
     '  function requireFor(module, deps) {',
     '    return function require(id) {',
     '      const key = deps[id];',
     '      if (key === undefined) return module.require(id);',
-    `      return key.startsWith(${JSON.stringify(LATER)}) ? later(key.slice(${LATER.length})) : load(key);`,
+    `      return key.includes(${JSON.stringify(ELSEWHERE)}) ? elsewhere(key) : load(key);`,
     '    };',
     '  }',
     '  /** A bundled module by key: from require.cache if it is there, else run and cached as Node does. */',
@@ -176,20 +200,45 @@ const NODE_LOADER_CHECK = [
   "if (typeof NodeModule !== 'function' || typeof NodeModule._load !== 'function' || require.cache === undefined || require.cache !== NodeModule._cache) {",
 ];
 
+/** A bundle other than the start-up one: `load(key)` exported, for the modules of `modules`. */
+function laterBundle(mark, modules, what) {
+  return [
+    mark,
+    `// Generated by scripts/bundle-register.js from ${modules.length} files of dist/lib, as dist/lib/register.js is;`,
+    `// do not edit. ${what}`,
+    '// It exports load(key), which gives the module of dist/lib/<key>, each run once, as Node would.',
+    "'use strict';",
+    ...NODE_LOADER_CHECK,
+    "  module.exports = (key) => require('./' + key);",
+    '} else {',
+    'module.exports = (function () {',
+    ...loaderLines(modules),
+    '  return load;',
+    '})();',
+    '}',
+    '',
+  ].join('\n');
+}
+
 function main() {
   const current = fs.readFileSync(ENTRY, 'utf8');
   if (current.startsWith(MARK)) throw new Error(`${ENTRY} is already the bundle: run tsc first (npm run build)`);
   const files = startupFiles(ENTRY);
   if (files[0] !== ENTRY) throw new Error(`the probe did not load ${ENTRY} first: ${files[0]}`);
-  // What the register preload's stubs load on their first call (lib/lazy-install.ts): patch.js
-  // and what it loads that start-up has not.
-  const laterFiles = startupFiles(ENTRY, FIRST_USE_ENTRY);
+  // What applying the environment loads (lib/environment.ts), and what the register preload's
+  // stubs load on their first call (lib/lazy-install.ts: patch.js and what it loads), each
+  // beyond start-up; a module both need is the environment bundle's.
+  const envFiles = startupFiles(ENTRY, ENV_ENTRY);
+  if (envFiles[0] !== ENV_ENTRY) throw new Error(`the probe did not load ${ENV_ENTRY} first: ${envFiles[0]}`);
+  const laterFiles = startupFiles(ENTRY, FIRST_USE_ENTRY).filter((file) => !envFiles.includes(file));
   if (laterFiles[0] !== FIRST_USE_ENTRY) throw new Error(`the probe did not load ${FIRST_USE_ENTRY} first: ${laterFiles[0]}`);
-  const inBundle = new Set(files);
-  const modules = readModules(files, inBundle, new Set(laterFiles));
-  // Their requires of start-up modules are served from require.cache by key, as the start-up
-  // bundle put them there (a require Node resolves costs a path lookup on disk each).
-  const laterModules = readModules(laterFiles, new Set([...laterFiles, ...files]));
+  const owner = new Map([...envFiles.map((file) => [file, ENV_NAME]), ...laterFiles.map((file) => [file, FIRST_USE_NAME])]);
+  const others = (name) => new Map([...owner].filter(([, bundle]) => bundle !== name));
+  const modules = readModules(files, new Set(files), owner);
+  // A later bundle's requires of start-up modules are served from require.cache by key, as the
+  // start-up bundle put them there (a require Node resolves costs a path lookup on disk each).
+  const envModules = readModules(envFiles, new Set([...envFiles, ...files]), others(ENV_NAME));
+  const laterModules = readModules(laterFiles, new Set([...laterFiles, ...files]), others(FIRST_USE_NAME));
   const [entry, ...rest] = modules;
   const out = [
     MARK,
@@ -210,26 +259,14 @@ function main() {
     '}',
     '',
   ].join('\n');
-  const firstUse = [
-    FIRST_USE_MARK,
-    `// Generated by scripts/bundle-register.js from ${laterModules.length} files of dist/lib, as dist/lib/register.js is;`,
-    '// do not edit. The register preload requires it when its stubs first run (lib/lazy-install.ts):',
-    '// it exports load(key), which gives the module of dist/lib/<key>, each run once, as Node would.',
-    "'use strict';",
-    ...NODE_LOADER_CHECK,
-    "  module.exports = (key) => require('./' + key);",
-    '} else {',
-    'module.exports = (function () {',
-    ...loaderLines(laterModules),
-    '  return load;',
-    '})();',
-    '}',
-    '',
-  ].join('\n');
+  const env = laterBundle(ENV_MARK, envModules, 'The register preload requires it at start-up when a TIMEOUTSOCKET_* variable is set (lib/preload-env.ts), the first-use bundle otherwise.');
+  const firstUse = laterBundle(FIRST_USE_MARK, laterModules, 'The register preload requires it when its stubs first run (lib/lazy-install.ts).');
   fs.copyFileSync(ENTRY, FILES_ENTRY);
   fs.writeFileSync(ENTRY, out);
+  fs.writeFileSync(path.join(LIB, ENV_NAME), env);
   fs.writeFileSync(path.join(LIB, FIRST_USE_NAME), firstUse);
-  process.stdout.write(`bundle-register: ${path.relative(process.cwd(), ENTRY)} holds ${modules.length} modules (${Math.round(out.length / 1024)} KiB), ${FIRST_USE_NAME} ${laterModules.length} (${Math.round(firstUse.length / 1024)} KiB)\n`);
+  const size = (text) => `${Math.round(text.length / 1024)} KiB`;
+  process.stdout.write(`bundle-register: ${path.relative(process.cwd(), ENTRY)} holds ${modules.length} modules (${size(out)}), ${ENV_NAME} ${envModules.length} (${size(env)}), ${FIRST_USE_NAME} ${laterModules.length} (${size(firstUse)})\n`);
 }
 
 main();

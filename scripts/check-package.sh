@@ -77,13 +77,13 @@ contents() {
     const has = new Set(files);
     const problems = [];
     for (const need of ["package.json", "README.md", "CHANGELOG.md", "dist/lib/index.js", "dist/lib/index.d.ts",
-      "dist/lib/register.js", "dist/lib/register-files.js", "dist/lib/patch-bundle.js", "dist/lib/register.d.ts", "dist/lib/errno.js", "dist/lib/errno.d.ts", "dist/lib/cli.js"]) {
+      "dist/lib/register.js", "dist/lib/register-files.js", "dist/lib/environment-bundle.js", "dist/lib/patch-bundle.js", "dist/lib/register.d.ts", "dist/lib/errno.js", "dist/lib/errno.d.ts", "dist/lib/cli.js"]) {
       if (!has.has(need)) problems.push(`missing ${need}`);
     }
     for (const file of files) {
       if (!/^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/lib\/.+\.(js|d\.ts))$/.test(file)) problems.push(`should not ship ${file}`);
-      // patch-bundle.js is written by scripts/bundle-register.js from the files beside it: no source of its own.
-      if (file === "dist/lib/patch-bundle.js") continue;
+      // patch-bundle.js and environment-bundle.js are written by scripts/bundle-register.js from the files beside them: no source of their own.
+      if (file === "dist/lib/patch-bundle.js" || file === "dist/lib/environment-bundle.js") continue;
       // register-files.js is the tsc output of register.ts, kept beside the bundle (scripts/bundle-register.js).
       const js = /^dist\/(lib\/.+)\.js$/.exec(file.replace("dist/lib/register-files.js", "dist/lib/register.js"));
       if (js && !has.has(`dist/${js[1]}.d.ts`)) problems.push(`${file} has no .d.ts`);

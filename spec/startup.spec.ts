@@ -18,13 +18,21 @@ import { runNode } from './helpers';
 const ROOT = path.resolve(__dirname, '..');
 const MARK = '// timeoutsocket: the register bundle';
 
+/**
+ * What the preload loads with no `TIMEOUTSOCKET_*` variable set (relative to dist/lib): its
+ * stubs and the shared records, nothing that reads the environment (lib/preload-env.ts).
+ */
+const AT_STARTUP: readonly string[] = ['lazy-install.js', 'node-internals-methods.js', 'preload-env.js', 'register.js', 'rules/store.js', 'runtime-record.js'];
+
 /** Files (relative to dist/lib) that must not load with the preload alone. */
 const NOT_AT_STARTUP: readonly RegExp[] = [
   /^awaitable\/(?!hooks\.js$)/,
-  /^report\/(?!environment\.js$)/,
-  /^rules\/(?!index\.js$)/,
+  /^report\//,
+  /^rules\/(?!store\.js$)/,
   /^errno\//,
   /^(errors|classify|normalize|cli|index|errno|version)\.js$/,
+  // What reads the environment: the environment bundle, loaded when a variable is set.
+  /^(environment|environment-bundle|runtime|config|node-internals|mode|quote)\.js$/,
 ];
 
 /** Files that load with the first socket or server method call, not with the preload (lib/lazy-install.ts). */
@@ -69,11 +77,11 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(path.dirname(pkg), { recursive: true, force: true }));
 
 describe('the preload at start-up', () => {
-  it('is one file: the bundle, all ASCII (and so is the first-use bundle)', () => {
+  it('is one file: the bundle, all ASCII (and so are the environment and first-use bundles)', () => {
     const text = fs.readFileSync(path.join(lib, 'register.js'), 'utf8');
     expect(text.startsWith(MARK)).toBe(true);
     expect(/[^\x00-\x7f]/.test(text)).toBe(false);
-    expect(/[^\x00-\x7f]/.test(fs.readFileSync(path.join(lib, 'patch-bundle.js'), 'utf8'))).toBe(false);
+    for (const bundle of ['environment-bundle.js', 'patch-bundle.js']) expect(/[^\x00-\x7f]/.test(fs.readFileSync(path.join(lib, bundle), 'utf8'))).toBe(false);
   });
 
   it('installs the stubs, and loads nothing a socket does not need until one runs', async () => {
@@ -87,7 +95,7 @@ describe('the preload at start-up', () => {
     `);
     expect(patched).toBe(true);
     expect(installed).toBeGreaterThan(0);
-    expect(ours).toEqual(expect.arrayContaining(['register.js', 'lazy-install.js', 'runtime.js', 'rules/index.js']));
+    expect(ours).toEqual(AT_STARTUP);
     for (const pattern of [...NOT_AT_STARTUP, ...NOT_BEFORE_A_SOCKET]) expect(ours.filter((file: string) => pattern.test(file))).toEqual([]);
     expect(perfHooks).toBe(false);
   });
@@ -104,6 +112,15 @@ describe('the preload at start-up', () => {
     const debug = await runNode(['-r', 'timeoutsocket/register', '-e', `console.log(require.cache[require('path').join(${JSON.stringify(lib)}, 'engine.js')] !== undefined)`], { NODE_DEBUG: 'timeoutsocket' }, app);
     expect(debug.stdout.trim()).toBe('true');
     expect(debug.stderr).toMatch(/installed, defaults/);
+  });
+
+  it('reads the environment, from the environment bundle, when a TIMEOUTSOCKET_* variable is set, even empty', async () => {
+    for (const env of [{ TIMEOUTSOCKET_READ_TIMEOUT: '5s' }, { TIMEOUTSOCKET_MODE: '' }]) {
+      const { ours, read } = await probe(`console.log(JSON.stringify({ ...loaded(), read: require('net').Socket[Symbol.for('timeoutsocket.runtime.v1')].defaults.read }));`, env);
+      expect(ours).toEqual(expect.arrayContaining([...AT_STARTUP, 'environment-bundle.js', 'environment.js', 'runtime.js', 'config.js', 'rules/index.js', 'mode.js']));
+      for (const pattern of NOT_BEFORE_A_SOCKET) expect(ours.filter((file: string) => pattern.test(file))).toEqual([]);
+      expect(read).toBe(env.TIMEOUTSOCKET_READ_TIMEOUT === undefined ? null : 5000);
+    }
   });
 
   it('stops the process on a bad TIMEOUTSOCKET_RULES or TIMEOUTSOCKET_MODE, as before (the parser loads for it)', async () => {
@@ -148,6 +165,40 @@ describe('what loads on first use, and works', () => {
     expect(out.before).not.toContain('awaitable/index.js');
     expect(out.after).toEqual(expect.arrayContaining(['awaitable/index.js', 'awaitable/queue.js', 'awaitable/recv.js']));
     expect(out.data).toBe('hello');
+  });
+
+  it('the http client watch, subscribed with the patch: the first request\'s body that stops halfway ends with ETIMEDOUT (Node http, fetch)', async () => {
+    // Sends the head and half of a 20-byte body, then stalls: only the watch arms a deadline
+    // for that body (the reply's first bytes settled the reply deadline).
+    const stalling = net.createServer((socket) => {
+      accepted.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => accepted.delete(socket));
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 20\r\n\r\n0123456789'));
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(stalling.address() as net.AddressInfo).port}/`;
+      const out = await probe(
+        `
+        const result = {};
+        const done = () => { if (result.http !== undefined && result.fetch !== undefined) console.log(JSON.stringify(result)); };
+        // The socket's own error: the response and the request report it in either order.
+        require('http').get(${JSON.stringify(url)}, { agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => { result.http = 'ended'; done(); });
+        }).on('socket', (socket) => socket.on('error', (error) => { result.http = error.code; done(); })).on('error', () => {});
+        fetch(${JSON.stringify(url)}).then((response) => response.text()).then(
+          () => { result.fetch = 'ended'; done(); },
+          (error) => { result.fetch = (error.cause && error.cause.code) || error.message; done(); },
+        );
+      `,
+        { TIMEOUTSOCKET_READ_TIMEOUT: '200ms' },
+      );
+      expect(out).toEqual({ http: 'ETIMEDOUT', fetch: 'ETIMEDOUT' });
+    } finally {
+      await new Promise((resolve) => stalling.close(resolve));
+    }
   });
 
   it('node:perf_hooks and the error classes, at the first deadline armed (the same classes as the main entry)', async () => {
@@ -238,8 +289,8 @@ describe('the stubs, on first use', () => {
       const own = { write: proto._writeGeneric, unref: proto._unrefTimer };
       const nodeOwn = () => proto._writeGeneric === own.write && proto._unrefTimer === own.unref;
       const atStart = nodeOwn();
-      // The preload's own runtime module (the main entry would load the patch): setting the default loads nothing.
-      require.cache[path.join(LIB, 'runtime.js')].exports.setDefaultSocketTimeout(60000);
+      // The runtime module from its file (the main entry would load the patch): setting the default loads none of the patch.
+      require(path.join(LIB, 'runtime.js')).setDefaultSocketTimeout(60000);
       const stub = proto._writeGeneric;
       const stubbed = !nodeOwn() && stub.name === '_writeGeneric' && require.cache[path.join(LIB, 'patch.js')] === undefined;
       const server = net.createServer((s) => s.end('hi')).listen(0, '127.0.0.1', () => {
@@ -363,22 +414,49 @@ describe('the stubs, on first use', () => {
     }
   });
 
-  it('the http client channels it subscribes are those lib/protocols/http.ts handles', () => {
-    const { HTTP_CLIENT_CHANNELS } = require(path.join(lib, 'lazy-install.js'));
+  it('subscribe the http client channels when the patch loads, and uninstall() before that leaves none', async () => {
     const { HTTP_CHANNELS } = require(path.join(lib, 'protocols', 'http.js'));
-    expect([...HTTP_CLIENT_CHANNELS].sort()).toEqual(Object.values(HTTP_CHANNELS).sort());
+    const names = JSON.stringify(Object.values(HTTP_CHANNELS));
+    const out = await probe(`
+      const dc = require('diagnostics_channel');
+      const subscribed = () => ${names}.filter((name) => dc.hasSubscribers(name));
+      const atStart = subscribed();
+      const net = require('net');
+      const server = net.createServer((s) => s.end()).listen(0, '127.0.0.1', () => {
+        console.log(JSON.stringify({ atStart, afterListen: subscribed(), patch: require.cache[path.join(LIB, 'patch.js')] !== undefined }));
+        server.close();
+      });
+    `);
+    expect(out).toEqual({ atStart: [], afterListen: Object.values(HTTP_CHANNELS), patch: true });
+    const uninstalled = await probe(`
+      const dc = require('diagnostics_channel');
+      const net = require('net');
+      const listen = net.Server.prototype.listen; // the stub, kept past uninstall
+      require('timeoutsocket').uninstall();
+      const server = net.createServer();
+      listen.call(server, 0, '127.0.0.1', () => {
+        console.log(JSON.stringify({ subscribed: ${names}.filter((name) => dc.hasSubscribers(name)), installed: require('timeoutsocket').isInstalled() }));
+        server.close();
+      });
+    `);
+    expect(uninstalled).toEqual({ subscribed: [], installed: false });
   });
 });
 
 describe('the bundle and the files: one module each', () => {
   it('a file loaded after the preload gets the modules the preload runs', async () => {
     const out = await probe(`
-      const runtimeFile = path.join(LIB, 'runtime.js');
-      const preloaded = require.cache[runtimeFile] && require.cache[runtimeFile].exports;
+      const recordFile = path.join(LIB, 'runtime-record.js');
+      const preloaded = require.cache[recordFile] && require.cache[recordFile].exports;
       const main = require('timeoutsocket');
-      console.log(JSON.stringify({ cached: preloaded !== undefined, sameInstall: main.setDefaultSocketTimeout === preloaded.setDefaultSocketTimeout, installs: main.install() }));
+      console.log(JSON.stringify({
+        cached: preloaded !== undefined,
+        // runtime.js, loaded from its file by the main entry, re-exports the preload's record module.
+        sameRecord: require.cache[path.join(LIB, 'runtime.js')].exports.runtime === preloaded.runtime,
+        installs: main.install(),
+      }));
     `);
-    expect(out).toEqual({ cached: true, sameInstall: true, installs: false });
+    expect(out).toEqual({ cached: true, sameRecord: true, installs: false });
   });
 
   it('the preload after the main entry runs none of the modules again', async () => {

@@ -294,16 +294,6 @@ export function watchHttpClients(): () => void {
   return unwatchHttpClients;
 }
 
-/**
- * The handler `watchHttpClients()` subscribes to `name`: what the register preload's stubs
- * (lib/lazy-install.ts) forward to, as they subscribe before this file has loaded.
- */
-export function httpClientHandler(name: string): (message: unknown) => void {
-  const found = SUBSCRIPTIONS.find(([channel]) => channel === name);
-  if (found === undefined) throw new TypeError(`no http client handler for channel ${name}`);
-  return found[1];
-}
-
 function unwatchHttpClients(): void {
   for (const [name, handler] of SUBSCRIPTIONS) diagnosticsChannel.unsubscribe(name, handler);
 }

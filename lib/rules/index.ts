@@ -7,16 +7,17 @@
  * When an IP or CIDR rule could still match by the address a name resolves to, the choice is
  * made again once connected, from `remoteAddress`, before `'connect'` reaches the application.
  *
- * The rules in force live on `net.Socket` under a registry symbol, like the shared runtime
+ * The rules in force live on `net.Socket` under a registry symbol (lib/rules/store.ts), like the shared runtime
  * record (lib/runtime.ts), so every copy of the package in the process sees the same rules.
  *
  * The parser (parse.ts, with destination.ts, address.ts, settings.ts and rule.ts) loads with
- * the first rules to read, not with this file: the patch needs this file at start-up, and with
+ * the first rules to read, not with this file: the patch needs this file (with the first socket, or at start-up when a variable is set), and with
  * no rules in force (`TIMEOUTSOCKET_RULES` unset, no `setSocketTimeoutRules()` call) a connect
  * costs one property read here and needs none of them.
  */
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import { engageHotPath } from '../runtime';
+import { store, type RuleSet } from './store';
 import type * as Destinations from './destination';
 import type { Target } from './destination';
 import type * as Parser from './parse';
@@ -57,40 +58,6 @@ const PENDING = Symbol.for('timeoutsocket.rule-pending.v1');
 export interface RuledSocket extends net.Socket {
   [RULE]?: CompiledRule;
   [PENDING]?: { host: string; port: number | undefined };
-}
-
-/** The rules in force, shared by every copy of the package. */
-interface RuleSet {
-  readonly list: readonly CompiledRule[];
-  /** The public view, frozen once. */
-  readonly rules: readonly SocketTimeoutRule[];
-  /** Whether some rule names an IP literal or CIDR block, so an address can decide. */
-  readonly byAddress: boolean;
-}
-
-interface Store {
-  set: RuleSet | undefined;
-  envApplied: boolean;
-}
-
-const STORE_KEY = Symbol.for('timeoutsocket.rules.v1');
-
-/**
- * This copy's handle on the shared record, found once: the record is never replaced (a
- * non-writable property of `net.Socket`), and every connect asks for it.
- */
-let sharedStore: Store | undefined;
-
-function store(): Store {
-  if (sharedStore !== undefined) return sharedStore;
-  const host = net.Socket as unknown as { [STORE_KEY]?: Store };
-  let shared = host[STORE_KEY];
-  if (shared === undefined) {
-    shared = { set: undefined, envApplied: false };
-    Object.defineProperty(host, STORE_KEY, { value: shared, enumerable: false });
-  }
-  sharedStore = shared;
-  return shared;
 }
 
 function toSet(list: CompiledRule[]): RuleSet | undefined {
