@@ -111,13 +111,24 @@ interface WritableInternals {
 /** The handle classes of TCP sockets: plain TCP, and TLS over it (`handle.constructor.name`). */
 export const TCP_HANDLE_CLASSES: ReadonlySet<string> = new Set(['TCP', 'TLSWrap']);
 
+/** The classes of TCP handles once seen (`TCP` of the `tcp_wrap` binding, `TLSWrap`): known by identity from then on. */
+let tcpClass: unknown;
+let tlsWrapClass: unknown;
+
 /**
  * Has the socket a handle that is not TCP (a `Pipe` for IPC, a `TTY`, child stdio)? A socket
- * with no handle yet (before `connect()`) is not ruled out.
+ * with no handle yet (before `connect()`) is not ruled out. A function's `name` is an accessor
+ * that V8 serves from its runtime (about 250 instructions with the set lookup, once per armed
+ * connection), so it is read once per handle class, then the class is compared by identity.
  */
 export function hasNonTcpHandle(socket: NodeSocket): boolean {
-  const name = (socket._handle as object | null)?.constructor?.name;
-  return name !== undefined && !TCP_HANDLE_CLASSES.has(name);
+  const handleClass = (socket._handle as object | null)?.constructor;
+  if (handleClass === undefined) return false;
+  if (handleClass === tcpClass || handleClass === tlsWrapClass) return false;
+  const name = (handleClass as { name?: unknown }).name;
+  if (name === 'TCP') tcpClass = handleClass;
+  else if (name === 'TLSWrap') tlsWrapClass = handleClass;
+  return name !== undefined && !TCP_HANDLE_CLASSES.has(name as string);
 }
 
 /**
