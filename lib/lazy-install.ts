@@ -1,6 +1,6 @@
 /**
  * The register preload's install: the same prototype methods as `install()` (lib/patch.ts;
- * the per-write ones once a deadline is in force, `engageHotPath` in lib/runtime.ts), but at
+ * the per-write ones once a deadline is in force, `engageHotPath` in lib/runtime-record.ts), but at
  * first as stubs, and the engine behind them loads the first time any of them runs.
  *
  * Why: the preload must cost little at start-up (issue 16, "Start-up": at most 3 ms over
@@ -168,7 +168,7 @@ function place(saved: SavedProperty[], entry: Stubbed): void {
 }
 
 /**
- * The hot path for the preload (`engageHotPath` in lib/runtime.ts): the per-write methods get
+ * The hot path for the preload (`engageHotPath` in lib/runtime-record.ts): the per-write methods get
  * stubs like the rest while the patch is not loaded yet (the first call loads it), its real
  * wrappers once it is, and nothing once it failed to load (Node's own methods stay).
  */

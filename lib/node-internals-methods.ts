@@ -40,7 +40,7 @@ export const WRAPPED_SOCKET_METHODS = ['connect', '_writeGeneric', '_destroy', '
  * Of {@link WRAPPED_SOCKET_METHODS}, the ones Node runs for every write and every chunk
  * (`_writeGeneric`; `_unrefTimer` per chunk read and write completed): the patch puts their
  * wrappers on only once a deadline is in force somewhere in the process (`engageHotPath` in
- * lib/runtime.ts says why that is safe). Node looks both up on the socket at each call
+ * lib/runtime-record.ts says why that is safe). Node looks both up on the socket at each call
  * (`this._writeGeneric(...)` from `_write`, `_writev` and the 'connect' re-run of a parked
  * write; `this._unrefTimer` through the `kUpdateTimer` getter), so a wrapper put on the
  * prototype later is what the next call runs (20 to 26).

@@ -11,8 +11,9 @@ import { store } from './rules/store';
 import { runtime } from './runtime-record';
 
 /**
- * Every variable the register preload reads at start-up: lib/config.ts `ENV`, `RULES_ENV`,
- * `MODE_ENV` and `REPORT_FILE_ENV` (spec/startup.spec.ts checks the list against them).
+ * Every variable the register preload reads at start-up: lib/config.ts `ENV`, lib/rules/index.ts
+ * `RULES_ENV`, lib/mode.ts `MODE_ENV` and lib/report/environment.ts `REPORT_FILE_ENV`
+ * (spec/preload-env.spec.ts checks the list against them).
  */
 export const PRELOAD_VARIABLES = [
   'TIMEOUTSOCKET_TIMEOUT',

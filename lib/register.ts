@@ -30,6 +30,8 @@ try {
     installLazily();
   }
 } catch (error) {
+  // A package file that will not load (a broken install) stops the process too: the deadlines
+  // the variables ask for could not be put in place. Its message says which file.
   process.stderr.write(`timeoutsocket: ${(error as Error).message}\n`);
   process.exit(EXIT_INVALID_ARGUMENT);
 }

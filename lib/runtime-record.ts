@@ -5,7 +5,7 @@
  * A file of its own, apart from the process default and the environment (lib/runtime.ts), so
  * that the register preload loads this and not the parsing behind those (lib/config.ts): the
  * preload's start-up is what issue 16 bounds, and V8 compiles every line a start-up file holds.
- * lib/runtime.ts re-exports all of it, as it always has.
+ * lib/runtime.ts re-exports the record and the switch, lib/config.ts `isOn` and `hasAnyTimeout`.
  */
 import { Socket } from 'node:net';
 import type { KeepAliveProbes, PhaseTimeouts } from './config';

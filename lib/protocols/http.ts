@@ -285,7 +285,7 @@ const SUBSCRIPTIONS: ReadonlyArray<readonly [string, (message: unknown) => void]
 ];
 
 /**
- * Subscribes to the client layers' channels; called by `install()`. Returns what ends these
+ * Subscribes to the client layers' channels; called by `install()`, and by the preload's first use (lib/lazy-install.ts `loadPatch`). Returns what ends these
  * subscriptions, which the patch keeps in the shared runtime record: when two copies of the
  * package are loaded, the copy that uninstalls must remove the installing copy's subscribers.
  */

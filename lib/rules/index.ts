@@ -8,7 +8,7 @@
  * made again once connected, from `remoteAddress`, before `'connect'` reaches the application.
  *
  * The rules in force live on `net.Socket` under a registry symbol (lib/rules/store.ts), like the shared runtime
- * record (lib/runtime.ts), so every copy of the package in the process sees the same rules.
+ * record (lib/runtime-record.ts), so every copy of the package in the process sees the same rules.
  *
  * The parser (parse.ts, with destination.ts, address.ts, settings.ts and rule.ts) loads with
  * the first rules to read, not with this file: the patch needs this file (with the first socket, or at start-up when a variable is set), and with
@@ -98,7 +98,7 @@ export function checkRules(rules: SocketTimeoutRules, name = 'rules'): readonly 
  */
 export function setSocketTimeoutRules(rules: SocketTimeoutRules): void {
   const set = toSet(parseRules(rules, 'rules'));
-  if (set !== undefined) engageHotPath(); // any rule: the per-write wrappers go on (lib/runtime.ts)
+  if (set !== undefined) engageHotPath(); // any rule: the per-write wrappers go on (lib/runtime-record.ts)
   store().set = set;
 }
 
