@@ -59,6 +59,29 @@ export function once<T = unknown>(emitter: NodeJS.EventEmitter, event: string, l
   });
 }
 
+/**
+ * Adds a 'data' listener to `socket` (so it flows) and resolves with the bytes it got once they
+ * reach `bytes`, or with what arrived by `limitMs` (the caller's expectation then fails on it).
+ */
+export function dataUntil(socket: net.Socket, bytes: number, limitMs = 2000): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const finish = (): void => {
+      clearTimeout(limit);
+      socket.off('data', onData);
+      resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer | string): void => {
+      chunks.push(Buffer.from(chunk));
+      received += chunks[chunks.length - 1].length;
+      if (received >= bytes) finish();
+    };
+    const limit = setTimeout(finish, limitMs);
+    socket.on('data', onData);
+  });
+}
+
 /** Blocks the event loop for `ms`, as a slow synchronous task would. */
 export function blockEventLoop(ms: number): void {
   const end = performance.now() + ms;
