@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Spawned, spawnTracked, stopTree } from './procs';
+import { DRAIN_MS, Spawned, spawnTracked, stopTree } from './procs';
 
 /** The built shim the children preload with `-r` (DRIVER_SUITE_SHIM: another build of it). */
 export const REGISTER = process.env.DRIVER_SUITE_SHIM
@@ -57,6 +57,8 @@ export interface Outcome {
   reports?: ShimReport[];
   /** The shim's own state at the verdict; absent without the shim. */
   shim?: ShimState;
+  /** How a crashed child ended: its exit code, or the signal that killed it. */
+  exit?: number | string;
   /** The child's output, for diagnostics when something is off. */
   output: string;
 }
@@ -91,6 +93,7 @@ export class ClientRun {
   private readonly verdict: Promise<Verdict | undefined>;
   private readonly warmed: Promise<void>;
   private readonly called: Promise<number>;
+  private exitStatus: number | string | undefined;
 
   constructor(readonly options: ClientOptions) {
     const script = join(CLIENTS, `${options.driver}.js`);
@@ -126,7 +129,12 @@ export class ClientRun {
       else if (record.event === 'call') onCall(Date.now());
       else if (typeof record.ok === 'boolean') onVerdict(record as Verdict);
     });
-    void this.spawned.exited.then(() => onVerdict(undefined));
+    // No verdict means a crash only once the child's output has been read to the end: its
+    // verdict line can still be in the pipe when 'exit' comes (the scripts exit right after it).
+    void this.spawned.finished.then((status) => {
+      this.exitStatus = status;
+      onVerdict(undefined);
+    });
   }
 
   /** Resolves once the client has warmed up; rejects if it ends or takes longer than `withinMs`. */
@@ -163,19 +171,19 @@ export class ClientRun {
       // Ended (or stalled) before calling the operation under test.
       const v = await within(this.verdict, 0);
       await this.kill();
-      return v && v !== TIMED_OUT ? toOutcome(v, 0, output()) : { status: 'crashed', waitedMs: 0, output: output() };
+      return v && v !== TIMED_OUT ? toOutcome(v, 0, output()) : { status: 'crashed', waitedMs: 0, exit: this.exitStatus, output: output() };
     }
     const v = await within(this.verdict, Math.max(0, calledAt + patienceMs - Date.now()));
     const waitedMs = Date.now() - calledAt;
     await this.kill();
     if (v === TIMED_OUT) return { status: 'hung', waitedMs, output: output() };
-    return v ? toOutcome(v, waitedMs, output()) : { status: 'crashed', waitedMs, output: output() };
+    return v ? toOutcome(v, waitedMs, output()) : { status: 'crashed', waitedMs, exit: this.exitStatus, output: output() };
   }
 
-  /** Kill the child (and anything it started), by PID. */
+  /** Kill the child (and anything it started), by PID; its output is then read to the end. */
   async kill(): Promise<void> {
     await stopTree(this.spawned.proc, 'SIGKILL', 1000);
-    await within(this.spawned.exited, 1000);
+    await within(this.spawned.finished, 1000 + DRAIN_MS);
   }
 }
 

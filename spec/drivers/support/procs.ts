@@ -194,9 +194,23 @@ export interface Spawned {
   output(): string;
   /** Resolves with the exit code (or signal name) once the process has exited. */
   exited: Promise<number | string>;
+  /**
+   * Resolves with the exit code (or signal name) once the process has exited and everything it
+   * wrote to stdout and stderr has been read (Node's 'close'), or DRAIN_MS after the exit if
+   * something else (a grandchild) still holds its pipes. Wait for this, not `exited`, before
+   * concluding the process said nothing more.
+   */
+  finished: Promise<number | string>;
   /** Calls `listener` with each complete stdout line, from now on. */
   onLine(listener: (line: string) => void): void;
 }
+
+/**
+ * How long after a process's exit its last output may still be unread. 'exit' comes from
+ * SIGCHLD, apart from the pipes: a child that writes a line and calls process.exit() at once
+ * can be reaped before the parent has read that line (seen under load on Node 20 and 24).
+ */
+export const DRAIN_MS = 1000;
 
 /** Spawn a process, record its PID, and collect its output. */
 export function spawnTracked(cmd: string, args: string[], options: SpawnOptions = {}): Spawned {
@@ -229,5 +243,12 @@ export function spawnTracked(cmd: string, args: string[], options: SpawnOptions 
       resolve(String(err));
     });
   });
-  return { child, proc, output: () => out, exited, onLine: (l) => listeners.push(l) };
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const finished = exited.then(async (status) => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))]);
+    clearTimeout(timer);
+    return status;
+  });
+  return { child, proc, output: () => out, exited, finished, onLine: (l) => listeners.push(l) };
 }

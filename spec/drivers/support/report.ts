@@ -51,7 +51,7 @@ function cell(o: Outcome): string {
     case 'hung':
       return `hung, killed at ${(o.waitedMs / 1000).toFixed(1)} s`;
     default:
-      return 'crashed';
+      return o.exit !== undefined ? `crashed (exit ${o.exit})` : 'crashed';
   }
 }
 
