@@ -171,7 +171,11 @@ export class ClientRun {
       // Ended (or stalled) before calling the operation under test.
       const v = await within(this.verdict, 0);
       await this.kill();
-      return v && v !== TIMED_OUT ? toOutcome(v, 0, output()) : { status: 'crashed', waitedMs: 0, exit: this.exitStatus, output: output() };
+      if (v === TIMED_OUT) {
+        // Still starting: the SIGKILL it ended with is this kill's, not the child's own end.
+        return { status: 'crashed', waitedMs: 0, message: `no call within ${startWithinMs} ms, killed`, output: output() };
+      }
+      return v ? toOutcome(v, 0, output()) : { status: 'crashed', waitedMs: 0, exit: this.exitStatus, output: output() };
     }
     const v = await within(this.verdict, Math.max(0, calledAt + patienceMs - Date.now()));
     const waitedMs = Date.now() - calledAt;

@@ -51,7 +51,8 @@ function cell(o: Outcome): string {
     case 'hung':
       return `hung, killed at ${(o.waitedMs / 1000).toFixed(1)} s`;
     default:
-      return o.exit !== undefined ? `crashed (exit ${o.exit})` : 'crashed';
+      if (o.exit !== undefined) return `crashed (exit ${o.exit})`;
+      return o.message ? `crashed (${o.message})` : 'crashed';
   }
 }
 
