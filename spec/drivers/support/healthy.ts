@@ -116,7 +116,9 @@ export function describeHealthyRows(mode: 'enforce' | 'report'): void {
               port,
               rules: r.rules?.(port),
               mode,
-              tag: `${r.scenario}-${mode}`,
+              // The driver too: ioredis and node-redis both run 'blpop' on one redis-server,
+              // and under load their rows can overlap (the key is `list:<tag>`).
+              tag: `${r.driver}-${r.scenario}-${mode}`,
               patienceMs: PATIENCE_MS,
             };
             const pair = await runRow(spec);
