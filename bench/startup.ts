@@ -15,9 +15,12 @@
  * same load). On a machine others use, CPU time still swings (a loaded core runs the same
  * instructions slower): the row says how far the paired differences spread, and the instruction
  * counts (`--instructions`) are the figure to trust there.
- * Instructions (the `--instructions` mode): one callgrind count of each command, with the same
- * deterministic V8 flags as the other counts; they repeat to about 0.01%, so one run of each is
- * enough. bench/README.md says how they convert to milliseconds on this machine.
+ * Instructions (the `--instructions` mode): callgrind counts of each command under
+ * {@link STARTUP_FLAGS}, not the other counts' deterministic flags: those change V8's flag hash,
+ * so V8 rejects Node's embedded code cache and every built-in module loaded after start-up is
+ * compiled from source in the count, which no user's process does (bench/README.md, "Start-up").
+ * Three counts of each, the median taken; they repeat to about 0.01%. bench/README.md says how
+ * they convert to milliseconds on this machine.
  *
  * No `TIMEOUTSOCKET_*` variable is set for either side: the start-up a user who only preloads pays.
  */
@@ -45,6 +48,20 @@ export const PRELOAD_ARGS: readonly string[] = ['-r', 'timeoutsocket/register', 
  * costs is the difference (Node loads its ESM resolver for any package with an `exports` map).
  */
 export const PRELOAD_PATH_ARGS: readonly string[] = ['-r', './dist/lib/register.js', '-e', '0'];
+
+/**
+ * The V8 flags of the start-up counts: V8's deterministic mode and a fixed random seed. Unlike
+ * the other counts' `--hash-seed`, `--single-threaded` and `--predictable-gc-schedule` (each
+ * changes V8's flag hash), they keep Node's embedded code cache: the built-in modules load from
+ * it, as in a user's process without flags (`NODE_DEBUG_NATIVE=CODE_CACHE` prints each one
+ * "accepted" with these, "rejected" with those, 20 to 26). And they repeat (to about 0.005% on
+ * 2026-12-02), where a count without any flag swings by several million instructions from run
+ * to run.
+ */
+export const STARTUP_FLAGS: readonly string[] = ['--predictable', '--random-seed=1'];
+
+/** Counts of each start-up command; the median is the figure (one odd count cannot move it). */
+const STARTUP_COUNTS = 3;
 
 /** A start-up that has not ended by then has hung: the bench fails rather than waits. */
 const RUN_DEADLINE_MS = 30_000;
@@ -129,18 +146,28 @@ export function describeStartup(times: StartupTimes): string {
   return `CPU: node:net ${times.baseline.median.toFixed(1)} ms, preload ${times.preload.median.toFixed(1)} ms: paired median +${times.extra.toFixed(1)} ms (target <= ${STARTUP_TARGET_MS} ms)`;
 }
 
+/** The median of an odd number of counts. */
+function medianCount(counts: readonly number[]): number {
+  return [...counts].sort((a, b) => a - b)[counts.length >> 1];
+}
+
 /**
- * The instructions of both commands, counted with `count` (instructions.ts's callgrind
- * counter) under the given V8 flags.
+ * The instructions of both commands (and of the preload by path), counted with `count`
+ * (instructions.ts's callgrind counter) under {@link STARTUP_FLAGS}, {@link STARTUP_COUNTS}
+ * times each: the median of each, and every count.
  */
 export async function countStartup(
   count: (argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string) => Promise<number>,
-  flags: readonly string[],
-): Promise<{ baseline: number; preload: number; preloadByPath: number }> {
+): Promise<{ baseline: number; preload: number; preloadByPath: number; counts: { baseline: number[]; preload: number[]; preloadByPath: number[] } }> {
   const env = childEnv(false);
   // `-r timeoutsocket/register` resolves from the working directory: all run in ROOT.
-  const run = (args: readonly string[]): Promise<number> => count([process.execPath, ...flags, ...args], env, ROOT);
-  const [baseline, preload] = await Promise.all([run(BASELINE_ARGS), run(PRELOAD_ARGS)]);
-  const preloadByPath = await run(PRELOAD_PATH_ARGS);
-  return { baseline, preload, preloadByPath };
+  const run = (args: readonly string[]): Promise<number> => count([process.execPath, ...STARTUP_FLAGS, ...args], env, ROOT);
+  const counts = { baseline: [] as number[], preload: [] as number[], preloadByPath: [] as number[] };
+  for (let i = 0; i < STARTUP_COUNTS; i += 1) {
+    const [baseline, preload] = await Promise.all([run(BASELINE_ARGS), run(PRELOAD_ARGS)]);
+    counts.baseline.push(baseline);
+    counts.preload.push(preload);
+    counts.preloadByPath.push(await run(PRELOAD_PATH_ARGS));
+  }
+  return { baseline: medianCount(counts.baseline), preload: medianCount(counts.preload), preloadByPath: medianCount(counts.preloadByPath), counts };
 }
