@@ -478,6 +478,16 @@ export const IDLE_GRACE_MS = 100;
  * the write that opens a reply window; every other write costs a flag test. The wrapper that
  * calls it is on the prototype only once a deadline is in force somewhere in the process
  * (`engageHotPath`, lib/runtime.ts): until then this would return at the timeouts test.
+ *
+ * One function, the steady path and the general one, on purpose: V8 never inlines a function of
+ * more than 460 bytes of bytecode (`max_inlined_bytecode_size`; this one is 569 to 577 on Node 20
+ * to 26), so the patched `_writeGeneric` calls it out of line, and that wrapper's own inlining
+ * budget (about 920 bytes of bytecode for everything one optimized function inlines) goes to
+ * Node's write code, all of it inlined as on plain Node. Split into a small steady function and
+ * a general one (as it was), V8 inlined the steady path into the wrapper instead and Node's
+ * `_writeGeneric` had to be called apart, through the wrapper's rest arguments: about 140
+ * instructions more per armed 64-byte round trip (callgrind, Node 20). Keep it above the limit:
+ * moving the general path out of here makes it small enough to be inlined again.
  */
 export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: unknown, encoding?: unknown): void {
   const existing = socket[STATE];
@@ -488,23 +498,32 @@ export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: u
   if (existing !== undefined && ((existing as SocketState).flags & STEADY_MASK) === STEADY_REQUEST_REPLY && socket.writableLength === 0) {
     const read = effectiveTimeouts(socket).read;
     if (isOn(read) && !socket.connecting) {
-      renewReplyWindow(socket, existing as SocketState, read);
+      // openReplyWindow for a request-reply window opened by a write (no redis limit, no body
+      // window: the steady mask rules them out), the same decisions in the same order with the
+      // protocol questions left out.
+      const state = existing as SocketState;
+      if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
+      const bytesRead = socket.bytesRead;
+      const clock = now();
+      const at = stamp(clock);
+      // Either way the window's clock moves: a timer set for the old window's exact due time is
+      // no longer this one's, and `timerDue` is a plain due time (or 0) from here on.
+      state.loseExactDue();
+      const pending = state.replyAt !== 0 && bytesRead === state.replyMark;
+      state.replyAt = at; // either way the reply clock runs from this write
+      if (pending) return; // still no reply: the timer stays, its check moves it
+      state.replyMark = bytesRead;
+      state.replyLimit = 0;
+      noteArmed(socket, 'read', read, state.address, state.port);
+      // The timer is lazy: one running for an earlier due time stays, and its check moves it
+      // here. Asked here rather than in `schedule()`, so that no call is made for it on this
+      // path. A timer this window sets is set for its exact due time, as openReplyWindow's.
+      const due = clock + read;
+      if (state.timerDue === 0 || state.timerDue > due) scheduleCheck(socket, state, due, clock, true);
       return;
     }
   }
-  // Apart, so that V8, which inlines this into the patched `_writeGeneric`, does not spend that
-  // function's inlining budget (a sum of bytecode sizes) on a path the steady state never runs.
-  armAfterWriteInGeneral(socket, existing, writev, data, encoding);
-}
-
-/** The general path of {@link armAfterWrite}: every write that is not a steady one. */
-function armAfterWriteInGeneral(
-  socket: InternalSocket,
-  existing: SocketState | typeof NOT_TCP | undefined,
-  writev: unknown,
-  data: unknown,
-  encoding: unknown,
-): void {
+  // The general path: every write that is not a steady one.
   if (existing === NOT_TCP || (existing as SocketState | undefined)?.awaitable) return;
   const timeouts = effectiveTimeouts(socket);
   if (!hasAnyTimeout(timeouts) || socket.connecting) return; // writes made while connecting come back here on connect
@@ -596,32 +615,6 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   const deadline = limit === 0 ? timeout : limit;
   noteArmed(socket, 'read', deadline, state.address, state.port);
   scheduleCheck(socket, state, clock + deadline, clock, true);
-}
-
-/**
- * {@link openReplyWindow} for the steady path of {@link armAfterWrite}: a request-reply window
- * opened by a write (no redis limit, no body window: the steady mask rules them out), the same
- * decisions in the same order with the protocol questions left out.
- */
-function renewReplyWindow(socket: InternalSocket, state: SocketState, read: number): void {
-  if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
-  const bytesRead = socket.bytesRead;
-  const clock = now();
-  const at = stamp(clock);
-  // Either way the window's clock moves: a timer set for the old window's exact due time is no
-  // longer this one's, and `timerDue` is a plain due time (or 0) from here on.
-  state.loseExactDue();
-  const pending = state.replyAt !== 0 && bytesRead === state.replyMark;
-  state.replyAt = at; // either way the reply clock runs from this write
-  if (pending) return; // still no reply: the timer stays, its check moves it
-  state.replyMark = bytesRead;
-  state.replyLimit = 0;
-  noteArmed(socket, 'read', read, state.address, state.port);
-  // The timer is lazy: one running for an earlier due time stays, and its check moves it here.
-  // Asked here rather than in `schedule()`, so that no call is made for it on this path. A timer
-  // this window sets is set for its exact due time, as openReplyWindow's.
-  const due = clock + read;
-  if (state.timerDue === 0 || state.timerDue > due) scheduleCheck(socket, state, due, clock, true);
 }
 
 /** Closes the reply window, whatever kind it was. */

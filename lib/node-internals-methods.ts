@@ -18,7 +18,9 @@
  *   `tls.connect()` included (they construct through net.js's own `Socket` binding). It creates
  *   the handle before the DNS lookup, then calls `_unrefTimer()`, then sets `connecting = true`
  *   (20 to 26).
- * - `_writeGeneric(writev, data, encoding, cb)`: every write and writev of the stream. While
+ * - `_writeGeneric(writev, data, encoding, cb)`: every write and writev of the stream, always
+ *   called with those four arguments (`_write`, `_writev`, the 'connect' re-run; it reads no
+ *   others and returns `false` or `undefined`: the wrapper is of fixed arity). While
  *   `connecting` it parks the write in `_pendingData` and calls itself again on 'connect'
  *   (through the prototype, so the wrapper sees it a second time, once connected) (20 to 26).
  *   `data` is a Buffer or a string in `encoding`; for a writev, the stream's array of

@@ -155,11 +155,19 @@ function wrapConnect(original: AnyFunction): AnyFunction {
   };
 }
 
+/**
+ * Node calls `_writeGeneric(writev, data, encoding, cb)` with its four arguments from `_write`,
+ * `_writev` and the 'connect' re-run of a parked write (lib/node-internals-methods.ts), so the
+ * wrapper takes four and passes them on with `call`: V8 inlines Node's whole write path into it,
+ * as it does into `writeOrBuffer` on plain Node, and the engine's work after the write is one
+ * call of `armAfterWrite`, which V8 keeps out of line (see there why). A rest parameter and
+ * `apply` kept Node's code a separate function, called through V8's varargs forwarding.
+ */
 function wrapWriteGeneric(original: AnyFunction): AnyFunction {
-  return function _writeGeneric(this: unknown, ...args: unknown[]) {
-    const result = original.apply(this, args);
+  return function _writeGeneric(this: unknown, writev: unknown, data: unknown, encoding: unknown, cb: unknown) {
+    const result = original.call(this, writev, data, encoding, cb);
     // (writev, data, encoding): the engine looks at the bytes once per connection, or per redis reply window.
-    armAfterWrite(this as InternalSocket, args[0], args[1], args[2]);
+    armAfterWrite(this as InternalSocket, writev, data, encoding);
     return result;
   };
 }
