@@ -53,7 +53,7 @@ export const FIRST_LOOK = -1;
  * @typeParam K - What the timer is called with: the socket or server the deadlines belong to.
  * @typeParam T - The owner's record that holds the timer.
  */
-export interface DeadlineOwner<K, T extends DeadlineTimer = DeadlineTimer> {
+export interface DeadlineOwner<K, T extends TimerFields = DeadlineTimer> {
   /** The timer record of `key`, or `undefined` once it has gone (then the callback does nothing). */
   timerOf(key: K): T | undefined;
   /**
@@ -65,8 +65,20 @@ export interface DeadlineOwner<K, T extends DeadlineTimer = DeadlineTimer> {
   check(key: K, timer: T, at: number, lookedAt: number): number;
 }
 
+/**
+ * The timer fields of an owner: {@link DeadlineTimer}'s, for an owner that does not extend it
+ * (the engine's per-socket state declares them itself: a class that extends another calls its
+ * constructor, which V8 did not inline, about 200 instructions per socket).
+ */
+export interface TimerFields {
+  /** The single Timeout, created on first need, refreshed, and dropped when nothing is armed. */
+  timer: NodeJS.Timeout | undefined;
+  /** When the timer is due; see {@link DeadlineTimer.timerDue}. */
+  timerDue: number;
+}
+
 /** The timer fields of an owner; extend it (no extra object per owner) or hold one. */
-export class DeadlineTimer {
+export class DeadlineTimer implements TimerFields {
   /** The single Timeout, created on first need, refreshed, and dropped when nothing is armed. */
   timer: NodeJS.Timeout | undefined = undefined;
   /**
@@ -76,65 +88,75 @@ export class DeadlineTimer {
    */
   timerDue = 0;
 
-  /**
-   * The one way to change the timer: makes sure it fires no later than `due` (a later due time
-   * waits for the check the earlier one brings), or clears it for {@link NOTHING_DUE}. `owner`
-   * and `key` are what the timer calls back with; only read when a Timeout is created. `at`: the
-   * clock as the caller just read it ({@link now}), when it did, so that arming a deadline reads
-   * the clock once, not twice (a reading costs about 140 instructions on Node 20: Node's
-   * `performance.now()` checks its receiver with a `hasOwnProperty` call first). A reading taken
-   * a moment ago makes the delay at most that moment longer, never shorter.
-   *
-   * `exact`: `due` is a deadline's own due time to the fraction of a ms (its clock's reading plus
-   * its timeout), not one rounded up from a whole-ms stamp. Owners keep their clocks in whole ms,
-   * rounded up (never early), so the due time they compute is up to 1 ms after the exact one;
-   * a timer set for that rounded time (itself rounded up, see below) fired 0–1 ms after the
-   * exact due time plus the loop's lateness, where a bare `setTimeout` fires 0–1 ms before it.
-   * Set for the exact time, the timer fires when a bare `setTimeout` would, and its first look
-   * takes the deadline due at the timer's whole ms as reached ({@link look}): no earlier than
-   * DUE_SLACK_MS before its exact due time, which the rounded stamp alone cannot tell. The mark
-   * lasts until the timer fires, is re-armed without it, a look runs, or the owner moves a
-   * deadline's clock ({@link DeadlineTimer.loseExactDue}).
-   */
-  schedule<K, T extends DeadlineTimer>(due: number, owner: DeadlineOwner<K, T>, key: K, at?: number, exact = false): void {
-    if (due === NOTHING_DUE) {
-      if (this.timer === undefined) return;
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerDue = 0;
-      return;
-    }
-    // A running timer due no later than `due` brings the check that finds it. One set for an
-    // exact due time covers only a due time past its whole ms: a deadline due within that ms
-    // re-arms it, so that the look which takes that ms as reached is the deadline's own.
-    const armed = this.timerDue;
-    if (armed > 0 ? armed <= due : armed < 0 && -armed < due) return;
-    // Rounded up, so the timer can never fire more than DUE_SLACK_MS before `due` (it fires at
-    // most 1 ms before now + delay, see DUE_SLACK_MS) and its first look always finds the deadline
-    // reached. Rounded down, a timer that also lost most of a ms to the truncated start fired up
-    // to 2 ms early, found the deadline not reached, and was re-armed for 1 ms: a whole further
-    // loop turn (with its poll phase) before the second look could even be queued, which is what
-    // made a deadline's lateness p99 under load several ms worse than a bare setTimeout's (about a
-    // sixth of the deadlines took that extra turn in the accuracy bench).
-    const delay = Math.max(1, Math.ceil(due - (at ?? now())));
-    this.timerDue = exact ? -Math.ceil(due) : Math.ceil(due);
-    if (this.timer === undefined) {
-      // Unref'd: the socket keeps the process alive if it should, a deadline never does.
-      this.timer = setTimeout(onTimeout, delay, owner, key).unref();
-    } else {
-      // The same Timeout, re-armed for `delay` (one that already fired is reactivated).
-      refreshTimer(this.timer, delay);
-    }
+  /** {@link scheduleTimer} of this record. */
+  schedule<K, T extends TimerFields>(due: number, owner: DeadlineOwner<K, T>, key: K, at?: number, exact = false): void {
+    scheduleTimer(this, due, owner, key, at, exact);
   }
 
-  /**
-   * A deadline's clock moved without a {@link DeadlineTimer.schedule} of its new exact due time
-   * (its window renewed within the same ms, or replaced): the timer's exact due may no longer be
-   * that deadline's, so its look goes back to the whole-ms test.
-   */
+  /** {@link loseExactDue} of this record. */
   loseExactDue(): void {
-    if (this.timerDue < 0) this.timerDue = -this.timerDue;
+    loseExactDue(this);
   }
+}
+
+/**
+ * The one way to change the timer: makes sure it fires no later than `due` (a later due time
+ * waits for the check the earlier one brings), or clears it for {@link NOTHING_DUE}. `owner`
+ * and `key` are what the timer calls back with; only read when a Timeout is created. `at`: the
+ * clock as the caller just read it ({@link now}), when it did, so that arming a deadline reads
+ * the clock once, not twice (a reading costs about 140 instructions on Node 20: Node's
+ * `performance.now()` checks its receiver with a `hasOwnProperty` call first). A reading taken
+ * a moment ago makes the delay at most that moment longer, never shorter.
+ *
+ * `exact`: `due` is a deadline's own due time to the fraction of a ms (its clock's reading plus
+ * its timeout), not one rounded up from a whole-ms stamp. Owners keep their clocks in whole ms,
+ * rounded up (never early), so the due time they compute is up to 1 ms after the exact one;
+ * a timer set for that rounded time (itself rounded up, see below) fired 0–1 ms after the
+ * exact due time plus the loop's lateness, where a bare `setTimeout` fires 0–1 ms before it.
+ * Set for the exact time, the timer fires when a bare `setTimeout` would, and its first look
+ * takes the deadline due at the timer's whole ms as reached ({@link look}): no earlier than
+ * DUE_SLACK_MS before its exact due time, which the rounded stamp alone cannot tell. The mark
+ * lasts until the timer fires, is re-armed without it, a look runs, or the owner moves a
+ * deadline's clock ({@link loseExactDue}).
+ */
+export function scheduleTimer<K, T extends TimerFields>(t: TimerFields, due: number, owner: DeadlineOwner<K, T>, key: K, at?: number, exact = false): void {
+  if (due === NOTHING_DUE) {
+    if (t.timer === undefined) return;
+    clearTimeout(t.timer);
+    t.timer = undefined;
+    t.timerDue = 0;
+    return;
+  }
+  // A running timer due no later than `due` brings the check that finds it. One set for an
+  // exact due time covers only a due time past its whole ms: a deadline due within that ms
+  // re-arms it, so that the look which takes that ms as reached is the deadline's own.
+  const armed = t.timerDue;
+  if (armed > 0 ? armed <= due : armed < 0 && -armed < due) return;
+  // Rounded up, so the timer can never fire more than DUE_SLACK_MS before `due` (it fires at
+  // most 1 ms before now + delay, see DUE_SLACK_MS) and its first look always finds the deadline
+  // reached. Rounded down, a timer that also lost most of a ms to the truncated start fired up
+  // to 2 ms early, found the deadline not reached, and was re-armed for 1 ms: a whole further
+  // loop turn (with its poll phase) before the second look could even be queued, which is what
+  // made a deadline's lateness p99 under load several ms worse than a bare setTimeout's (about a
+  // sixth of the deadlines took that extra turn in the accuracy bench).
+  const delay = Math.max(1, Math.ceil(due - (at ?? now())));
+  t.timerDue = exact ? -Math.ceil(due) : Math.ceil(due);
+  if (t.timer === undefined) {
+    // Unref'd: the socket keeps the process alive if it should, a deadline never does.
+    t.timer = setTimeout(onTimeout, delay, owner, key).unref();
+  } else {
+    // The same Timeout, re-armed for `delay` (one that already fired is reactivated).
+    refreshTimer(t.timer, delay);
+  }
+}
+
+/**
+ * A deadline's clock moved without a {@link scheduleTimer} of its new exact due time
+ * (its window renewed within the same ms, or replaced): the timer's exact due may no longer be
+ * that deadline's, so its look goes back to the whole-ms test.
+ */
+export function loseExactDue(t: TimerFields): void {
+  if (t.timerDue < 0) t.timerDue = -t.timerDue;
 }
 
 /**
@@ -160,9 +182,9 @@ export function earliestDue(a: number, b: number): number {
  * {@link DeadlineTimer}: a record has one only between a look that found a deadline due and the
  * `setImmediate` after it, while every idle socket's record would carry the field (8 bytes).
  */
-const secondLooks = new WeakMap<DeadlineTimer, number>();
+const secondLooks = new WeakMap<TimerFields, number>();
 
-function onTimeout<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K): void {
+function onTimeout<K, T extends TimerFields>(owner: DeadlineOwner<K, T>, key: K): void {
   const timer = owner.timerOf(key);
   if (timer === undefined) return;
   const armed = timer.timerDue;
@@ -170,7 +192,7 @@ function onTimeout<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: 
   look(owner, key, timer, FIRST_LOOK, armed < 0 ? -armed : NOTHING_DUE);
 }
 
-function onSecondLook<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K): void {
+function onSecondLook<K, T extends TimerFields>(owner: DeadlineOwner<K, T>, key: K): void {
   const timer = owner.timerOf(key);
   if (timer === undefined) return;
   const lookedAt = secondLooks.get(timer) ?? FIRST_LOOK;
@@ -192,9 +214,9 @@ function onSecondLook<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, ke
  * A mark the timer got since it fired (a deadline armed between the two looks) goes before the
  * check, which may move the owner's clocks; what the timer is set to next is rounded as ever.
  */
-function look<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K, timer: T, lookedAt: number, exactDue = NOTHING_DUE): void {
+function look<K, T extends TimerFields>(owner: DeadlineOwner<K, T>, key: K, timer: T, lookedAt: number, exactDue = NOTHING_DUE): void {
   const at = now();
-  timer.loseExactDue();
+  loseExactDue(timer);
   const next = owner.check(key, timer, at, lookedAt);
   if (next !== NOTHING_DUE && (next - DUE_SLACK_MS <= at || next === exactDue)) {
     const queued = secondLooks.has(timer);
@@ -202,5 +224,5 @@ function look<K, T extends DeadlineTimer>(owner: DeadlineOwner<K, T>, key: K, ti
     if (!queued) setImmediate(onSecondLook, owner, key);
     return;
   }
-  timer.schedule(next, owner, key);
+  scheduleTimer(timer, next, owner, key);
 }

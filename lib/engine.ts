@@ -29,7 +29,7 @@
 import type * as net from 'node:net';
 import { now } from './clock';
 import { hasAnyTimeout, isOn, type Phase, type PhaseTimeouts } from './config';
-import { DeadlineTimer, DUE_SLACK_MS, earliestDue, FIRST_LOOK, hasExpired, NOTHING_DUE, type DeadlineOwner } from './deadline-timer';
+import { DUE_SLACK_MS, earliestDue, FIRST_LOOK, hasExpired, loseExactDue, NOTHING_DUE, scheduleTimer, type DeadlineOwner, type TimerFields } from './deadline-timer';
 import type * as Errors from './errors';
 import { getDeadlineMode } from './mode';
 import { noteArmed, noteCleared, noteFalseAlarm, noteFired, noteLate, noteNever, noteProtocol, noteSocket, type ProtocolSource } from './observe';
@@ -177,8 +177,16 @@ const HTTP_ID = PROTOCOL_IDS.http;
  * pointer. Times are whole milliseconds of {@link stamp}, since a field that ever held a
  * fractional number is boxed by V8 (a 16-byte HeapNumber per field and socket); the booleans
  * share one bit field.
+ *
+ * The timer's fields are its own, not inherited from `DeadlineTimer`: a constructor that calls
+ * `super()` cost about 200 instructions more per socket (V8 did not inline the base class's
+ * constructor), a sixth of what a short connection's state and timer cost besides.
  */
-export class SocketState extends DeadlineTimer {
+export class SocketState implements TimerFields {
+  /** The one Timeout (lib/deadline-timer.ts `TimerFields`). */
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** When the timer is due (lib/deadline-timer.ts `DeadlineTimer.timerDue`). */
+  timerDue = 0;
   /**
    * IS_CLIENT | AWAITABLE | WRITE_WATCH | AWAITING_SECURE, read through the accessors below;
    * the protocol id and its bits (PROTOCOL_KNOWN … BODY, BODY_OF_REQUEST); OVERDUE (report mode);
@@ -202,9 +210,21 @@ export class SocketState extends DeadlineTimer {
   replyLimit = 0;
 
   constructor(socket: InternalSocket) {
-    super();
     if (socket[CLIENT] === true || isTlsClient(socket)) this.flags = IS_CLIENT;
     if (!isTls(socket)) this.flags |= IS_PLAIN;
+  }
+
+  /**
+   * `DeadlineTimer.schedule`, kept as a method: the state symbol is shared by every copy of the
+   * package (lib/runtime.ts), and another copy's engine may drive a state this copy made.
+   */
+  schedule<K, T extends TimerFields>(due: number, owner: DeadlineOwner<K, T>, key: K, at?: number, exact = false): void {
+    scheduleTimer(this, due, owner, key, at, exact);
+  }
+
+  /** `DeadlineTimer.loseExactDue`, a method for the same reason. */
+  loseExactDue(): void {
+    loseExactDue(this);
   }
 
   /**
@@ -424,9 +444,17 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   if (!isOn(timeout)) return;
   const clock = now();
   state.loseExactDue();
-  state.connectAt = stamp(clock);
+  const at = stamp(clock);
+  state.connectAt = at;
   noteArmed(socket, 'connect', timeout, address, port);
-  scheduleCheck(socket, state, clock + timeout, clock, true);
+  // The timer is set for the idle grace, not for the connect timeout, when the grace comes
+  // first: most connections are up well within it, and then the timer already fires within
+  // the grace of their connect (settleConnect), with no refresh of a Timeout that costs as much
+  // as its creation (Node unlinks it, looks up the list of its duration and links it there
+  // again). A connect still under way when it fires finds its deadline not due, and the timer
+  // goes to it then. A whole-ms due time, so the delay is the same for every socket.
+  if (timeout <= IDLE_GRACE_MS) scheduleCheck(socket, state, clock + timeout, clock, true);
+  else scheduleCheck(socket, state, at + IDLE_GRACE_MS, clock);
 }
 
 /**
@@ -456,16 +484,25 @@ export function noteActivity(socket: InternalSocket): void {
  */
 function settleConnect(socket: InternalSocket, s: SocketState): void {
   if (!isEstablished(socket)) return;
-  if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', s.connectAt, s.address, s.port);
+  const connectAt = s.connectAt;
+  if (isOn(effectiveTimeouts(socket).connect)) noteCleared(socket, 'connect', connectAt, s.address, s.port);
   s.connectAt = 0;
   if (s.overdue !== undefined) settleOverdue(socket, s, now()); // a reported connect is late: timed exactly, here
   // Not dropped at once: most clients write right after connecting, and their reply window
   // then refreshes this same timer instead of creating another. A socket that stays idle lets
-  // it go at the check a moment later.
-  if (nothingArmed(s)) {
+  // it go at the check a moment later: the timer armConnect set for the grace, when it still
+  // runs (due within the grace of connect(), so no later than that of now: no clock reading,
+  // no refresh), else one set for the grace from now.
+  if (nothingArmed(s) && !dueWithinGrace(s, connectAt)) {
     const at = now();
     scheduleCheck(socket, s, at + IDLE_GRACE_MS, at);
   }
+}
+
+/** Is the timer running and due no later than the idle grace after `since` (a whole-ms stamp)? */
+function dueWithinGrace(s: SocketState, since: number): boolean {
+  const armed = s.timerDue;
+  return armed !== 0 && (armed > 0 ? armed : -armed) <= since + IDLE_GRACE_MS;
 }
 
 /** How long a freshly connected socket keeps its timer in case a deadline is armed right away. */
@@ -660,7 +697,7 @@ function sampleStep(timeouts: PhaseTimeouts): number {
 export function release(socket: InternalSocket): void {
   const state = socket[STATE];
   if (state === undefined || state === NOT_TCP) return;
-  (state as SocketState).schedule(NOTHING_DUE, ENGINE_TIMER, socket);
+  scheduleTimer(state as SocketState, NOTHING_DUE, ENGINE_TIMER, socket);
   // Report mode: an overdue phase is settled by the socket's end (`destroyed` is set before
   // `_destroy` runs), while the state is still there to name its protocol; the engine standing
   // down for another reason (uninstall, a handle sent away) says nothing.
@@ -690,7 +727,7 @@ function liveState(socket: InternalSocket): SocketState | undefined {
  * timeout), so the timer fires when a bare `setTimeout` for it would (DeadlineTimer.schedule).
  */
 function scheduleCheck(socket: InternalSocket, state: SocketState, due: number, at?: number, exact?: boolean): void {
-  state.schedule(due, ENGINE_TIMER, socket, at, exact);
+  scheduleTimer(state, due, ENGINE_TIMER, socket, at, exact);
 }
 
 /**

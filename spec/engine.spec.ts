@@ -160,6 +160,36 @@ describe('the connect deadline', () => {
     await sleep(T * 2);
     expect(socket.destroyed).toBe(false);
   });
+
+  it('sets the timer of a connect for the idle grace, then moves that same Timeout to the deadline while the connect is under way', async () => {
+    const hole = await startBlackhole();
+    fixtures.push(hole);
+    const socket = connect(hole.port);
+    const state = () => (socket as InternalSocket)[STATE] as { timer?: NodeJS.Timeout; timerDue: number; connectAt: number };
+    const timer = state().timer;
+    expect(timer).toBeDefined(); // armed
+    const { connectAt } = state();
+    expect(Math.abs(state().timerDue)).toBe(connectAt + IDLE_GRACE_MS); // the grace first: T is longer
+    // The grace's look finds the connect not due: the timer goes to the deadline, refreshed, not re-created.
+    await waitUntil(() => Math.abs(state().timerDue) !== connectAt + IDLE_GRACE_MS, IDLE_GRACE_MS + SLACK, 'the timer moved to the deadline');
+    expect(state().timer).toBe(timer);
+    expect(state().timerDue).toBe(connectAt + T);
+    expect(socket.destroyed).toBe(false);
+  });
+
+  it('keeps the connect\'s Timeout for the idle grace once connected: due within the grace, the same object', async () => {
+    const echo = await startEchoServer();
+    fixtures.push(echo);
+    const socket = connect(echo.port);
+    const state = () => (socket as InternalSocket)[STATE] as { timer?: NodeJS.Timeout; timerDue: number; connectAt: number };
+    const { timer } = state();
+    expect(timer).toBeDefined(); // armed
+    await once(socket, 'connect');
+    expect(state()).toMatchObject({ timer, connectAt: 0 });
+    // Up within the grace of connect() (a loopback connect, as a rule), the timer is still the
+    // one set then; otherwise it was moved to the grace from the connection's coming up.
+    expect(Math.abs(state().timerDue)).toBeLessThanOrEqual(Math.ceil(performance.now()) + IDLE_GRACE_MS);
+  });
 });
 
 describe('the reply deadline', () => {
