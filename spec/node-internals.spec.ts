@@ -149,6 +149,36 @@ describe('the prototype methods the patch wraps', () => {
     expect(seen).toEqual([true, false]);
   });
 
+  it('_writeGeneric: always called with four arguments (write, writev, the parked write), as the fixed-arity wrapper takes', async () => {
+    const server = await listening(net.createServer((s) => s.resume()));
+    const arities: number[] = [];
+    const returned: unknown[] = [];
+    const proto = net.Socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = proto._writeGeneric!;
+    expect(original.length).toBe(4);
+    proto._writeGeneric = function (this: net.Socket, ...args: unknown[]) {
+      arities.push(args.length);
+      const result = original.apply(this, args);
+      returned.push(result);
+      return result;
+    };
+    cleanups.push(() => {
+      proto._writeGeneric = original;
+    });
+    const client = track(net.connect(server.port, '127.0.0.1'));
+    client.write('parked'); // while connecting: re-run on 'connect'
+    await once(client, 'connect');
+    client.write('plain');
+    client.cork();
+    client.write('a');
+    client.write('b');
+    client.uncork(); // a writev
+    await new Promise<void>((resolve) => client.write('last', () => resolve()));
+    expect(arities.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(arities)).toEqual(new Set([4]));
+    for (const result of returned) expect([false, undefined]).toContain(result);
+  });
+
   it('_unrefTimer: runs in connect() before connecting is set, in afterConnect() before connect, and per chunk read', async () => {
     const server = await listening(net.createServer((s) => s.end('hello')));
     const calls: Array<{ connecting: boolean; connected: boolean }> = [];

@@ -57,7 +57,7 @@ export interface Outcome {
   reports?: ShimReport[];
   /** The shim's own state at the verdict; absent without the shim. */
   shim?: ShimState;
-  /** How a crashed child ended: its exit code, or the signal that killed it. */
+  /** How a crashed child ended: its exit code, the signal that killed it, or its spawn error. */
   exit?: number | string;
   /** The child's output, for diagnostics when something is off. */
   output: string;
@@ -94,6 +94,9 @@ export class ClientRun {
   private readonly warmed: Promise<void>;
   private readonly called: Promise<number>;
   private exitStatus: number | string | undefined;
+  /** How the child exited when it did so before {@link ClientRun.kill} (its output may be unread). */
+  private ownExit: number | string | undefined;
+  private killing = false;
 
   constructor(readonly options: ClientOptions) {
     const script = join(CLIENTS, `${options.driver}.js`);
@@ -131,6 +134,9 @@ export class ClientRun {
     });
     // No verdict means a crash only once the child's output has been read to the end: its
     // verdict line can still be in the pipe when 'exit' comes (the scripts exit right after it).
+    void this.spawned.exited.then((status) => {
+      if (!this.killing) this.ownExit = status;
+    });
     void this.spawned.finished.then((status) => {
       this.exitStatus = status;
       onVerdict(undefined);
@@ -170,22 +176,35 @@ export class ClientRun {
     if (typeof calledAt !== 'number') {
       // Ended (or stalled) before calling the operation under test.
       const v = await within(this.verdict, 0);
+      const ownExit = this.ownExit;
       await this.kill();
-      if (v === TIMED_OUT) {
+      if (v === TIMED_OUT && ownExit === undefined) {
         // Still starting: the SIGKILL it ended with is this kill's, not the child's own end.
         return { status: 'crashed', waitedMs: 0, message: `no call within ${startWithinMs} ms, killed`, output: output() };
       }
-      return v ? toOutcome(v, 0, output()) : { status: 'crashed', waitedMs: 0, exit: this.exitStatus, output: output() };
+      if (v !== TIMED_OUT && v !== undefined) return toOutcome(v, 0, output());
+      return { status: 'crashed', waitedMs: 0, exit: this.exitStatus ?? ownExit, output: output() };
     }
     const v = await within(this.verdict, Math.max(0, calledAt + patienceMs - Date.now()));
     const waitedMs = Date.now() - calledAt;
+    const ownExit = this.ownExit;
     await this.kill();
-    if (v === TIMED_OUT) return { status: 'hung', waitedMs, output: output() };
-    return v ? toOutcome(v, waitedMs, output()) : { status: 'crashed', waitedMs, exit: this.exitStatus, output: output() };
+    // Hung only if it was still running: a child that exited on its own while its pipes stayed
+    // open (a grandchild holds them) has crashed, even though its output was not read to the end.
+    if (v === TIMED_OUT && ownExit === undefined) return { status: 'hung', waitedMs, output: output() };
+    // Its verdict line may have been read since (the kill waits for the output's end).
+    const verdict = v === TIMED_OUT ? await within(this.verdict, 0) : v;
+    if (verdict !== TIMED_OUT && verdict !== undefined) return toOutcome(verdict, waitedMs, output());
+    return { status: 'crashed', waitedMs, exit: this.exitStatus ?? ownExit, output: output() };
   }
 
-  /** Kill the child (and anything it started), by PID; its output is then read to the end. */
+  /**
+   * Kill the child (and anything it started, while it still runs: once it has exited, its tree
+   * cannot be found, and a grandchild it left survives), by PID; its output is then read to the
+   * end. The clients start no processes of their own.
+   */
   async kill(): Promise<void> {
+    this.killing = true;
     await stopTree(this.spawned.proc, 'SIGKILL', 1000);
     await within(this.spawned.finished, 1000 + DRAIN_MS);
   }

@@ -165,7 +165,7 @@ export async function startPostgres(): Promise<Server> {
     env,
     ...ids,
   });
-  const code = await initdb.exited;
+  const code = await initdb.finished;
   if (code !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed (${code}): ${initdb.output().slice(-2000)}`);
@@ -238,7 +238,7 @@ export async function startNodeServer(kind: NodeServerKind, options: { timeoutMs
         for (const w of waiters) w();
       }
     });
-    void spawned.exited.then(() => {
+    void spawned.finished.then(() => {
       clearTimeout(timer);
       reject(new Error(`node ${kind} server exited: ${spawned.output()}`));
     });
@@ -327,7 +327,7 @@ export async function startMariaDb(port?: number): Promise<MariaDbServer> {
   const install = spawnTracked(process.env.DRIVER_SUITE_MARIADB_INSTALL_DB ?? 'mariadb-install-db', [
     '--no-defaults', `--datadir=${data}`, ...user, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
   ], { cwd: dir });
-  const code = await install.exited;
+  const code = await install.finished;
   if (code !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`mariadb-install-db failed (${code}): ${install.output().slice(-2000)}`);
