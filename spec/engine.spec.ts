@@ -109,6 +109,11 @@ afterEach(async () => {
   await closeAll(fixtures.splice(0));
 });
 
+/** The engine's timer fields of a socket's state (lib/engine.ts SocketState). */
+function timerState(socket: net.Socket): { timer?: NodeJS.Timeout; timerDue: number; connectAt: number } {
+  return (socket as InternalSocket)[STATE] as { timer?: NodeJS.Timeout; timerDue: number; connectAt: number };
+}
+
 describe('the connect deadline', () => {
   beforeEach(() => setDefaultSocketTimeout({ connect: T }));
 
@@ -165,7 +170,7 @@ describe('the connect deadline', () => {
     const hole = await startBlackhole();
     fixtures.push(hole);
     const socket = connect(hole.port);
-    const state = () => (socket as InternalSocket)[STATE] as { timer?: NodeJS.Timeout; timerDue: number; connectAt: number };
+    const state = () => timerState(socket);
     const timer = state().timer;
     expect(timer).toBeDefined(); // armed
     const { connectAt } = state();
@@ -181,7 +186,7 @@ describe('the connect deadline', () => {
     const echo = await startEchoServer();
     fixtures.push(echo);
     const socket = connect(echo.port);
-    const state = () => (socket as InternalSocket)[STATE] as { timer?: NodeJS.Timeout; timerDue: number; connectAt: number };
+    const state = () => timerState(socket);
     const { timer } = state();
     expect(timer).toBeDefined(); // armed
     await once(socket, 'connect');
