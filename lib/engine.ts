@@ -197,10 +197,14 @@ export class SocketState implements TimerFields {
   address: string | undefined = undefined;
   port: number | undefined = undefined;
 
-  /** connect phase: when `connect()` was called, 0 when not armed. */
+  /** connect phase: when `connect()` was called ({@link stamp}), 0 when not armed. */
   connectAt = 0;
-  /** read phase: when the reply window opened, 0 when no reply is pending. */
+  /** connect phase: how far `connectAt` is ahead of the clock's reading it was stamped from ({@link leadOf}). */
+  connectLead = 0;
+  /** read phase: when the reply window opened ({@link stamp}), 0 when no reply is pending. */
   replyAt = 0;
+  /** read phase: how far `replyAt` is ahead of the clock's reading it was stamped from ({@link leadOf}). */
+  replyLead = 0;
   /** read phase: `bytesRead` when the reply window opened. */
   replyMark = 0;
   /**
@@ -313,7 +317,7 @@ interface Overdue {
   readonly phase: Phase;
   /** The timeout that ran out, ms. */
   readonly timeout: number;
-  /** When the phase's clock started ({@link stamp} ms): lateness is measured from here. */
+  /** When the phase's clock started ({@link phaseClock}, ms): lateness is measured from here. */
   readonly since: number;
   /** `bytesRead` when it ran out: a byte more is the reply. */
   readonly mark: number;
@@ -336,6 +340,22 @@ const OVERDUE_MIN_STEP_MS = 5;
  * to 1 ms late, never early.
  */
 const stamp = (at: number): number => Math.ceil(at);
+
+/**
+ * How far a {@link stamp} is ahead of the reading it was taken from, in whole µs (0–1000), kept
+ * beside the stamp (a Smi too) so that the reading comes back ({@link readingOf}). A deadline's
+ * exact due time is its reading plus its timeout: the timer is set for that, and so fires when
+ * a bare `setTimeout` would, whoever sets it (the write that opened the window, or a look that
+ * moves the timer on); and the elapsed time a message reports is measured from the reading. From
+ * the stamp alone it read up to 1 ms short: a deadline that fired 0.9 ms before its exact due
+ * time, as a bare setTimeout may (DUE_SLACK_MS), said 1.9 ms. Rounded up, so the reading comes
+ * back no later than the true one (at most 1 µs before it): a timer set for the exact due time
+ * then always finds its deadline within DUE_SLACK_MS at its first look.
+ */
+const leadOf = (stamped: number, at: number): number => Math.ceil((stamped - at) * 1000);
+
+/** The clock's reading a {@link stamp} was taken from, to the µs: the stamp less its {@link leadOf}. */
+const readingOf = (stamped: number, lead: number): number => stamped - lead / 1000;
 
 /**
  * The shared runtime record, held once: it is never replaced (lib/runtime.ts defines it
@@ -446,6 +466,7 @@ export function armConnect(socket: InternalSocket, address: string | undefined, 
   state.loseExactDue();
   const at = stamp(clock);
   state.connectAt = at;
+  state.connectLead = leadOf(at, clock);
   noteArmed(socket, 'connect', timeout, address, port);
   // The timer is set for the idle grace, not for the connect timeout, when the grace comes
   // first: most connections are up well within it, and then the timer already fires within
@@ -549,6 +570,7 @@ export function armAfterWrite(socket: InternalSocket, writev?: unknown, data?: u
       state.loseExactDue();
       const pending = state.replyAt !== 0 && bytesRead === state.replyMark;
       state.replyAt = at; // either way the reply clock runs from this write
+      state.replyLead = leadOf(at, clock);
       if (pending) return; // still no reply: the timer stays, its check moves it
       state.replyMark = bytesRead;
       state.replyLimit = 0;
@@ -627,6 +649,7 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
     // Still no reply, and the request is still going out (a body streamed in chunks): the
     // reply clock runs from the last write. The timer stays as it is; the check reschedules.
     state.replyAt = at;
+    state.replyLead = leadOf(at, clock);
     return;
   }
   // Otherwise a fresh window: none was pending, or the pending one belongs to a request that
@@ -644,6 +667,7 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   }
   endBody(state);
   state.replyAt = at;
+  state.replyLead = leadOf(at, clock);
   state.replyMark = bytesRead;
   state.replyLimit = limit;
   // A window with no deadline (a command that blocks for ever) stays pending, so that writes
@@ -788,7 +812,7 @@ function checkConnect(socket: InternalSocket, state: SocketState, timeout: numbe
     state.connectAt = 0;
     return NOTHING_DUE;
   }
-  return state.connectAt + timeout;
+  return readingOf(state.connectAt, state.connectLead) + timeout;
 }
 
 /**
@@ -831,12 +855,12 @@ function checkReply(socket: InternalSocket, state: SocketState, timeout: number 
   // Not the peer's fault while the application itself is not reading (the handle stopped
   // reading because nobody drained the buffer, or bytes wait unread in the stream), so the
   // reply cannot be seen yet.
-  if (isReadingStopped(socket) || socket.readableLength > 0) state.replyAt = stamp(at);
+  if (isReadingStopped(socket) || socket.readableLength > 0) startReplyClock(state, at);
   const limit = windowTimeout(state, timeout);
   if (limit === NO_DEADLINE) return NOTHING_DUE; // settled by the reply, which the next write notices
   // The request is still going out: the reply clock runs from the last write progress.
   const sample = state.writeSample;
-  const since = sample !== undefined ? Math.max(state.replyAt, sample.progressAt) : state.replyAt;
+  const since = replyClock(state, sample);
   const due = since + limit;
   // A length-bounded body is sampled often, so a stall is seen soon after it began.
   return (state.flags & BODY) !== 0 ? Math.min(due, at + bodySampleStep(timeout)) : due;
@@ -863,7 +887,7 @@ function replyArrived(socket: InternalSocket, state: SocketState, at: number): b
   if ((state.flags & BODY_OF_REQUEST) !== 0 && bodyEnded(httpResponseOf(socket))) return true;
   if (moved) {
     state.replyMark = socket.bytesRead;
-    state.replyAt = stamp(at);
+    startReplyClock(state, at);
   }
   return false;
 }
@@ -981,12 +1005,28 @@ function futureDue(next: number, due: number, at: number): number {
   return due !== NOTHING_DUE && due - DUE_SLACK_MS > at && due < next ? due : next;
 }
 
-/** When the clock of `phase` started: the time that ran out is measured from here. */
+/**
+ * When the clock of `phase` started: the time that ran out is measured from here. The connect
+ * and reply clocks to the µs ({@link readingOf}); write progress is sampled, so it is the sample's stamp.
+ */
 function phaseClock(state: SocketState, phase: Phase): number {
-  if (phase === 'connect') return state.connectAt;
+  if (phase === 'connect') return readingOf(state.connectAt, state.connectLead);
   const sample = state.writeSample;
-  if (sample !== undefined && (phase === 'write' || sample.progressAt > state.replyAt)) return sample.progressAt;
-  return state.replyAt;
+  if (phase === 'write' && sample !== undefined) return sample.progressAt;
+  return replyClock(state, sample);
+}
+
+/** Where the reply clock runs from: the window's reading, or the last write progress when later. */
+function replyClock(state: SocketState, sample: WriteSample | undefined): number {
+  const opened = readingOf(state.replyAt, state.replyLead);
+  return sample !== undefined && sample.progressAt > opened ? sample.progressAt : opened;
+}
+
+/** Moves the reply clock to `at`, a reading taken just now. */
+function startReplyClock(state: SocketState, at: number): void {
+  const stamped = stamp(at);
+  state.replyAt = stamped;
+  state.replyLead = leadOf(stamped, at);
 }
 
 /**
@@ -1261,10 +1301,10 @@ export function httpResponseHead<M>(socket: InternalSocket, message: M, bodyOf: 
   if (!isOn(read) || state.awaitable || socket.destroyed) return;
   const body = bodyOf(message);
   if (body === NO_BODY_WINDOW) return;
-  const at = stamp(now());
   state.loseExactDue(); // endReplyWindow has, unless no window was pending
   state.flags |= body === BODY_OF_HTTP_REQUEST ? BODY | BODY_OF_REQUEST : BODY;
-  state.replyAt = at;
+  startReplyClock(state, now());
+  const at = state.replyAt;
   state.replyMark = socket.bytesRead;
   state.replyLimit = 0;
   noteArmed(socket, 'read', read, state.address, state.port);

@@ -68,7 +68,11 @@ export interface TimeoutMessage {
   enforced: boolean;
   /** Where the socket goes (or, accepted by a server, comes from). */
   destination: DeadlineDestination;
-  /** Milliseconds since the phase's clock started (connect called, request written, last write progress); at least `timeout`. */
+  /**
+   * Milliseconds since the phase's clock started (connect called, request written, last write
+   * progress): at least `timeout` less 1 ms, since a deadline fires when a bare `setTimeout`
+   * would, up to 1 ms before its due time by `performance.now()`.
+   */
   elapsed: number;
   /** The rule per destination that applied (`TIMEOUTSOCKET_RULES`), or `undefined` when none did. */
   rule: SocketTimeoutRule | undefined;

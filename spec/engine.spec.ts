@@ -109,9 +109,22 @@ afterEach(async () => {
   await closeAll(fixtures.splice(0));
 });
 
-/** The engine's timer fields of a socket's state (lib/engine.ts SocketState). */
-function timerState(socket: net.Socket): { timer?: NodeJS.Timeout; timerDue: number; connectAt: number } {
-  return (socket as InternalSocket)[STATE] as { timer?: NodeJS.Timeout; timerDue: number; connectAt: number };
+/** The engine's timer and clock fields of a socket's state (lib/engine.ts SocketState). */
+interface EngineFields {
+  timer?: NodeJS.Timeout;
+  timerDue: number;
+  connectAt: number;
+  connectLead: number;
+  replyAt: number;
+  replyLead: number;
+}
+function timerState(socket: net.Socket): EngineFields {
+  return (socket as InternalSocket)[STATE] as EngineFields;
+}
+
+/** A phase clock's reading as the state keeps it: its whole-ms stamp less its lead in µs. */
+function reading(stamped: number, leadUs: number): number {
+  return stamped - leadUs / 1000;
 }
 
 describe('the connect deadline', () => {
@@ -182,6 +195,19 @@ describe('the connect deadline', () => {
     expect(socket.destroyed).toBe(false);
   });
 
+  it('keeps the clock\'s reading of connect() to the µs, not only its whole ms rounded up', async () => {
+    const hole = await startBlackhole();
+    fixtures.push(hole);
+    const before = performance.now();
+    const socket = connect(hole.port);
+    const after = performance.now();
+    const { connectAt, connectLead } = timerState(socket);
+    expect(connectAt).toBe(Math.ceil(connectAt)); // the stamp: a whole ms
+    // The reading: no later than the true one, by at most 1 µs (its lead is rounded up).
+    expect(reading(connectAt, connectLead)).toBeGreaterThanOrEqual(before - 0.001);
+    expect(reading(connectAt, connectLead)).toBeLessThanOrEqual(after);
+  });
+
   it('keeps the connect\'s Timeout for the idle grace once connected: due within the grace, the same object', async () => {
     const echo = await startEchoServer();
     fixtures.push(echo);
@@ -214,6 +240,22 @@ describe('the reply deadline', () => {
     const sinceWrite = performance.now() - wroteAt;
     expect(sinceWrite).toBeGreaterThanOrEqual(T - 2);
     expect(sinceWrite).toBeLessThan(T + SLACK);
+  });
+
+  it('runs from the clock\'s reading of the write to the µs: the elapsed time reported is not the stamp\'s, up to 1 ms short', async () => {
+    const silent = await startSilentServer();
+    fixtures.push(silent);
+    const socket = connect(silent.port);
+    await once(socket, 'connect');
+    const before = performance.now();
+    socket.write('GET\r\n');
+    const after = performance.now();
+    const { replyAt, replyLead } = timerState(socket);
+    expect(replyAt).toBe(Math.ceil(replyAt));
+    expect(reading(replyAt, replyLead)).toBeGreaterThanOrEqual(before - 0.001);
+    expect(reading(replyAt, replyLead)).toBeLessThanOrEqual(after);
+    const fate = await fateOf(socket, 3000);
+    expect(fate.error).toMatchObject({ code: 'ETIMEDOUT', phase: 'read', timeout: T });
   });
 
   it('is disarmed by the first byte of a reply, however slowly the rest drips', async () => {
