@@ -177,8 +177,11 @@ export function earliestDue(a: number, b: number): number {
 }
 
 /**
- * While a second look is queued for a timer record: when the first look was made (whole ms,
- * rounded up), so the second fires only what was already due then. Kept aside, not a field of
+ * While a second look is queued for a timer record: when the first look was made (the clock's
+ * reading, not rounded: rounded up, it let the second look fire a deadline of the same owner
+ * that was up to 2 ms short of its due time at the first, which another deadline had brought),
+ * so the second fires only what was already due then (or, for a timer set for an exact due
+ * time, what its first look took as reached: see {@link look}). Kept aside, not a field of
  * {@link DeadlineTimer}: a record has one only between a look that found a deadline due and the
  * `setImmediate` after it, while every idle socket's record would carry the field (8 bytes).
  */
@@ -220,7 +223,8 @@ function look<K, T extends TimerFields>(owner: DeadlineOwner<K, T>, key: K, time
   const next = owner.check(key, timer, at, lookedAt);
   if (next !== NOTHING_DUE && (next - DUE_SLACK_MS <= at || next === exactDue)) {
     const queued = secondLooks.has(timer);
-    secondLooks.set(timer, Math.ceil(at));
+    // A deadline taken as reached through its exact due time is reached at the second look too.
+    secondLooks.set(timer, next - DUE_SLACK_MS > at ? next - DUE_SLACK_MS : at);
     if (!queued) setImmediate(onSecondLook, owner, key);
     return;
   }

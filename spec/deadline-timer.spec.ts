@@ -152,6 +152,9 @@ describe('one timer per owner', () => {
         { first: false, reached: true, fired: true },
       ]);
       expect(s.looks[0].at).toBeGreaterThanOrEqual(dues[i] - DUE_SLACK_MS);
+      // The second look fires what was due at the first look's reading, not at that reading
+      // rounded up to the ms (which fired a deadline up to 2 ms short of its due time).
+      expect(s.looks[1].lookedAt).toBe(s.looks[0].at);
     });
   });
 
