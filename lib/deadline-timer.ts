@@ -109,13 +109,15 @@ export class DeadlineTimer implements TimerFields {
  * a moment ago makes the delay at most that moment longer, never shorter.
  *
  * `exact`: `due` is a deadline's own due time to the fraction of a ms (its clock's reading plus
- * its timeout), not one rounded up from a whole-ms stamp. Owners keep their clocks in whole ms,
- * rounded up (never early), so the due time they compute is up to 1 ms after the exact one;
- * a timer set for that rounded time (itself rounded up, see below) fired 0–1 ms after the
+ * its timeout), not one rounded up from a whole-ms stamp. An owner that keeps its clocks in
+ * whole ms, rounded up (never early), computes due times up to 1 ms after the exact ones; a
+ * timer set for such a rounded time (itself rounded up, see below) fired 0–1 ms after the
  * exact due time plus the loop's lateness, where a bare `setTimeout` fires 0–1 ms before it.
+ * (The engine's checks return exact due times themselves: lib/engine.ts `leadOf`.)
  * Set for the exact time, the timer fires when a bare `setTimeout` would, and its first look
- * takes the deadline due at the timer's whole ms as reached ({@link look}): no earlier than
- * DUE_SLACK_MS before its exact due time, which the rounded stamp alone cannot tell. The mark
+ * takes a deadline due within the timer's whole ms as reached ({@link look}), which also
+ * covers a timer that Node fires a little more than DUE_SLACK_MS early (libuv's loop time
+ * from a coarse kernel clock, on kernels whose tick is 1 ms). The mark
  * lasts until the timer fires, is re-armed without it, a look runs, or the owner moves a
  * deadline's clock ({@link loseExactDue}).
  */
@@ -130,8 +132,12 @@ export function scheduleTimer<K, T extends TimerFields>(t: TimerFields, due: num
   // A running timer due no later than `due` brings the check that finds it. One set for an
   // exact due time covers only a due time past its whole ms: a deadline due within that ms
   // re-arms it, so that the look which takes that ms as reached is the deadline's own.
+  // A plain due time is compared at whole ms: a timer set for its own ms (for another deadline
+  // due a fraction of a ms earlier, or for this one's exact due time as the write that opened
+  // it computed it, a µs from what a check returns) is the one that brings its look, not one to
+  // refresh. An exact one re-arms a timer set for a later fraction of its ms (see above).
   const armed = t.timerDue;
-  if (armed > 0 ? armed <= due : armed < 0 && -armed < due) return;
+  if (armed > 0 ? armed <= (exact ? due : Math.ceil(due)) : armed < 0 && -armed < due) return;
   // Rounded up, so the timer can never fire more than DUE_SLACK_MS before `due` (it fires at
   // most 1 ms before now + delay, see DUE_SLACK_MS) and its first look always finds the deadline
   // reached. Rounded down, a timer that also lost most of a ms to the truncated start fired up
@@ -210,10 +216,13 @@ function onSecondLook<K, T extends TimerFields>(owner: DeadlineOwner<K, T>, key:
  * the deadlines seen due now have had their turn of I/O by then too.
  *
  * `exactDue`: on the first look of a timer set for a deadline's exact due time (`exact`), that
- * time rounded up, the earliest due time the owner can then return for that deadline. Such a
- * timer fires no earlier than DUE_SLACK_MS before the exact time (Node counts its delay from the
- * whole ms; see DUE_SLACK_MS), so the deadline counts as reached even where its rounded-up
- * stamp says it is a fraction of a ms short: no further turn of the loop just to cross the ms.
+ * time rounded up, the latest due time the owner can then return for that deadline (its
+ * rounded-up stamp plus its timeout; the exact time itself, from an owner that keeps it). Such
+ * a timer fires no earlier than DUE_SLACK_MS before the exact time (Node counts its delay from
+ * the whole ms; see DUE_SLACK_MS), so a deadline due by that whole ms counts as reached even
+ * where the look came a fraction of a ms sooner than DUE_SLACK_MS allows (a rounded-up stamp;
+ * a timer Node fired early by a coarse loop clock): no further turn of the loop just to cross
+ * the ms. Its second look takes it as reached too (the mark is set back to make it so).
  * A mark the timer got since it fired (a deadline armed between the two looks) goes before the
  * check, which may move the owner's clocks; what the timer is set to next is rounded as ever.
  */
@@ -221,7 +230,7 @@ function look<K, T extends TimerFields>(owner: DeadlineOwner<K, T>, key: K, time
   const at = now();
   loseExactDue(timer);
   const next = owner.check(key, timer, at, lookedAt);
-  if (next !== NOTHING_DUE && (next - DUE_SLACK_MS <= at || next === exactDue)) {
+  if (next !== NOTHING_DUE && (next - DUE_SLACK_MS <= at || next <= exactDue)) {
     const queued = secondLooks.has(timer);
     // A deadline taken as reached through its exact due time is reached at the second look too.
     secondLooks.set(timer, next - DUE_SLACK_MS > at ? next - DUE_SLACK_MS : at);

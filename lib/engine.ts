@@ -348,14 +348,16 @@ const stamp = (at: number): number => Math.ceil(at);
  * a bare `setTimeout` would, whoever sets it (the write that opened the window, or a look that
  * moves the timer on); and the elapsed time a message reports is measured from the reading. From
  * the stamp alone it read up to 1 ms short: a deadline that fired 0.9 ms before its exact due
- * time, as a bare setTimeout may (DUE_SLACK_MS), said 1.9 ms. Rounded up, so the reading comes
+ * time, as a bare setTimeout may (DUE_SLACK_MS), said 1.9 ms short. Rounded up, so the reading comes
  * back no later than the true one (at most 1 µs before it): a timer set for the exact due time
  * then always finds its deadline within DUE_SLACK_MS at its first look.
  */
 const leadOf = (stamped: number, at: number): number => Math.ceil((stamped - at) * 1000);
 
 /** The clock's reading a {@link stamp} was taken from, to the µs: the stamp less its {@link leadOf}. */
-const readingOf = (stamped: number, lead: number): number => stamped - lead / 1000;
+// `| 0`: a state made by a copy of the package from before the leads has none (undefined);
+// its stamp is then its reading, never NaN (a NaN due time would set the Timeout for NaN ms).
+const readingOf = (stamped: number, lead: number): number => stamped - (lead | 0) / 1000;
 
 /**
  * The shared runtime record, held once: it is never replaced (lib/runtime.ts defines it
@@ -538,8 +540,8 @@ export const IDLE_GRACE_MS = 100;
  * (`engageHotPath`, lib/runtime.ts): until then this would return at the timeouts test.
  *
  * One function, the steady path and the general one, on purpose: V8 never inlines a function of
- * more than 460 bytes of bytecode (`max_inlined_bytecode_size`; this one is 569 to 577 on Node 20
- * to 26), so the patched `_writeGeneric` calls it out of line, and that wrapper's own inlining
+ * more than 460 bytes of bytecode (`max_inlined_bytecode_size`; this one is 589 on Node 20),
+ * so the patched `_writeGeneric` calls it out of line, and that wrapper's own inlining
  * budget (about 920 bytes of bytecode for everything one optimized function inlines) goes to
  * Node's write code, all of it inlined as on plain Node. Split into a small steady function and
  * a general one (as it was), V8 inlined the steady path into the wrapper instead and Node's

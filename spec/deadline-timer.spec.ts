@@ -211,6 +211,20 @@ describe('one timer per owner', () => {
     expect(s.timer!.timerDue).toBe(-(base + 1));
   });
 
+  it('is left as it is for a plain due time within the whole ms it is set for (a check\'s exact due time a µs before the write\'s)', () => {
+    const s = subject();
+    const at = performance.now();
+    const base = Math.floor(at) + 50;
+    s.timer!.schedule(base + 0.7, OWNER, s, at);
+    expect(s.timer!.timerDue).toBe(base + 1);
+    const refresh = jest.spyOn(s.timer!.timer!, 'refresh');
+    s.timer!.schedule(base + 0.3, OWNER, s, at); // the same ms: that timer brings its look
+    expect(refresh).not.toHaveBeenCalled();
+    s.timer!.schedule(base - 0.5, OWNER, s, at); // an earlier ms: re-armed
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(s.timer!.timerDue).toBe(base);
+  });
+
   it('set for an exact due time, loses the mark when its owner moves a deadline\'s clock', () => {
     const s = subject();
     const due = performance.now() + 50;
