@@ -129,13 +129,13 @@ export function scheduleTimer<K, T extends TimerFields>(t: TimerFields, due: num
     t.timerDue = 0;
     return;
   }
-  // A running timer due no later than `due` brings the check that finds it. One set for an
-  // exact due time covers only a due time past its whole ms: a deadline due within that ms
-  // re-arms it, so that the look which takes that ms as reached is the deadline's own.
-  // A plain due time is compared at whole ms: a timer set for its own ms (for another deadline
-  // due a fraction of a ms earlier, or for this one's exact due time as the write that opened
-  // it computed it, a µs from what a check returns) is the one that brings its look, not one to
-  // refresh. An exact one re-arms a timer set for a later fraction of its ms (see above).
+  // A running timer due no later than `due` brings the check that finds it. A plain due time
+  // is compared at whole ms: a timer set for its own ms (for another deadline due a fraction of
+  // a ms earlier, or for this one's exact due time as the write that opened it computed it, a
+  // µs from what a check returns) brings its look, and is not refreshed. An exact due time
+  // re-arms a timer set for a later fraction of its ms, and one set for an exact due time covers
+  // only a due time past its whole ms: a deadline due within that ms re-arms it, so that the
+  // look which takes that ms as reached is the deadline's own.
   const armed = t.timerDue;
   if (armed > 0 ? armed <= (exact ? due : Math.ceil(due)) : armed < 0 && -armed < due) return;
   // Rounded up, so the timer can never fire more than DUE_SLACK_MS before `due` (it fires at

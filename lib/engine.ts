@@ -346,17 +346,20 @@ const stamp = (at: number): number => Math.ceil(at);
  * beside the stamp (a Smi too) so that the reading comes back ({@link readingOf}). A deadline's
  * exact due time is its reading plus its timeout: the timer is set for that, and so fires when
  * a bare `setTimeout` would, whoever sets it (the write that opened the window, or a look that
- * moves the timer on); and the elapsed time a message reports is measured from the reading. From
- * the stamp alone it read up to 1 ms short: a deadline that fired 0.9 ms before its exact due
- * time, as a bare setTimeout may (DUE_SLACK_MS), said 1.9 ms short. Rounded up, so the reading comes
- * back no later than the true one (at most 1 µs before it): a timer set for the exact due time
- * then always finds its deadline within DUE_SLACK_MS at its first look.
+ * moves the timer on); and the elapsed time a message reports is measured from the reading.
+ * From the stamp alone it read up to 1 ms short: a deadline that fired 0.9 ms before its exact
+ * due time, as a bare setTimeout may (DUE_SLACK_MS), said 1.9 ms short. Rounded up, so the
+ * reading comes back no later than the true one (at most 1 µs before it): a timer set for the
+ * exact due time then always finds its deadline within DUE_SLACK_MS at its first look.
  */
 const leadOf = (stamped: number, at: number): number => Math.ceil((stamped - at) * 1000);
 
-/** The clock's reading a {@link stamp} was taken from, to the µs: the stamp less its {@link leadOf}. */
-// `| 0`: a state made by a copy of the package from before the leads has none (undefined);
-// its stamp is then its reading, never NaN (a NaN due time would set the Timeout for NaN ms).
+/**
+ * The clock's reading a {@link stamp} was taken from, to the µs: the stamp less its
+ * {@link leadOf}. `| 0`: a state made by a copy of the package from before the leads has none
+ * (undefined); its stamp is then its reading, never NaN (a NaN due time would set the Timeout
+ * for NaN ms).
+ */
 const readingOf = (stamped: number, lead: number): number => stamped - (lead | 0) / 1000;
 
 /**
@@ -643,15 +646,13 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
   if (readEnded(socket)) return; // after the peer's EOF no reply can come (allowHalfOpen)
   const bytesRead = socket.bytesRead;
   const clock = now();
-  const at = stamp(clock);
   // The window's clock moves or a new window replaces it: a timer set for the old one's exact
   // due time is no longer the new one's (the exact schedule below makes it so again).
   state.loseExactDue();
   if (state.replyAt !== 0 && bytesRead === state.replyMark && (state.flags & BODY) === 0) {
     // Still no reply, and the request is still going out (a body streamed in chunks): the
     // reply clock runs from the last write. The timer stays as it is; the check reschedules.
-    state.replyAt = at;
-    state.replyLead = leadOf(at, clock);
+    startReplyClock(state, clock);
     return;
   }
   // Otherwise a fresh window: none was pending, or the pending one belongs to a request that
@@ -668,8 +669,7 @@ function openReplyWindow(socket: InternalSocket, state: SocketState, timeout: nu
     }
   }
   endBody(state);
-  state.replyAt = at;
-  state.replyLead = leadOf(at, clock);
+  startReplyClock(state, clock);
   state.replyMark = bytesRead;
   state.replyLimit = limit;
   // A window with no deadline (a command that blocks for ever) stays pending, so that writes
